@@ -1,0 +1,254 @@
+"""The content repository on disk, seen as the virtual tree ``/content/dam``.
+
+Every path that comes in (API, form, command line) goes through :func:`normalize_path`. The walk
+(:func:`walk`) is deterministic (children sorted by the bytes of their names), never follows
+symbolic links, and turns what it cannot process (unreadable folders, names that are not UTF-8,
+links, special files) into entries with a ``problem`` instead of failing. Hidden names (starting
+with ``.``, such as ``.git``) are not part of the repository and are passed over.
+"""
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+VIRTUAL_ROOT = "/content/dam"
+
+
+class ContentPathError(ValueError):
+    """A path that was given to us is not acceptable. ``field`` names where it came from."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def normalize_path(raw: object, *, field: str = "path") -> str:
+    """Return the canonical virtual path for ``raw``, or raise ContentPathError.
+
+    A missing leading ``/`` is added, repeated and trailing slashes are dropped; ``.`` and ``..``
+    segments, control characters and anything outside ``/content/dam`` are refused.
+    """
+    if not isinstance(raw, str):
+        raise ContentPathError(field, "must be a string such as /content/dam/my-folder.")
+    text = raw.strip()
+    if not text:
+        raise ContentPathError(field, "must not be empty; use /content/dam or a folder below it.")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ContentPathError(field, "contains control characters.")
+    if "\\" in text:
+        raise ContentPathError(field, f"{text!r} contains a backslash; separate folders with '/'.")
+    segments = [segment for segment in text.split("/") if segment]
+    if any(segment in {".", ".."} for segment in segments):
+        raise ContentPathError(field, f"{text!r} contains '.' or '..' segments, which are not allowed.")
+    path = "/" + "/".join(segments)
+    if path != VIRTUAL_ROOT and not path.startswith(VIRTUAL_ROOT + "/"):
+        raise ContentPathError(field, f"{text!r} is outside {VIRTUAL_ROOT}.")
+    return path
+
+
+def to_relpath(virtual_path: str) -> str:
+    """``/content/dam/a/b`` -> ``a/b``; the root itself is ``""``. Expects a normalised path."""
+    return virtual_path[len(VIRTUAL_ROOT) :].lstrip("/")
+
+
+def to_virtual(relpath: str) -> str:
+    return f"{VIRTUAL_ROOT}/{relpath}" if relpath else VIRTUAL_ROOT
+
+
+def is_within(path: str, folder: str) -> bool:
+    """Whether virtual ``path`` is ``folder`` or lies below it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def paths_overlap(a: str, b: str) -> bool:
+    """Whether one of two virtual folders contains the other."""
+    return is_within(a, b) or is_within(b, a)
+
+
+def resolve_folder(root: Path, virtual_path: str, *, field: str = "path") -> Path:
+    """The real folder for a normalised virtual path, or ContentPathError.
+
+    The folder must exist, be a folder, and no part of it may be a symbolic link: links are
+    never followed, so a link can neither lead out of the root nor into a second copy of it.
+    """
+    relpath = to_relpath(virtual_path)
+    current = root
+    if not root.is_dir():
+        raise ContentPathError(field, f"the content root {root} does not exist on the server.")
+    for segment in relpath.split("/") if relpath else []:
+        current = current / segment
+        try:
+            info = current.lstat()
+        except FileNotFoundError:
+            raise ContentPathError(field, f"{virtual_path} does not exist.") from None
+        except OSError as exc:
+            raise ContentPathError(field, f"{virtual_path} cannot be read: {exc.strerror}.") from None
+        if stat.S_ISLNK(info.st_mode):
+            raise ContentPathError(
+                field, f"{to_virtual(str(current.relative_to(root)))} is a symbolic link, which is never followed."
+            )
+        if not stat.S_ISDIR(info.st_mode):
+            raise ContentPathError(field, f"{virtual_path} is not a folder.")
+    return current
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    name: str
+    path: str
+    has_children: bool
+
+
+def _sub_folders(folder: Path) -> Iterator[os.DirEntry[str]]:
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or not _is_utf8(entry.name):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                yield entry
+
+
+def list_folders(root: Path, virtual_path: str) -> list[Folder]:
+    """The sub-folders of a folder (for the folder picker), sorted, each with a has-children flag.
+
+    Raises ContentPathError when the folder is not acceptable or cannot be read.
+    """
+    folder = resolve_folder(root, virtual_path)
+    try:
+        children = sorted(_sub_folders(folder), key=lambda entry: os.fsencode(entry.name))
+    except OSError as exc:
+        raise ContentPathError("path", f"{virtual_path} cannot be read: {exc.strerror}.") from None
+    result = []
+    for entry in children:
+        try:
+            has_children = next(_sub_folders(Path(entry.path)), None) is not None
+        except OSError:
+            has_children = False
+        result.append(Folder(entry.name, f"{virtual_path}/{entry.name}", has_children))
+    return result
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    """A name as text that can be stored and shown, with bytes that are not UTF-8 escaped."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True, slots=True)
+class WalkEntry:
+    """One file found by the walk, or one thing it had to pass over (``problem`` set).
+
+    ``cursor`` orders entries as the walk yields them; handing the last one back to ``walk(after=)``
+    resumes just after it.
+    """
+
+    relpath: str
+    cursor: bytes
+    problem: str = ""
+    mtime: float = 0.0
+
+
+def _cursor(parts: tuple[bytes, ...]) -> bytes:
+    # NUL cannot occur in a file name, so joining with it keeps the component order intact:
+    # comparing joined cursors compares the component tuples.
+    return b"\0".join(parts)
+
+
+def walk(
+    root: Path,
+    relfolder: str,
+    *,
+    excluded: frozenset[str] = frozenset(),
+    after: bytes = b"",
+    with_mtime: bool = False,
+) -> Iterator[WalkEntry]:
+    """Yield every file below ``root/relfolder`` in a fixed order, after cursor ``after``.
+
+    ``excluded`` holds relpaths of folders whose contents are left out. The order is depth-first
+    with each folder's entries sorted by the bytes of their names, so it is the lexicographic
+    order of the component tuples and a cursor can skip whole sub-trees on resume.
+    """
+    start = root / relfolder if relfolder else root
+    prefix = tuple(os.fsencode(part) for part in relfolder.split("/")) if relfolder else ()
+    resume = tuple(after.split(b"\0")) if after else ()
+    yield from _walk_folder(start, relfolder, prefix, excluded, resume, with_mtime)
+
+
+def _walk_folder(
+    folder: Path,
+    relfolder: str,
+    parts: tuple[bytes, ...],
+    excluded: frozenset[str],
+    resume: tuple[bytes, ...],
+    with_mtime: bool,
+) -> Iterator[WalkEntry]:
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda entry: os.fsencode(entry.name))
+    except OSError as exc:
+        if resume and parts <= resume:
+            return  # reported by the run that stopped at this cursor
+        yield WalkEntry(
+            relpath=(relfolder + "/") if relfolder else "/",
+            cursor=_cursor(parts),
+            problem=f"folder could not be read: {exc.strerror}",
+        )
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        entry_parts = (*parts, os.fsencode(name))
+        depth = len(entry_parts)
+        if resume and entry_parts < resume[:depth]:
+            continue  # this whole entry sorts before the cursor: done in an earlier run
+        relpath = f"{relfolder}/{name}" if relfolder else name
+        try:
+            is_link = entry.is_symlink()
+            is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+        except OSError as exc:
+            yield WalkEntry(_printable(relpath), _cursor(entry_parts), f"cannot be read: {exc.strerror}")
+            continue
+        if is_dir:
+            if relpath in excluded:
+                continue
+            if not _is_utf8(name):
+                if not resume or entry_parts > resume:
+                    yield WalkEntry(
+                        _printable(relpath) + "/",
+                        _cursor(entry_parts),
+                        "folder name is not valid UTF-8; its contents were not processed",
+                    )
+                continue
+            yield from _walk_folder(
+                Path(entry.path), relpath, entry_parts, excluded, resume, with_mtime
+            )
+            continue
+        if resume and entry_parts <= resume:
+            continue
+        cursor = _cursor(entry_parts)
+        if not _is_utf8(name):
+            yield WalkEntry(_printable(relpath), cursor, "file name is not valid UTF-8")
+        elif is_link:
+            yield WalkEntry(relpath, cursor, "symbolic link, not followed")
+        else:
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+                mtime = entry.stat(follow_symlinks=False).st_mtime if regular and with_mtime else 0.0
+            except OSError as exc:
+                yield WalkEntry(relpath, cursor, f"cannot be read: {exc.strerror}")
+                continue
+            if regular:
+                yield WalkEntry(relpath, cursor, mtime=mtime)
+            else:
+                yield WalkEntry(relpath, cursor, "not a regular file")

@@ -1,0 +1,105 @@
+"""Run the whole product on one machine: the console and its workers, until Ctrl-C.
+
+It migrates the database, creates an ``admin`` account on the first run (its generated password is
+printed once), generates a demo repository when the content root is empty, starts a django-q2
+cluster in a child process and serves the console with waitress in this one. Ctrl-C (or SIGTERM)
+stops both: the cluster finishes its current tasks' batches, and anything left is resumed by the
+watchdog on the next start.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from guides_processor import services
+
+DEMO_FILES = 300
+
+
+class Command(BaseCommand):
+    help = "Start the console and its background workers (Ctrl-C stops both)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+        parser.add_argument("--port", type=int, default=8000, help="Port to listen on.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=settings.GUIDES_WORKERS,
+            help="Worker processes of the task cluster (default: GUIDES_WORKERS, %(default)s).",
+        )
+        parser.add_argument(
+            "--no-demo", action="store_true", help="Do not generate demo content when the root is empty."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1.")
+        call_command("migrate", interactive=False, verbosity=0)
+        self._ensure_admin()
+        if not options["no_demo"]:
+            self._ensure_content()
+        services.executions_recover()
+
+        env = dict(os.environ, GUIDES_WORKERS=str(options["workers"]))
+        manage = Path(settings.BASE_DIR) / "manage.py"
+        cluster = subprocess.Popen([sys.executable, str(manage), "qcluster"], env=env)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Guides Asset Processor: http://{options['host']}:{options['port']}/ "
+                f"(content root {settings.GUIDES_CONTENT_ROOT}, {options['workers']} workers). "
+                "Press Ctrl-C to stop."
+            )
+        )
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            from waitress import serve
+
+            from guides_processor.wsgi import application
+
+            serve(application, host=options["host"], port=options["port"], threads=8, _quiet=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stdout.write("Stopping the workers...")
+            if cluster.poll() is None:
+                cluster.send_signal(signal.SIGTERM)
+            try:
+                cluster.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                cluster.kill()
+                cluster.wait()
+            self.stdout.write("Stopped.")
+
+    def _ensure_admin(self) -> None:
+        User = get_user_model()
+        if User.objects.exists():
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser("admin", "", password)
+        self.stdout.write(
+            self.style.WARNING(
+                "Created the account 'admin' with the password below. It is shown only this once: "
+                "keep it, or set another with `python manage.py changepassword admin`.\n\n"
+                f"    username: admin\n    password: {password}\n"
+            )
+        )
+
+    def _ensure_content(self) -> None:
+        root = Path(settings.GUIDES_CONTENT_ROOT)
+        if root.exists() and any(root.iterdir()):
+            return
+        call_command("seed_demo_content", files=DEMO_FILES, dest=str(root))

@@ -1,0 +1,280 @@
+"""The data of the asset processor.
+
+An ``Execution`` is one run over a folder. Its manifest is the set of ``ExecutionItem`` rows made by
+the calculation (one per file to process); workers lease batches of them. ``LogLine`` rows are the
+execution's log, numbered from 0. ``Asset`` is one file of the content repository as last processed,
+with its outgoing ``Reference`` rows and, for maps, its ``KeyDefinition`` rows.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+PROCESSING_TYPE = "ASSET_PROCESSING"
+
+
+class ExecutionStatus(models.TextChoices):
+    WAITING = "WAITING", "Waiting"
+    IN_PROGRESS = "IN_PROGRESS", "In progress"
+    CANCELLING = "CANCELLING", "Cancelling"
+    SUCCESS = "SUCCESS", "Completed"
+    FAILED = "FAILED", "Failed"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+ACTIVE_STATUSES = (ExecutionStatus.WAITING, ExecutionStatus.IN_PROGRESS, ExecutionStatus.CANCELLING)
+RUNNING_STATUSES = (ExecutionStatus.IN_PROGRESS, ExecutionStatus.CANCELLING)
+FINISHED_STATUSES = (ExecutionStatus.SUCCESS, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED)
+
+# Every allowed status change, written down once; services move along these edges only.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    ExecutionStatus.WAITING: (ExecutionStatus.IN_PROGRESS, ExecutionStatus.CANCELLED),
+    ExecutionStatus.IN_PROGRESS: (
+        ExecutionStatus.CANCELLING,
+        ExecutionStatus.SUCCESS,
+        ExecutionStatus.FAILED,
+    ),
+    ExecutionStatus.CANCELLING: (
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.SUCCESS,
+        ExecutionStatus.FAILED,
+    ),
+    ExecutionStatus.CANCELLED: (ExecutionStatus.WAITING,),  # resume
+    ExecutionStatus.FAILED: (ExecutionStatus.WAITING,),  # resume
+    ExecutionStatus.SUCCESS: (),
+}
+
+
+def sources_of(target: str) -> tuple[str, ...]:
+    """The statuses from which ``target`` may be reached."""
+    return tuple(source for source, targets in TRANSITIONS.items() if target in targets)
+
+
+class CalculationStatus(models.TextChoices):
+    WAITING = "WAITING", "Waiting"
+    IN_PROGRESS = "IN_PROGRESS", "In progress"
+    SUCCESS = "SUCCESS", "Completed"
+    FAILED = "FAILED", "Failed"
+
+
+class ItemState(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    DONE = "DONE", "Done"
+    FAILED = "FAILED", "Failed"
+    SKIPPED = "SKIPPED", "Skipped"
+
+
+class AssetType(models.TextChoices):
+    DITATOPIC = "DITATOPIC", "DITA topic"
+    DITAMAP = "DITAMAP", "DITA map"
+    DITAVAL = "DITAVAL", "DITAVAL"
+    MARKDOWN = "MARKDOWN", "Markdown"
+    HTML_CSS = "HTML/CSS", "HTML/CSS"
+    OTHERS = "OTHERS", "Others"
+
+
+class Execution(models.Model):
+    processing_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(max_length=32, default=PROCESSING_TYPE)
+    path = models.CharField(max_length=4096, help_text="Virtual folder, under /content/dam.")
+    status = models.CharField(
+        max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.WAITING
+    )
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    restarted_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="restarts"
+    )
+    comments = models.TextField(blank=True, default="")
+
+    # The filter of the run.
+    file_types = models.JSONField(default=list, blank=True)
+    filter_processed_assets = models.BooleanField(default=False)
+    modified_after = models.DateTimeField(null=True, blank=True)
+    modified_before = models.DateTimeField(null=True, blank=True)
+
+    # Calculation: the walk into the manifest, resumable from the last path it wrote.
+    calculation_status = models.CharField(
+        max_length=16, choices=CalculationStatus.choices, default=CalculationStatus.WAITING
+    )
+    walk_cursor = models.TextField(blank=True, default="")
+    total_files = models.PositiveIntegerField(default=0)
+
+    # Counters, updated in the transaction that finishes each batch.
+    processed_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    broken_reference_count = models.PositiveIntegerField(default=0)
+    log_line_count = models.PositiveIntegerField(default=0)
+
+    # Liveness and speed: the last time any worker wrote, and where the current run segment began
+    # (so that the ETA measures this run, not the time it spent cancelled).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    segment_started_at = models.DateTimeField(null=True, blank=True)
+    segment_start_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "id"], name="execution_status_idx")]
+        permissions = [("run_assetprocessing", "Can start, cancel, resume and restart processing")]
+
+    def __str__(self) -> str:
+        return f"{self.processing_id} {self.path} ({self.status})"
+
+    @property
+    def triggered_count(self) -> int:
+        return self.processed_count + self.failed_count + self.skipped_count
+
+
+class ExcludedFolder(models.Model):
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="excluded")
+    path = models.CharField(max_length=4096)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class ExecutionItem(models.Model):
+    """One file of the manifest. ``relpath`` is relative to the content root, with ``/``."""
+
+    # Indexed by the composite indexes below, which start with it.
+    execution = models.ForeignKey(
+        Execution, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
+    relpath = models.TextField()
+    state = models.CharField(max_length=8, choices=ItemState.choices, default=ItemState.PENDING)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    asset_type = models.CharField(max_length=16, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    asset = models.ForeignKey("Asset", null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # Claiming scans the PENDING items of one execution in id order.
+            models.Index(
+                fields=["execution", "id"],
+                name="item_pending_idx",
+                condition=Q(state="PENDING"),
+            ),
+            models.Index(fields=["execution", "state"], name="item_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.relpath} ({self.state})"
+
+
+class LogLine(models.Model):
+    # Indexed by the unique (execution, line) constraint.
+    execution = models.ForeignKey(
+        Execution, on_delete=models.CASCADE, related_name="log_lines", db_index=False
+    )
+    line = models.PositiveIntegerField()
+    time = models.DateTimeField()
+    level = models.CharField(max_length=8)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["execution", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "line"], name="logline_unique_line")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line} {self.level} {self.message}"
+
+
+class Asset(models.Model):
+    """A file of the content repository, as it was when last processed."""
+
+    relpath = models.TextField(unique=True)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    asset_type = models.CharField(max_length=16, choices=AssetType.choices)
+    status = models.CharField(max_length=8)
+    title = models.TextField(blank=True, default="")
+    size = models.BigIntegerField(default=0)
+    mtime = models.FloatField(default=0)
+    checksum = models.CharField(max_length=64, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    processed_at = models.DateTimeField()
+    # The fingerprint of the last successful processing, which filterProcessedAssets compares.
+    success_size = models.BigIntegerField(null=True, blank=True)
+    success_mtime = models.FloatField(null=True, blank=True)
+    success_checksum = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["relpath"]
+
+    def __str__(self) -> str:
+        return self.relpath
+
+
+class Reference(models.Model):
+    """An outgoing reference of an asset, as the broken-links report shows it."""
+
+    # Indexed by reference_broken_idx, which starts with it.
+    asset = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="references", db_index=False
+    )
+    attribute = models.CharField(max_length=16)
+    value = models.TextField()
+    link_type = models.CharField(max_length=16)
+    scope = models.CharField(max_length=8)
+    element = models.CharField(max_length=64, blank=True, default="")
+    line = models.PositiveIntegerField(null=True, blank=True)
+    target = models.TextField(blank=True, default="", db_index=True)
+    key = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    broken = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["asset", "broken"], name="reference_broken_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.attribute}={self.value}"
+
+
+class KeyDefinition(models.Model):
+    """A key defined by a map (``@keys``), one row per key name."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="key_definitions")
+    key = models.CharField(max_length=255, db_index=True)
+    href = models.TextField(blank=True, default="")
+    target = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ExecutionSlot(models.Model):
+    """One of the chains of tasks that work on an execution side by side.
+
+    A task carries the slot's ``generation``; when the watchdog (or the in-process runner) takes a
+    slot over it bumps the generation, and a task holding an older one stops at its next batch.
+    """
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="slots")
+    number = models.PositiveSmallIntegerField()
+    generation = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["execution", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "number"], name="slot_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"slot {self.number} of {self.execution_id} (generation {self.generation})"

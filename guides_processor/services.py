@@ -1,0 +1,1179 @@
+"""Every write and every status change of the asset processor.
+
+The console, the API, the management commands and the django-q2 tasks call these functions and
+nothing else, so they cannot disagree. State changes are compare-and-swap updates along the edges
+of ``models.TRANSITIONS``; a change that is not allowed raises ``Conflict``.
+
+The job protocol (DESIGN section 3):
+
+* ``execution_create`` validates the request, refuses a path that overlaps an active execution,
+  and queues the execution as WAITING. ``executions_start_waiting`` promotes WAITING executions
+  while fewer than ``GUIDES_MAX_RUNNING`` run, and enqueues one task per slot.
+* A slot's task (``execution_work``) calculates the manifest (slot 0 only, resumable from a cursor),
+  then claims batches of PENDING items under a lease, processes them outside any transaction and
+  writes results, item states, log lines and counters in one short transaction per batch. After
+  ``GUIDES_TASK_SECONDS`` it enqueues its own continuation.
+* ``executions_recover`` (the watchdog) re-enqueues slots whose heartbeat is stale, completes
+  cancels nobody is left to complete, and finishes executions whose last batch was written.
+"""
+
+import logging
+import math
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from . import content, processing
+from .processing.result import NOT_FOUND
+from .models import (
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
+    PROCESSING_TYPE,
+    RUNNING_STATUSES,
+    Asset,
+    CalculationStatus,
+    ExcludedFolder,
+    Execution,
+    ExecutionItem,
+    ExecutionSlot,
+    ExecutionStatus,
+    ItemState,
+    KeyDefinition,
+    LogLine,
+    Reference,
+    sources_of,
+)
+
+logger = logging.getLogger(__name__)
+
+INFO, WARN, ERROR = "INFO", "WARN", "ERROR"
+
+# pg_advisory_xact_lock key that serialises queue decisions across hosts ("GAPQ").
+_QUEUE_LOCK_KEY = 0x47415051
+# Rows written to the manifest per transaction during the calculation.
+_CALCULATION_CHUNK = 2000
+# How often a working task looks at the execution's status for a cancel.
+_CANCEL_POLL_SECONDS = 0.5
+# How long a task with nothing to claim sleeps before it looks again.
+_IDLE_SLEEP_SECONDS = 0.5
+# Undefined keys listed one by one in the log when an execution finishes.
+_KEY_LOG_LIMIT = 100
+
+
+class ServiceError(Exception):
+    """A request that cannot be carried out. ``code`` and ``status`` map it to an API error."""
+
+    code = "INVALID_INPUT"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(ServiceError):
+    code = "INVALID_INPUT"
+    status = 400
+
+
+class NotFound(ServiceError):
+    code = "NOT_FOUND"
+    status = 404
+
+
+class Conflict(ServiceError):
+    code = "CONFLICT"
+    status = 409
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _content_root() -> Path:
+    return Path(settings.GUIDES_CONTENT_ROOT)
+
+
+@contextmanager
+def _queue_lock() -> Any:
+    """A transaction in which queue decisions (overlap, promotion) are made one at a time."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_QUEUE_LOCK_KEY])
+        # On SQLite the IMMEDIATE transaction already holds the database's write lock.
+        yield
+
+
+def _table(model: Any) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _columns(*names: str) -> str:
+    return ", ".join(connection.ops.quote_name(name) for name in names)
+
+
+def _db_datetime(value: datetime | None) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _append_log(
+    execution_id: int,
+    lines: Sequence[tuple[str, str]],
+    *,
+    now: datetime,
+    counters: dict[str, int] | None = None,
+) -> None:
+    """Append log lines and bump counters of an execution. Runs inside the caller's transaction.
+
+    Line numbers come from the execution's ``log_line_count``, incremented in the same UPDATE, so
+    they are dense and never reused even when several workers write at once.
+    """
+    updates: dict[str, Any] = {name: F(name) + value for name, value in (counters or {}).items()}
+    if lines:
+        updates["log_line_count"] = F("log_line_count") + len(lines)
+    if not updates:
+        return
+    updates["heartbeat_at"] = now
+    Execution.objects.filter(pk=execution_id).update(**updates)
+    if not lines:
+        return
+    end = Execution.objects.filter(pk=execution_id).values_list("log_line_count", flat=True).get()
+    start = end - len(lines)
+    stamp = _db_datetime(now)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {_table(LogLine)} "
+            f"({_columns('execution_id', 'line', 'time', 'level', 'message')}) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [
+                (execution_id, start + offset, stamp, level, message)
+                for offset, (level, message) in enumerate(lines)
+            ],
+        )
+
+
+def log_append(*, execution: Execution, level: str, message: str) -> None:
+    with transaction.atomic():
+        _append_log(execution.pk, [(level, message)], now=timezone.now())
+
+
+def _get(processing_id: object) -> Execution:
+    try:
+        key = uuid.UUID(str(processing_id))
+    except ValueError:
+        raise NotFound(f"No execution has the processingId {processing_id!r}.") from None
+    try:
+        return Execution.objects.get(processing_id=key)
+    except Execution.DoesNotExist:
+        raise NotFound(f"No execution has the processingId {processing_id}.") from None
+
+
+def execution_get(*, processing_id: object) -> Execution:
+    """The execution with this processingId, or NotFound."""
+    return _get(processing_id)
+
+
+# --- creating and queueing --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessingRequest:
+    path: str
+    excluded_paths: tuple[str, ...]
+    file_types: tuple[str, ...]
+    filter_processed_assets: bool
+    modified_after: datetime | None
+    modified_before: datetime | None
+
+
+def _epoch_ms(value: object, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{field} must be a time in epoch milliseconds.", field=field)
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidInput(f"{field}={value} is not a valid time in epoch milliseconds.", field=field) from None
+
+
+def _validate(
+    *,
+    path: object,
+    excluded_paths: Iterable[object],
+    file_types: Iterable[object],
+    filter_processed_assets: bool,
+    start_time: object,
+    end_time: object,
+    processing_type: object,
+) -> ProcessingRequest:
+    if processing_type != PROCESSING_TYPE:
+        raise InvalidInput(
+            f"type must be {PROCESSING_TYPE!r}, not {processing_type!r}.", field="type"
+        )
+    root = _content_root()
+    try:
+        vpath = content.normalize_path(path, field="path")
+        content.resolve_folder(root, vpath, field="path")
+    except content.ContentPathError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from None
+    excluded: list[str] = []
+    for index, raw in enumerate(excluded_paths):
+        field = f"excludedPaths[{index}]"
+        try:
+            vexcluded = content.normalize_path(raw, field=field)
+        except content.ContentPathError as exc:
+            raise InvalidInput(str(exc), field=field) from None
+        if vexcluded == vpath or not content.is_within(vexcluded, vpath):
+            raise InvalidInput(
+                f"{field}: {vexcluded} is not a folder inside {vpath}; only sub-folders of the "
+                "processed folder can be excluded.",
+                field=field,
+            )
+        try:
+            content.resolve_folder(root, vexcluded, field=field)
+        except content.ContentPathError as exc:
+            raise InvalidInput(str(exc), field=field) from None
+        if vexcluded not in excluded:
+            excluded.append(vexcluded)
+    types: list[str] = []
+    for index, raw in enumerate(file_types):
+        name = str(raw).strip().upper() if isinstance(raw, str) else raw
+        if name not in processing.ASSET_TYPES:
+            raise InvalidInput(
+                f"filter.fileTypes[{index}]: {raw!r} is not an asset type; use any of "
+                + ", ".join(processing.ASSET_TYPES)
+                + ".",
+                field="filter.fileTypes",
+            )
+        if name not in types:
+            types.append(str(name))
+    after = _epoch_ms(start_time, "filter.startTime")
+    before = _epoch_ms(end_time, "filter.endTime")
+    if after and before and after > before:
+        raise InvalidInput("filter.startTime is later than filter.endTime.", field="filter.startTime")
+    return ProcessingRequest(
+        path=vpath,
+        excluded_paths=tuple(excluded),
+        file_types=tuple(types),
+        filter_processed_assets=bool(filter_processed_assets),
+        modified_after=after,
+        modified_before=before,
+    )
+
+
+def _refuse_overlap(path: str, *, ignore: int | None = None) -> None:
+    active = Execution.objects.filter(status__in=ACTIVE_STATUSES).exclude(pk=ignore)
+    for other in active.only("processing_id", "path", "status"):
+        if content.paths_overlap(path, other.path):
+            raise Conflict(
+                f"{path} overlaps execution {other.processing_id} on {other.path}, which is "
+                f"{other.get_status_display().lower()}. Wait for it to finish or cancel it first."
+            )
+
+
+def execution_create(
+    *,
+    path: object,
+    created_by: str,
+    excluded_paths: Iterable[object] = (),
+    file_types: Iterable[object] = (),
+    filter_processed_assets: bool = False,
+    start_time: object = None,
+    end_time: object = None,
+    processing_type: object = PROCESSING_TYPE,
+    restarted_from: Execution | None = None,
+) -> Execution:
+    """Queue a new execution and return it.
+
+    Raises InvalidInput for a path, exclusion, type or filter that is not acceptable, and Conflict
+    when the path overlaps a waiting or running execution.
+    """
+    request = _validate(
+        path=path,
+        excluded_paths=excluded_paths,
+        file_types=file_types,
+        filter_processed_assets=filter_processed_assets,
+        start_time=start_time,
+        end_time=end_time,
+        processing_type=processing_type,
+    )
+    now = timezone.now()
+    with _queue_lock():
+        _refuse_overlap(request.path)
+        execution = Execution.objects.create(
+            path=request.path,
+            created_by=created_by,
+            file_types=list(request.file_types),
+            filter_processed_assets=request.filter_processed_assets,
+            modified_after=request.modified_after,
+            modified_before=request.modified_before,
+            restarted_from=restarted_from,
+        )
+        ExcludedFolder.objects.bulk_create(
+            ExcludedFolder(execution=execution, path=excluded) for excluded in request.excluded_paths
+        )
+        lines = [(INFO, f"Execution created by {created_by} for {request.path}.")]
+        if request.excluded_paths:
+            lines.append((INFO, "Excluded folders: " + ", ".join(request.excluded_paths) + "."))
+        if restarted_from is not None:
+            lines.append((INFO, f"Restart of execution {restarted_from.processing_id}."))
+        _append_log(execution.pk, lines, now=now)
+        _start_waiting_locked(now)
+    execution.refresh_from_db()
+    return execution
+
+
+def executions_start_waiting() -> None:
+    """Start queued executions while fewer than GUIDES_MAX_RUNNING run."""
+    with _queue_lock():
+        _start_waiting_locked(timezone.now())
+
+
+def _start_waiting_locked(now: datetime) -> None:
+    running = Execution.objects.filter(status__in=RUNNING_STATUSES).count()
+    free = settings.GUIDES_MAX_RUNNING - running
+    if free <= 0:
+        return
+    waiting = Execution.objects.filter(status=ExecutionStatus.WAITING).order_by("id")
+    for execution_id in list(waiting.values_list("pk", flat=True)[:free]):
+        _begin(execution_id, now)
+
+
+def _begin(execution_id: int, now: datetime) -> None:
+    started = Execution.objects.filter(
+        pk=execution_id, status__in=sources_of(ExecutionStatus.IN_PROGRESS)
+    ).update(
+        status=ExecutionStatus.IN_PROGRESS,
+        started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
+        completed_at=None,
+        heartbeat_at=now,
+        segment_started_at=now,
+        segment_start_count=F("processed_count") + F("failed_count") + F("skipped_count"),
+    )
+    if started != 1:
+        return
+    ExecutionSlot.objects.bulk_create(
+        [
+            ExecutionSlot(execution_id=execution_id, number=number)
+            for number in range(settings.GUIDES_PARALLEL_TASKS)
+        ],
+        ignore_conflicts=True,
+    )
+    slots = ExecutionSlot.objects.filter(execution_id=execution_id)
+    slots.update(generation=F("generation") + 1, heartbeat_at=now)
+    _append_log(execution_id, [(INFO, "Processing started.")], now=now)
+    for number, generation in slots.values_list("number", "generation"):
+        _enqueue_slot(execution_id, number, generation)
+
+
+def _enqueue_slot(execution_id: int, slot: int, generation: int) -> None:
+    def send() -> None:
+        async_task(
+            "guides_processor.tasks.run_slot",
+            execution_id,
+            slot,
+            generation,
+            task_name=f"execution-{execution_id}-slot-{slot}-{generation}-{uuid.uuid4().hex[:6]}",
+        )
+
+    transaction.on_commit(send)
+
+
+# --- cancel, resume, restart ------------------------------------------------------------------
+
+
+def execution_cancel(*, processing_id: object, by: str) -> Execution:
+    """Cancel a waiting execution at once, or ask a running one to stop.
+
+    A running execution becomes CANCELLING; its workers stop between assets and the last one marks
+    it CANCELLED. Raises NotFound, or Conflict when it is already finished or cancelling.
+    """
+    execution = _get(processing_id)
+    now = timezone.now()
+    with transaction.atomic():
+        if Execution.objects.filter(
+            pk=execution.pk, status=ExecutionStatus.WAITING
+        ).update(status=ExecutionStatus.CANCELLED, completed_at=now, comments=f"Cancelled by {by} before it started."):
+            _append_log(execution.pk, [(INFO, f"Cancelled by {by} while waiting.")], now=now)
+        elif Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.IN_PROGRESS).update(
+            status=ExecutionStatus.CANCELLING
+        ):
+            _append_log(execution.pk, [(INFO, f"Cancel requested by {by}.")], now=now)
+        else:
+            execution.refresh_from_db()
+            raise Conflict(
+                f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
+                "only waiting or running executions can be cancelled."
+            )
+    if not _any_slot_alive(execution.pk, now):
+        # Nobody is working on it (no cluster running): there is no one to stop, so stop it here.
+        _cancel_complete(execution.pk)
+    execution.refresh_from_db()
+    return execution
+
+
+def _any_slot_alive(execution_id: int, now: datetime) -> bool:
+    fresh = now - timedelta(seconds=settings.GUIDES_STALE_SECONDS)
+    return ExecutionSlot.objects.filter(execution_id=execution_id, heartbeat_at__gte=fresh).exists()
+
+
+def _cancel_complete(execution_id: int) -> None:
+    now = timezone.now()
+    with _queue_lock():
+        done = Execution.objects.filter(pk=execution_id, status=ExecutionStatus.CANCELLING).update(
+            status=ExecutionStatus.CANCELLED,
+            completed_at=now,
+            calculation_status=Case(
+                When(calculation_status=CalculationStatus.IN_PROGRESS, then=Value(CalculationStatus.WAITING)),
+                default=F("calculation_status"),
+            ),
+        )
+        if done:
+            execution = Execution.objects.get(pk=execution_id)
+            remaining = ExecutionItem.objects.filter(
+                execution_id=execution_id, state=ItemState.PENDING
+            ).count()
+            summary = (
+                f"Cancelled after {execution.triggered_count} of {execution.total_files} assets; "
+                f"{remaining} remain"
+                + ("" if execution.calculation_status == CalculationStatus.SUCCESS else " (the folder walk was not finished)")
+                + ". Resume continues with them."
+            )
+            Execution.objects.filter(pk=execution_id).update(comments=summary)
+            _append_log(execution_id, [(INFO, summary)], now=now)
+        _start_waiting_locked(now)
+
+
+def execution_resume(*, processing_id: object, by: str) -> Execution:
+    """Queue a cancelled or failed execution again; it continues with the items still pending.
+
+    Raises NotFound, or Conflict when it is not cancelled or failed, or when its path now overlaps
+    another active execution.
+    """
+    execution = _get(processing_id)
+    now = timezone.now()
+    with _queue_lock():
+        _refuse_overlap(execution.path, ignore=execution.pk)
+        resumed = Execution.objects.filter(
+            pk=execution.pk, status__in=sources_of(ExecutionStatus.WAITING)
+        ).update(status=ExecutionStatus.WAITING, completed_at=None, comments="")
+        if not resumed:
+            execution.refresh_from_db()
+            raise Conflict(
+                f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
+                "only cancelled or failed executions can be resumed."
+            )
+        remaining = ExecutionItem.objects.filter(execution=execution, state=ItemState.PENDING).count()
+        _append_log(
+            execution.pk,
+            [(INFO, f"Resumed by {by}; {remaining} assets remain in the manifest.")],
+            now=now,
+        )
+        _start_waiting_locked(now)
+    execution.refresh_from_db()
+    return execution
+
+
+def execution_restart(*, processing_id: object, by: str) -> Execution:
+    """A new execution with the path, exclusions and filter of a finished one, linked to it.
+
+    Raises NotFound, Conflict when the execution is still active or the path overlaps another
+    active execution, and InvalidInput when its folder no longer exists.
+    """
+    original = _get(processing_id)
+    if original.status not in FINISHED_STATUSES:
+        raise Conflict(
+            f"Execution {original.processing_id} is {original.get_status_display().lower()}; "
+            "only finished executions can be restarted (cancel it first)."
+        )
+    return execution_create(
+        path=original.path,
+        created_by=by,
+        excluded_paths=list(original.excluded.values_list("path", flat=True)),
+        file_types=original.file_types,
+        filter_processed_assets=original.filter_processed_assets,
+        start_time=_to_epoch_ms(original.modified_after),
+        end_time=_to_epoch_ms(original.modified_before),
+        restarted_from=original,
+    )
+
+
+def _to_epoch_ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def execution_fail(*, execution_id: int, reason: str) -> None:
+    """Mark a running execution FAILED: the job itself cannot go on. Resume can continue it."""
+    now = timezone.now()
+    with _queue_lock():
+        failed = Execution.objects.filter(
+            pk=execution_id, status__in=sources_of(ExecutionStatus.FAILED)
+        ).update(status=ExecutionStatus.FAILED, completed_at=now, comments=reason)
+        if failed:
+            ExecutionItem.objects.filter(
+                execution_id=execution_id, state=ItemState.PENDING
+            ).exclude(lease_owner="").update(lease_owner="", lease_expires_at=None)
+            _append_log(execution_id, [(ERROR, f"Execution failed: {reason}")], now=now)
+            logger.error("execution %s failed: %s", execution_id, reason)
+        _start_waiting_locked(now)
+
+
+# --- the watchdog -----------------------------------------------------------------------------
+
+
+def executions_recover(*, now: datetime | None = None) -> int:
+    """Re-enqueue the slots of running executions whose heartbeat is stale; returns how many.
+
+    Also completes a cancel that no live worker is left to complete, finishes an execution whose
+    last batch was written but not finished, and starts waiting executions when slots are free.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.GUIDES_STALE_SECONDS)
+    recovered = 0
+    for execution in Execution.objects.filter(status__in=RUNNING_STATUSES):
+        if execution.status == ExecutionStatus.CANCELLING:
+            if not _any_slot_alive(execution.pk, now):
+                _cancel_complete(execution.pk)
+            continue
+        if _finish_if_complete(execution.pk):
+            continue
+        stale = ExecutionSlot.objects.filter(
+            Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before), execution=execution
+        )
+        for slot in list(stale):
+            with transaction.atomic():
+                taken = ExecutionSlot.objects.filter(pk=slot.pk, generation=slot.generation).update(
+                    generation=F("generation") + 1, heartbeat_at=now
+                )
+                if taken:
+                    silent = int((now - slot.heartbeat_at).total_seconds()) if slot.heartbeat_at else 0
+                    _append_log(
+                        execution.pk,
+                        [(WARN, f"Worker slot {slot.number} was silent for {silent} s; its work was queued again.")],
+                        now=now,
+                    )
+                    _enqueue_slot(execution.pk, slot.number, slot.generation + 1)
+                    recovered += 1
+    executions_start_waiting()
+    return recovered
+
+
+# --- the work of one slot ---------------------------------------------------------------------
+
+CONTINUE = "continue"
+STOP = "stop"
+
+
+def execution_work(
+    *,
+    execution_id: int,
+    slot: int,
+    generation: int,
+    seconds: float | None = None,
+    enqueue_continuation: bool = True,
+) -> str:
+    """Work on an execution for at most ``seconds`` as slot ``slot``; return CONTINUE or STOP.
+
+    CONTINUE means there may be more to do: the continuation is enqueued unless
+    ``enqueue_continuation`` is false (the in-process runner loops instead). Errors of the
+    database are retried for as long as the time budget lasts; after that the slot goes silent
+    and the watchdog enqueues it again. Any other error fails the execution with its reason.
+    """
+    budget = settings.GUIDES_TASK_SECONDS if seconds is None else seconds
+    worker = _SlotWorker(execution_id, slot, generation, time.monotonic() + budget)
+    try:
+        outcome = worker.run()
+    except _Superseded:
+        return STOP
+    except _TRANSIENT:
+        logger.exception("execution %s slot %s: database unavailable; the watchdog will retry", execution_id, slot)
+        connection.close()
+        return STOP
+    except Exception as exc:  # a bug, or the machine in a state we cannot handle: say so
+        logger.exception("execution %s slot %s failed", execution_id, slot)
+        connection.close()
+        execution_fail(execution_id=execution_id, reason=f"internal error: {type(exc).__name__}: {exc}")
+        return STOP
+    if outcome == CONTINUE and enqueue_continuation:
+        _enqueue_slot(execution_id, slot, generation)
+    return outcome
+
+
+# Errors of a database that went away or stayed locked: worth trying again later.
+_TRANSIENT = (OperationalError, InterfaceError)
+
+
+class _Superseded(Exception):
+    """This task's slot was taken over (the watchdog gave it a new generation)."""
+
+
+@dataclass
+class _Claimed:
+    item_id: int
+    relpath: str
+
+
+class _SlotWorker:
+    def __init__(self, execution_id: int, slot: int, generation: int, deadline: float) -> None:
+        self.execution_id = execution_id
+        self.slot = slot
+        self.generation = generation
+        self.deadline = deadline
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{slot}:{uuid.uuid4().hex[:8]}"
+        self.execution = Execution.objects.get(pk=execution_id)
+        self.root = _content_root()
+        self.relfolder = content.to_relpath(self.execution.path)
+        self._last_status_check = 0.0
+        self._status = self.execution.status
+
+    # The loop ---------------------------------------------------------------------------------
+
+    def run(self) -> str:
+        failures = 0
+        while True:
+            try:
+                return self._run()
+            except _TRANSIENT:
+                # The database restarted or was busy for too long. Whatever this task had claimed
+                # and not written stays leased and is reclaimed when the lease expires.
+                failures += 1
+                if failures > 5 or time.monotonic() >= self.deadline:
+                    raise
+                logger.warning("execution %s: database error, retrying", self.execution_id, exc_info=True)
+                connection.close()
+                time.sleep(min(2**failures, 10))
+
+    def _run(self) -> str:
+        while True:
+            self._beat()
+            status = self._read_status(force=True)
+            if status == ExecutionStatus.CANCELLING:
+                _cancel_complete(self.execution_id)
+                return STOP
+            if status != ExecutionStatus.IN_PROGRESS:
+                return STOP
+            if self.slot == 0 and self._calculation_status() != CalculationStatus.SUCCESS:
+                self._calculate()
+                if time.monotonic() >= self.deadline:
+                    return CONTINUE
+                continue  # processing, or (when cancelled or failed) the next round sees it
+            batch = self._claim()
+            if batch:
+                self._process(batch)
+                if time.monotonic() >= self.deadline:
+                    return CONTINUE
+                continue
+            if _finish_if_complete(self.execution_id):
+                return STOP
+            if time.monotonic() >= self.deadline:
+                return CONTINUE
+            # Others hold the remaining items, or the calculation is still writing the manifest:
+            # wait for them (a lease of a dead worker expires and is claimed here).
+            time.sleep(_IDLE_SLEEP_SECONDS)
+
+    def _beat(self) -> None:
+        if not ExecutionSlot.objects.filter(
+            execution_id=self.execution_id, number=self.slot, generation=self.generation
+        ).update(heartbeat_at=timezone.now()):
+            raise _Superseded()
+
+    def _read_status(self, *, force: bool = False) -> str:
+        now = time.monotonic()
+        if force or now - self._last_status_check >= _CANCEL_POLL_SECONDS:
+            self._last_status_check = now
+            self._status = (
+                Execution.objects.filter(pk=self.execution_id).values_list("status", flat=True).get()
+            )
+        return self._status
+
+    def _calculation_status(self) -> str:
+        return (
+            Execution.objects.filter(pk=self.execution_id)
+            .values_list("calculation_status", flat=True)
+            .get()
+        )
+
+    # The calculation --------------------------------------------------------------------------
+
+    def _calculate(self) -> bool:
+        """Walk the folder into the manifest until done (True) or out of time or cancelled."""
+        execution = Execution.objects.get(pk=self.execution_id)
+        now = timezone.now()
+        try:
+            content.resolve_folder(self.root, execution.path)
+        except content.ContentPathError as exc:
+            execution_fail(execution_id=self.execution_id, reason=f"the folder cannot be processed: {exc.message}")
+            return False
+        if execution.calculation_status != CalculationStatus.IN_PROGRESS:
+            with transaction.atomic():
+                Execution.objects.filter(pk=self.execution_id).update(
+                    calculation_status=CalculationStatus.IN_PROGRESS
+                )
+                if not execution.walk_cursor:
+                    _append_log(self.execution_id, [(INFO, f"Calculating the assets under {execution.path}.")], now=now)
+        excluded = frozenset(
+            content.to_relpath(path) for path in execution.excluded.values_list("path", flat=True)
+        )
+        types = frozenset(execution.file_types)
+        after = bytes.fromhex(execution.walk_cursor)
+        window = (execution.modified_after, execution.modified_before)
+        with_mtime = window != (None, None)
+        entries = content.walk(
+            self.root, self.relfolder, excluded=excluded, after=after, with_mtime=with_mtime
+        )
+        chunk: list[content.WalkEntry] = []
+        walked = 0
+        for entry in entries:
+            walked += 1
+            if entry.problem or self._wanted(entry, types, window):
+                chunk.append(entry)
+            if len(chunk) >= _CALCULATION_CHUNK or walked % _CALCULATION_CHUNK == 0:
+                # Everything up to this entry's cursor is now in the manifest (or filtered out).
+                self._write_manifest(chunk, entry.cursor)
+                chunk = []
+                if (
+                    time.monotonic() >= self.deadline
+                    or self._read_status() != ExecutionStatus.IN_PROGRESS
+                ):
+                    return False
+        self._write_manifest(chunk, None, done=True)
+        return True
+
+    def _wanted(
+        self,
+        entry: content.WalkEntry,
+        types: frozenset[str],
+        window: tuple[datetime | None, datetime | None],
+    ) -> bool:
+        after, before = window
+        if after is not None and entry.mtime < after.timestamp():
+            return False
+        if before is not None and entry.mtime > before.timestamp():
+            return False
+        if types:
+            head = None
+            if entry.relpath.lower().endswith(".xml"):
+                try:
+                    with open(self.root / entry.relpath, "rb") as handle:
+                        head = handle.read(4096)
+                except OSError:
+                    return True  # processing will report why it cannot be read
+            return processing.detect_type(entry.relpath, head) in types
+        return True
+
+    def _write_manifest(self, chunk: list[content.WalkEntry], cursor: bytes | None, *, done: bool = False) -> None:
+        now = timezone.now()
+        stamp = _db_datetime(now)
+        rows = []
+        problems = []
+        for entry in chunk:
+            if entry.problem:
+                rows.append((self.execution_id, entry.relpath, ItemState.SKIPPED, "", entry.problem, stamp))
+                problems.append((WARN, f"Skipped {content.to_virtual(entry.relpath)}: {entry.problem}."))
+            else:
+                rows.append((self.execution_id, entry.relpath, ItemState.PENDING, "", "", None))
+        with transaction.atomic():
+            self._beat()
+            if self._read_status(force=True) != ExecutionStatus.IN_PROGRESS:
+                return
+            if rows:
+                with connection.cursor() as db:
+                    db.executemany(
+                        f"INSERT INTO {_table(ExecutionItem)} "
+                        f"({_columns('execution_id', 'relpath', 'state', 'lease_owner', 'error', 'finished_at')}, "
+                        f"{_columns('asset_type')}) VALUES (%s, %s, %s, %s, %s, %s, '')",
+                        rows,
+                    )
+            updates: dict[str, Any] = {"total_files": F("total_files") + len(rows)}
+            if cursor is not None:
+                updates["walk_cursor"] = cursor.hex()
+            if done:
+                updates["calculation_status"] = CalculationStatus.SUCCESS
+            Execution.objects.filter(pk=self.execution_id).update(**updates)
+            lines = list(problems)
+            if done:
+                total = Execution.objects.filter(pk=self.execution_id).values_list("total_files", flat=True).get()
+                lines.append((INFO, f"Calculation done: {total} assets to process."))
+            _append_log(self.execution_id, lines, now=now, counters={"skipped_count": len(problems)})
+
+    # Processing -------------------------------------------------------------------------------
+
+    def _claim(self) -> list[_Claimed]:
+        now = timezone.now()
+        expires = now + timedelta(seconds=settings.GUIDES_LEASE_SECONDS)
+        with transaction.atomic():
+            pending = ExecutionItem.objects.filter(
+                Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+                execution_id=self.execution_id,
+                state=ItemState.PENDING,
+            )
+            ids = list(
+                pending.order_by("id")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[: settings.GUIDES_BATCH_SIZE]
+            )
+            if not ids:
+                return []
+            ExecutionItem.objects.filter(pk__in=ids).update(lease_owner=self.owner, lease_expires_at=expires)
+            rows = ExecutionItem.objects.filter(pk__in=ids).order_by("id").values_list("pk", "relpath")
+            return [_Claimed(item_id, relpath) for item_id, relpath in rows]
+
+    def _process(self, batch: list[_Claimed]) -> None:
+        execution = self.execution
+        previous: dict[str, processing.Fingerprint] = {}
+        if execution.filter_processed_assets:
+            for relpath, size, mtime, checksum in Asset.objects.filter(
+                relpath__in=[item.relpath for item in batch], success_checksum__gt=""
+            ).values_list("relpath", "success_size", "success_mtime", "success_checksum"):
+                previous[relpath] = processing.Fingerprint(size, mtime, checksum)
+        results: list[tuple[_Claimed, processing.AssetResult]] = []
+        max_bytes = settings.GUIDES_MAX_XML_BYTES
+        stopped = False
+        for item in batch:
+            if self._read_status() != ExecutionStatus.IN_PROGRESS:
+                stopped = True
+                break
+            result = processing.process(
+                self.root, item.relpath, previous=previous.get(item.relpath), max_xml_bytes=max_bytes
+            )
+            results.append((item, result))
+        if any(r.status == processing.FAILURE and r.error == NOT_FOUND for _, r in results):
+            if not (self.root / self.relfolder).is_dir():
+                self._release(batch)
+                execution_fail(
+                    execution_id=self.execution_id,
+                    reason=f"the folder {execution.path} no longer exists under the content root.",
+                )
+                return
+        done_ids = {item.item_id for item, _ in results}
+        leftover = [item for item in batch if item.item_id not in done_ids] if stopped else []
+        self._write(results, leftover)
+
+    def _release(self, items: list[_Claimed]) -> None:
+        ExecutionItem.objects.filter(
+            pk__in=[item.item_id for item in items], lease_owner=self.owner, state=ItemState.PENDING
+        ).update(lease_owner="", lease_expires_at=None)
+
+    def _write(self, results: list[tuple[_Claimed, processing.AssetResult]], leftover: list[_Claimed]) -> None:
+        """Write one batch's outcome in one transaction: only for items this task still owns."""
+        for attempt in range(5):
+            try:
+                with transaction.atomic():
+                    self._beat()
+                    _write_results(self.execution_id, self.owner, results)
+                    if leftover:
+                        self._release(leftover)
+                return
+            except _Superseded:
+                raise
+            except _TRANSIENT:
+                # The database went away (restart, failover) or was locked for too long: keep the
+                # results in memory and try again while the lease still holds them for us.
+                if attempt == 4 or time.monotonic() >= self.deadline + settings.GUIDES_LEASE_SECONDS / 2:
+                    raise
+                logger.warning("execution %s: writing a batch failed, retrying", self.execution_id, exc_info=True)
+                connection.close()
+                time.sleep(1 + attempt * 2)
+
+
+def _write_results(
+    execution_id: int, owner: str, results: list[tuple[_Claimed, processing.AssetResult]]
+) -> None:
+    """The batch transaction: assets, references, key definitions, items, log lines, counters."""
+    if not results:
+        return
+    now = timezone.now()
+    owned = set(
+        ExecutionItem.objects.select_for_update()
+        .filter(pk__in=[item.item_id for item, _ in results], lease_owner=owner, state=ItemState.PENDING)
+        .values_list("pk", flat=True)
+    )
+    results = [(item, result) for item, result in results if item.item_id in owned]
+    if not results:
+        return
+
+    unchanged = [r for _, r in results if r.status == processing.SKIPPED]
+    succeeded = [r for _, r in results if r.status == processing.SUCCESS]
+    failed = [r for _, r in results if r.status == processing.FAILURE]
+    common_fields = ["asset_type", "status", "title", "size", "mtime", "checksum", "error", "metadata", "processed_at"]
+    for group, fields in (
+        (succeeded, [*common_fields, "success_size", "success_mtime", "success_checksum"]),
+        (failed, common_fields),
+    ):
+        if group:
+            Asset.objects.bulk_create(
+                [_asset_row(result, now) for result in group],
+                update_conflicts=True,
+                unique_fields=["relpath"],
+                update_fields=fields,
+            )
+    relpaths = [r.relpath for _, r in results]
+    asset_ids = dict(Asset.objects.filter(relpath__in=relpaths).values_list("relpath", "pk"))
+    rewritten = [asset_ids[r.relpath] for r in succeeded + failed]
+    if rewritten:
+        Reference.objects.filter(asset_id__in=rewritten).delete()
+        KeyDefinition.objects.filter(asset_id__in=rewritten).delete()
+    ref_rows = []
+    key_rows = []
+    for result in succeeded:
+        asset_id = asset_ids[result.relpath]
+        for ref in result.references:
+            ref_rows.append(
+                (asset_id, ref.attribute, ref.value, ref.link_type, ref.scope, ref.element[:64],
+                 ref.line, ref.target or "", (ref.key or "")[:255], ref.broken)
+            )
+        for key in result.key_definitions:
+            key_rows.append((asset_id, key.key[:255], key.href, key.target or ""))
+    with connection.cursor() as cursor:
+        if ref_rows:
+            cursor.executemany(
+                f"INSERT INTO {_table(Reference)} ({_columns('asset_id', 'attribute', 'value', 'link_type', 'scope', 'element', 'line', 'target', 'key', 'broken')}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                ref_rows,
+            )
+        if key_rows:
+            cursor.executemany(
+                f"INSERT INTO {_table(KeyDefinition)} ({_columns('asset_id', 'key', 'href', 'target')}) "
+                "VALUES (%s, %s, %s, %s)",
+                key_rows,
+            )
+        stamp = _db_datetime(now)
+        state_of = {
+            processing.SUCCESS: ItemState.DONE,
+            processing.FAILURE: ItemState.FAILED,
+            processing.SKIPPED: ItemState.SKIPPED,
+        }
+        cursor.executemany(
+            f"UPDATE {_table(ExecutionItem)} SET "
+            + ", ".join(
+                f"{connection.ops.quote_name(name)} = %s"
+                for name in ("state", "asset_type", "error", "finished_at", "asset_id", "lease_owner", "lease_expires_at")
+            )
+            + f" WHERE {connection.ops.quote_name('id')} = %s",
+            [
+                (state_of[r.status], r.asset_type, r.error, stamp, asset_ids.get(r.relpath), "", None, item.item_id)
+                for item, r in results
+            ],
+        )
+    lines: list[tuple[str, str]] = []
+    broken = 0
+    for _, result in results:
+        lines.extend(_log_lines(result))
+        broken += sum(1 for ref in result.references if ref.broken) if result.status == processing.SUCCESS else 0
+    _append_log(
+        execution_id,
+        lines,
+        now=now,
+        counters={
+            "processed_count": len(succeeded),
+            "failed_count": len(failed),
+            "skipped_count": len(unchanged),
+            "broken_reference_count": broken,
+        },
+    )
+
+
+def _asset_row(result: processing.AssetResult, now: datetime) -> Asset:
+    success = result.status == processing.SUCCESS
+    return Asset(
+        relpath=result.relpath,
+        asset_type=result.asset_type,
+        status=result.status,
+        title=result.title,
+        size=result.size,
+        mtime=result.mtime,
+        checksum=result.checksum,
+        error=result.error,
+        metadata=result.metadata,
+        processed_at=now,
+        success_size=result.size if success else None,
+        success_mtime=result.mtime if success else None,
+        success_checksum=result.checksum if success else "",
+    )
+
+
+def _log_lines(result: processing.AssetResult) -> list[tuple[str, str]]:
+    where = content.to_virtual(result.relpath)
+    if result.status == processing.FAILURE:
+        return [(ERROR, f"Failed {where} ({result.asset_type}): {result.error}")]
+    if result.status == processing.SKIPPED:
+        return [(INFO, f"Skipped {where}: {result.error}.")]
+    refs = len(result.references)
+    broken = [ref for ref in result.references if ref.broken]
+    title = f' "{result.title}"' if result.title else ""
+    lines = [
+        (
+            INFO,
+            f"Processed {where} ({result.asset_type}{title}): {refs} reference{'s' if refs != 1 else ''}"
+            + (f", {len(broken)} broken." if broken else "."),
+        )
+    ]
+    for ref in broken:
+        at = f" line {ref.line}" if ref.line else ""
+        lines.append((WARN, f"Broken {ref.link_type} reference in {where}{at}: {ref.attribute}=\"{ref.value}\" (not found)."))
+    return lines
+
+
+# --- finishing --------------------------------------------------------------------------------
+
+
+def _finish_if_complete(execution_id: int) -> bool:
+    """Finish the execution when its manifest is complete and every item is final.
+
+    Returns True when the execution is finished (now, or already).
+    """
+    def complete() -> bool | None:
+        state = (
+            Execution.objects.filter(pk=execution_id)
+            .values_list("status", "calculation_status")
+            .first()
+        )
+        if state is None or state[0] not in RUNNING_STATUSES:
+            return True
+        if state[1] != CalculationStatus.SUCCESS:
+            return False
+        if ExecutionItem.objects.filter(execution_id=execution_id, state=ItemState.PENDING).exists():
+            return False
+        return None
+
+    # Look first without a transaction: this is asked often, and usually the answer is no.
+    answer = complete()
+    if answer is not None:
+        return answer
+    # The queue lock comes first, as everywhere, so that no two transactions wait on each other.
+    with _queue_lock():
+        answer = complete()
+        if answer is not None:
+            return answer
+        now = timezone.now()
+        # Claim the right to finish before the key pass, so that it runs once.
+        if not Execution.objects.filter(pk=execution_id, status__in=RUNNING_STATUSES).update(
+            status=ExecutionStatus.SUCCESS, completed_at=now
+        ):
+            return True
+        undefined = _resolve_keys(execution_id)
+        execution = Execution.objects.get(pk=execution_id)
+        broken = _broken_reference_count(execution_id)
+        seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)
+        comments = (
+            f"{execution.processed_count} processed, {execution.failed_count} failed, "
+            f"{execution.skipped_count} skipped; {broken} broken reference{'s' if broken != 1 else ''}."
+        )
+        Execution.objects.filter(pk=execution_id).update(broken_reference_count=broken, comments=comments)
+        lines = [
+            (WARN, f"Undefined key \"{key}\": {count} reference{'s' if count != 1 else ''}, first in {content.to_virtual(first)}.")
+            for key, count, first in undefined[:_KEY_LOG_LIMIT]
+        ]
+        if len(undefined) > _KEY_LOG_LIMIT:
+            lines.append((WARN, f"... and {len(undefined) - _KEY_LOG_LIMIT} more undefined keys."))
+        rate = execution.triggered_count / seconds
+        lines.append((INFO, f"Execution completed in {seconds:.1f} s ({rate:.0f} assets/s): {comments}"))
+        _append_log(execution_id, lines, now=now)
+        _start_waiting_locked(now)
+    return True
+
+
+def _in_execution_sql() -> str:
+    return (
+        f"SELECT {_columns('asset_id')} FROM {_table(ExecutionItem)} "
+        f"WHERE {_columns('execution_id')} = %s AND {_columns('state')} = %s "
+        f"AND {_columns('asset_id')} IS NOT NULL"
+    )
+
+
+def _resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
+    """Mark key references of this execution's assets broken where no map defines the key.
+
+    Returns (key, references, first asset) for every undefined key, sorted by key.
+    """
+    ref, keydef, asset = _table(Reference), _table(KeyDefinition), _table(Asset)
+    key = connection.ops.quote_name("key")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ref} SET {_columns('broken')} = NOT EXISTS "
+            f"(SELECT 1 FROM {keydef} k WHERE k.{key} = {ref}.{key}) "
+            f"WHERE {ref}.{key} <> '' AND {ref}.{_columns('asset_id')} IN ({_in_execution_sql()})",
+            [execution_id, ItemState.DONE],
+        )
+        cursor.execute(
+            f"SELECT r.{key}, COUNT(*), MIN(a.{_columns('relpath')}) FROM {ref} r "
+            f"JOIN {asset} a ON a.{_columns('id')} = r.{_columns('asset_id')} "
+            f"WHERE r.{_columns('broken')} AND r.{key} <> '' AND r.{_columns('asset_id')} IN ({_in_execution_sql()}) "
+            f"GROUP BY r.{key} ORDER BY r.{key}",
+            [execution_id, ItemState.DONE],
+        )
+        return [(name, count, first) for name, count, first in cursor.fetchall()]
+
+
+def _broken_reference_count(execution_id: int) -> int:
+    ref = _table(Reference)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {ref} WHERE {_columns('broken')} "
+            f"AND {_columns('asset_id')} IN ({_in_execution_sql()})",
+            [execution_id, ItemState.DONE],
+        )
+        return int(cursor.fetchone()[0])
+
+
+# --- running without a cluster ----------------------------------------------------------------
+
+
+def execution_run_inline(
+    *, processing_id: object, on_progress: Callable[[Execution], None] | None = None
+) -> Execution:
+    """Process queued and running executions in this process until this one is finished.
+
+    For the command line when no cluster is running. It takes slot 0 of whichever execution is
+    running (a cluster's queued task for that slot, if one appears later, stops at once), and works
+    through the queue in order, so ``GUIDES_MAX_RUNNING`` still holds.
+    """
+    target = _get(processing_id)
+    while True:
+        target.refresh_from_db()
+        if on_progress:
+            on_progress(target)
+        if target.status in FINISHED_STATUSES:
+            return target
+        executions_start_waiting()
+        running = Execution.objects.filter(status__in=RUNNING_STATUSES).order_by("id").first()
+        if running is None:
+            time.sleep(_IDLE_SLEEP_SECONDS)
+            continue
+        ExecutionSlot.objects.get_or_create(execution=running, number=0)
+        ExecutionSlot.objects.filter(execution=running, number=0).update(
+            generation=F("generation") + 1, heartbeat_at=timezone.now()
+        )
+        generation = ExecutionSlot.objects.get(execution=running, number=0).generation
+        execution_work(
+            execution_id=running.pk, slot=0, generation=generation, seconds=1.0, enqueue_continuation=False
+        )
+
+
+def eta_seconds(execution: Execution, now: datetime | None = None) -> int:
+    """Remaining items divided by the items per second measured since this run segment began."""
+    if execution.status not in RUNNING_STATUSES or execution.segment_started_at is None:
+        return 0
+    now = now or timezone.now()
+    done = execution.triggered_count - execution.segment_start_count
+    elapsed = (now - execution.segment_started_at).total_seconds()
+    remaining = max(execution.total_files - execution.triggered_count, 0)
+    if done <= 0 or elapsed <= 0 or remaining == 0:
+        return 0
+    return math.ceil(remaining / (done / elapsed))

@@ -1,0 +1,237 @@
+"""Settings, read from the environment only.
+
+Django's own knobs are ``DJANGO_*``, ours are ``GUIDES_*``, the database is ``DATABASE_URL``.
+A malformed value stops start-up with ``ImproperlyConfigured`` naming the variable.
+"""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true or false).")
+
+
+def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# Where the embedded database and the generated secret key live.
+DATA_DIR = Path(env_str("GUIDES_DATA_DIR", "data")).absolute()
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+
+def _secret_key() -> str:
+    """The key from ``DJANGO_SECRET_KEY``, else one generated once and kept in the data folder.
+
+    Several hosts sharing a database must share the key (django-q2 signs task payloads with it),
+    so a scaled-out installation sets ``DJANGO_SECRET_KEY`` explicitly.
+    """
+    key = os.environ.get("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    path = DATA_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+SECRET_KEY = _secret_key()
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_q",
+    "guides_processor",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "guides_processor.urls"
+WSGI_APPLICATION = "guides_processor.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
+    scheme = urlsplit(url).scheme
+    try:
+        db = dj_database_url.parse(url)
+    except Exception as exc:  # the library raises several types for one mistake
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+    if scheme == "sqlite":
+        name = str(db["NAME"])
+        if name != ":memory:":
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+        # Several worker processes write at once: WAL lets readers run beside the writer,
+        # IMMEDIATE takes the write lock when a transaction begins (so two writers queue on the
+        # busy timeout instead of failing on lock upgrade), and the busy timeout waits for it.
+        db["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+            ),
+        }
+        # The test database is a file, so that clusters started by the tests can share it.
+        db["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    elif scheme in {"postgres", "postgresql", "pgsql"}:
+        db["CONN_MAX_AGE"] = env_int("GUIDES_DB_CONN_MAX_AGE", 60, minimum=0)
+        db["CONN_HEALTH_CHECKS"] = True
+    return {"default": db}
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "guides_processor:tools"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the app folders when collectstatic has not run (the one-command start);
+# the Docker image collects them at build time.
+WHITENOISE_USE_FINDERS = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "guides_processor": {"handlers": ["console"], "level": env_str("GUIDES_LOG_LEVEL", "INFO")},
+    },
+}
+
+# --- Guides Asset Processor -------------------------------------------------------------------
+
+GUIDES_CONTENT_ROOT = Path(env_str("GUIDES_CONTENT_ROOT", "content")).absolute()
+# How many executions process at once; the rest wait in the queue.
+GUIDES_MAX_RUNNING = env_int("GUIDES_MAX_RUNNING", 1)
+# Worker processes of a cluster started here, and tasks run side by side for one execution.
+GUIDES_WORKERS = env_int("GUIDES_WORKERS", 2)
+GUIDES_PARALLEL_TASKS = env_int("GUIDES_PARALLEL_TASKS", GUIDES_WORKERS)
+# Items claimed at once by a task, and how long the claim holds before another task may take it.
+GUIDES_BATCH_SIZE = env_int("GUIDES_BATCH_SIZE", 100)
+GUIDES_LEASE_SECONDS = env_int("GUIDES_LEASE_SECONDS", 120)
+# How long one task works before it hands over to its continuation.
+GUIDES_TASK_SECONDS = env_int("GUIDES_TASK_SECONDS", 20)
+# An execution whose heartbeat is older than this is re-enqueued by the watchdog.
+GUIDES_STALE_SECONDS = env_int("GUIDES_STALE_SECONDS", 90)
+# XML-based assets larger than this fail instead of being parsed.
+GUIDES_MAX_XML_BYTES = env_int("GUIDES_MAX_XML_BYTES", 32 * 1024 * 1024)
+
+GUIDES_BROKER_URL = env_str("GUIDES_BROKER_URL", "")
+_task_timeout = env_int("GUIDES_TASK_TIMEOUT", max(300, GUIDES_TASK_SECONDS * 10))
+Q_CLUSTER: dict = {
+    "name": env_str("GUIDES_CLUSTER_NAME", "guides"),
+    "workers": GUIDES_WORKERS,
+    "recycle": 200,
+    # A task works for GUIDES_TASK_SECONDS and is killed at `timeout`; the broker redelivers an
+    # unacknowledged task only after `retry`, which is longer, so no task runs twice at once.
+    "timeout": _task_timeout,
+    "retry": _task_timeout + 60,
+    "max_attempts": 2,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 250,
+    "poll": 0.2,
+    "label": "Task queue",
+}
+if GUIDES_BROKER_URL:
+    if urlsplit(GUIDES_BROKER_URL).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(
+            f"GUIDES_BROKER_URL={GUIDES_BROKER_URL!r} is not a redis:// URL."
+        )
+    Q_CLUSTER["redis"] = GUIDES_BROKER_URL
+else:
+    Q_CLUSTER["orm"] = "default"

@@ -1,0 +1,184 @@
+"""Cancel, resume and restart, with the work cut into small, deterministic steps."""
+
+import pytest
+
+from guides_processor import services
+from guides_processor.models import (
+    Execution,
+    ExecutionItem,
+    ExecutionStatus,
+    ItemState,
+    LogLine,
+)
+
+from .trees import guide, many
+
+pytestmark = pytest.mark.django_db
+
+
+def one_step(execution: Execution) -> str:
+    """One task with no time budget: it writes one batch (or one chunk of the manifest)."""
+    slot = execution.slots.get(number=0)
+    return services.execution_work(
+        execution_id=execution.pk, slot=0, generation=slot.generation, seconds=0, enqueue_continuation=False
+    )
+
+
+def run(execution: Execution) -> Execution:
+    return services.execution_run_inline(processing_id=execution.processing_id)
+
+
+@pytest.fixture
+def small_batches(settings):
+    settings.GUIDES_BATCH_SIZE = 10
+
+
+def test_cancel_of_a_waiting_execution_is_immediate(write_tree, settings):
+    write_tree({**many(3, "a"), **many(3, "b")})
+    first = services.execution_create(path="/content/dam/a", created_by="admin")
+    second = services.execution_create(path="/content/dam/b", created_by="admin")
+    assert second.status == ExecutionStatus.WAITING
+
+    cancelled = services.execution_cancel(processing_id=second.processing_id, by="admin")
+
+    assert cancelled.status == ExecutionStatus.CANCELLED
+    assert cancelled.completed_at is not None
+    assert first.status == ExecutionStatus.IN_PROGRESS
+
+
+def test_cancel_mid_run_stops_between_batches_and_resume_processes_only_what_was_left(
+    write_tree, small_batches
+):
+    write_tree(many(45))
+    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    one_step(execution)  # the manifest
+    one_step(execution)  # one batch of 10
+    one_step(execution)  # another
+    services.execution_cancel(processing_id=execution.processing_id, by="alice")
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.CANCELLING
+    one_step(execution)  # a worker notices the cancel and completes it
+    execution.refresh_from_db()
+
+    assert execution.status == ExecutionStatus.CANCELLED
+    assert execution.processed_count == 20
+    assert ExecutionItem.objects.filter(execution=execution, state=ItemState.PENDING).count() == 25
+    assert "25 remain" in execution.comments
+    done_before = set(
+        ExecutionItem.objects.filter(execution=execution, state=ItemState.DONE).values_list("pk", flat=True)
+    )
+
+    resumed = services.execution_resume(processing_id=execution.processing_id, by="alice")
+    assert resumed.status == ExecutionStatus.IN_PROGRESS
+    finished = run(resumed)
+
+    assert finished.status == ExecutionStatus.SUCCESS
+    assert finished.processed_count == 45
+    messages = list(LogLine.objects.filter(execution=execution).values_list("message", flat=True))
+    # Each asset was processed exactly once over both runs.
+    for index in range(45):
+        assert sum(f"/content/dam/bulk/t{index:05d}.dita " in m for m in messages) == 1
+    assert any("Resumed by alice; 25 assets remain" in m for m in messages)
+    assert done_before <= set(
+        ExecutionItem.objects.filter(execution=execution, state=ItemState.DONE).values_list("pk", flat=True)
+    )
+
+
+def test_cancel_during_the_calculation_resumes_the_walk(write_tree, small_batches, monkeypatch):
+    monkeypatch.setattr(services, "_CALCULATION_CHUNK", 10)
+    write_tree(many(35))
+    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    one_step(execution)  # 10 entries of the manifest
+    services.execution_cancel(processing_id=execution.processing_id, by="admin")
+    one_step(execution)
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.CANCELLED
+    assert execution.calculation_status == "WAITING"
+    assert execution.total_files == 10
+
+    finished = run(services.execution_resume(processing_id=execution.processing_id, by="admin"))
+    assert finished.status == ExecutionStatus.SUCCESS
+    assert (finished.total_files, finished.processed_count) == (35, 35)
+
+
+def test_cancel_and_resume_are_refused_in_the_wrong_state(write_tree):
+    write_tree(guide())
+    execution = run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    with pytest.raises(services.Conflict, match="only waiting or running"):
+        services.execution_cancel(processing_id=execution.processing_id, by="admin")
+    with pytest.raises(services.Conflict, match="only cancelled or failed"):
+        services.execution_resume(processing_id=execution.processing_id, by="admin")
+
+
+def test_resume_of_a_running_execution_is_a_conflict(write_tree):
+    write_tree(guide())
+    execution = services.execution_create(path="/content/dam/guide", created_by="admin")
+    with pytest.raises(services.Conflict):
+        services.execution_resume(processing_id=execution.processing_id, by="admin")
+
+
+def test_unknown_ids_are_not_found():
+    with pytest.raises(services.NotFound):
+        services.execution_resume(processing_id="2b1f0f36-0000-4000-8000-000000000000", by="admin")
+    with pytest.raises(services.NotFound):
+        services.execution_cancel(processing_id="not-a-uuid", by="admin")
+
+
+def test_restart_makes_a_new_linked_execution_with_the_same_request(write_tree):
+    write_tree({**guide(), **many(2, "guide/old")})
+    original = run(
+        services.execution_create(
+            path="/content/dam/guide",
+            excluded_paths=["/content/dam/guide/old"],
+            file_types=["DITATOPIC"],
+            filter_processed_assets=True,
+            created_by="admin",
+        )
+    )
+    restarted = services.execution_restart(processing_id=original.processing_id, by="bob")
+
+    assert restarted.pk != original.pk
+    assert restarted.restarted_from == original
+    assert restarted.created_by == "bob"
+    assert list(restarted.excluded.values_list("path", flat=True)) == ["/content/dam/guide/old"]
+    assert (restarted.file_types, restarted.filter_processed_assets) == (["DITATOPIC"], True)
+    assert run(restarted).status == ExecutionStatus.SUCCESS
+
+
+def test_restart_of_an_active_execution_is_a_conflict(write_tree):
+    write_tree(guide())
+    execution = services.execution_create(path="/content/dam/guide", created_by="admin")
+    with pytest.raises(services.Conflict, match="only finished"):
+        services.execution_restart(processing_id=execution.processing_id, by="admin")
+
+
+def test_restart_of_a_folder_that_is_gone_is_invalid_input(write_tree, content_root):
+    import shutil
+
+    write_tree(guide())
+    execution = run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    shutil.rmtree(content_root / "guide")
+    with pytest.raises(services.InvalidInput, match="does not exist"):
+        services.execution_restart(processing_id=execution.processing_id, by="admin")
+
+
+def test_a_folder_removed_mid_run_fails_the_execution_and_resume_can_continue(
+    write_tree, content_root, small_batches
+):
+    import shutil
+
+    write_tree(many(30))
+    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    one_step(execution)
+    one_step(execution)
+    backup = content_root.parent / "backup"
+    shutil.move(content_root / "bulk", backup)
+    one_step(execution)
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.FAILED
+    assert "no longer exists" in execution.comments
+    assert execution.failed_count == 0  # nothing was blamed on the assets
+
+    shutil.move(backup, content_root / "bulk")
+    finished = run(services.execution_resume(processing_id=execution.processing_id, by="admin"))
+    assert (finished.status, finished.processed_count) == (ExecutionStatus.SUCCESS, 30)
