@@ -1,7 +1,14 @@
 """Fixtures shared by the whole suite: content roots built in tmp_path, users, the corpus."""
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -44,3 +51,113 @@ def write_tree(content_root: Path) -> WriteTree:
         return content_root
 
     return write
+
+
+# --- real clusters --------------------------------------------------------------------------
+
+
+class Cluster:
+    """A ``manage.py qcluster`` in a child process (its own process group), on the test database."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *, wait: float = 60.0) -> "Cluster":
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, str(PROJECT / "manage.py"), "qcluster"],
+            cwd=PROJECT,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        handle.close()
+        from django_q.tasks import async_task, result
+
+        task_id = async_task("guides_processor.tasks.ping", task_name=f"ping-{time.time_ns()}")
+        if result(task_id, wait=int(wait * 1000)) != "pong":
+            self.kill()
+            raise RuntimeError(f"the cluster did not answer within {wait} s; see {self.log}")
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the cluster and every process of it, as a crash or the OOM killer would."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if not self.alive:
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)  # the cluster stops its own workers
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+def database_url() -> str:
+    """A DATABASE_URL for the database the tests use now (the test database)."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    if connection.vendor == "postgresql":
+        user = quote(db.get("USER") or "", safe="")
+        password = (":" + quote(db["PASSWORD"], safe="")) if db.get("PASSWORD") else ""
+        auth = f"{user}{password}@" if user else ""
+        return f"postgres://{auth}{db.get('HOST') or ''}:{db.get('PORT') or 5432}/{db['NAME']}"
+    raise RuntimeError(f"no cluster support for {connection.vendor}")
+
+
+@pytest.fixture
+def cluster_env(transactional_db, settings, content_root: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment for clusters working on this test's database and content root.
+
+    Short leases, budgets and stale times, so that recovery is seen within seconds.
+    """
+    from django_q.brokers import get_broker
+
+    get_broker().purge_queue()
+    settings.GUIDES_LEASE_SECONDS = 4
+    settings.GUIDES_STALE_SECONDS = 6
+    settings.GUIDES_TASK_SECONDS = 3
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "GUIDES_CONTENT_ROOT": str(content_root),
+        "GUIDES_DATA_DIR": str(tmp_path / "cluster-data"),
+        "GUIDES_LEASE_SECONDS": "4",
+        "GUIDES_STALE_SECONDS": "6",
+        "GUIDES_TASK_SECONDS": "3",
+        "GUIDES_TASK_TIMEOUT": "60",
+        "GUIDES_WORKERS": "2",
+        "GUIDES_LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def start_cluster(cluster_env: dict[str, str], tmp_path: Path):
+    """Start clusters with ``start_cluster()``; all are stopped (or already killed) at the end."""
+    started: list[Cluster] = []
+
+    def start(**env: str) -> Cluster:
+        cluster = Cluster({**cluster_env, **env}, tmp_path / f"cluster-{len(started)}.log")
+        started.append(cluster)
+        return cluster.start()
+
+    yield start
+    for cluster in started:
+        cluster.stop()
