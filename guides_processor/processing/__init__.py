@@ -1,0 +1,70 @@
+"""Processing one asset: a file of the content repository in, an ``AssetResult`` out.
+
+Pure Python (no Django): ``process`` reads, hashes and parses one file; ``detect_type`` tells an
+asset's type from its name and first bytes, cheaply enough to filter a whole tree with.
+"""
+
+from .core import MAX_XML_BYTES, UNCHANGED, process
+from .detect import HEAD_BYTES, detect_type
+from .result import (
+    ASSET_TYPES,
+    DITAMAP,
+    DITATOPIC,
+    DITAVAL,
+    FAILURE,
+    HTML_CSS,
+    LINK_CONTENT,
+    LINK_CONTENT_KEY,
+    LINK_FILE,
+    LINK_IMAGE,
+    LINK_KEY,
+    LINK_MAP,
+    LINK_MULTIMEDIA,
+    LINK_TOPIC,
+    MARKDOWN,
+    NOT_FOUND,
+    OTHERS,
+    SCOPE_EXTERNAL,
+    SCOPE_LOCAL,
+    SCOPE_PEER,
+    SKIPPED,
+    SUCCESS,
+    AssetResult,
+    Fingerprint,
+    KeyDef,
+    Ref,
+)
+
+__all__ = [
+    "ASSET_TYPES",
+    "DITAMAP",
+    "DITATOPIC",
+    "DITAVAL",
+    "FAILURE",
+    "HEAD_BYTES",
+    "HTML_CSS",
+    "LINK_CONTENT",
+    "LINK_CONTENT_KEY",
+    "LINK_FILE",
+    "LINK_IMAGE",
+    "LINK_KEY",
+    "LINK_MAP",
+    "LINK_MULTIMEDIA",
+    "LINK_TOPIC",
+    "MARKDOWN",
+    "MAX_XML_BYTES",
+    "NOT_FOUND",
+    "OTHERS",
+    "SCOPE_EXTERNAL",
+    "SCOPE_LOCAL",
+    "SCOPE_PEER",
+    "SKIPPED",
+    "SUCCESS",
+    "UNCHANGED",
+    "AssetResult",
+    "Fingerprint",
+    "KeyDef",
+    "Ref",
+    "detect_type",
+    "process",
+]

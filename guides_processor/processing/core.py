@@ -1,0 +1,219 @@
+"""``process``: one file of the content repository in, an ``AssetResult`` out.
+
+Each file is read once: the bytes that are hashed are the bytes that are parsed. Files that are not
+parsed (images, PDFs, ...) and files too large to parse are hashed in fixed-size chunks, so memory
+stays bounded whatever their size.
+"""
+
+import hashlib
+import os
+import stat
+from io import FileIO
+
+from .detect import HEAD_BYTES, XML_EXTENSIONS, detect_type, extension, type_for_root
+from .dita import fill_ditaval, fill_map, fill_topic, local_name
+from .html import fill_css, fill_html
+from .markdown import fill_markdown
+from .others import SVG_PARSE_LIMIT, image_dimensions, svg_dimensions
+from .refs import Resolver
+from .result import (
+    DITAMAP,
+    DITATOPIC,
+    DITAVAL,
+    FAILURE,
+    NOT_FOUND,
+    OTHERS,
+    SKIPPED,
+    SUCCESS,
+    AssetResult,
+    Fingerprint,
+)
+from .xmlparser import XmlError, parse_xml
+
+MAX_XML_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 256 * 1024
+UNCHANGED = "unchanged since its last successful processing"
+
+# Files read whole and parsed, by extension, with the name used in "too large" messages.
+_PARSED = {ext: "XML" for ext in XML_EXTENSIONS} | {
+    ".md": "Markdown",
+    ".markdown": "Markdown",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".css": "CSS",
+}
+# O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused after fstat). It changes
+# nothing for regular files.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def process(
+    root: str | os.PathLike[str],
+    relpath: str,
+    *,
+    previous: Fingerprint | None = None,
+    max_xml_bytes: int = MAX_XML_BYTES,
+) -> AssetResult:
+    """Process the file at ``relpath`` (``/``-separated, relative to ``root``).
+
+    Returns SUCCESS with what was extracted; FAILURE with a one-line ``error`` for anything about
+    the file itself (missing, unreadable, not a regular file, empty XML, too large to parse,
+    malformed, badly encoded); SKIPPED when ``previous`` is given and the file's size, mtime and
+    sha256 all equal it. ``size``, ``mtime`` and ``checksum`` are filled whenever the file could be
+    read. Files that are parsed (XML, Markdown, HTML, CSS) and larger than ``max_xml_bytes`` are
+    FAILURE, still checksummed. Only programming errors raise.
+    """
+    root = os.fspath(root)
+    ext = extension(relpath)
+    if not relpath or relpath.startswith("/") or "\0" in relpath or ".." in relpath.split("/"):
+        return AssetResult(relpath, FAILURE, detect_type(relpath), error="invalid relative path")
+    try:
+        fd = os.open(os.path.join(root, relpath), _OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return AssetResult(relpath, FAILURE, detect_type(relpath), error=NOT_FOUND)
+    except OSError as error:
+        reason = f"cannot open file: {error.strerror or type(error).__name__}"
+        return AssetResult(relpath, FAILURE, detect_type(relpath), error=reason)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            return AssetResult(relpath, FAILURE, detect_type(relpath), error=f"{what}, not a file")
+        file = open(fd, "rb", buffering=0, closefd=False)  # noqa: SIM115 (fd closed below)
+        return _process_open(file, st, root, relpath, ext, previous, max_xml_bytes)
+    except OSError as error:  # EIO and the like, while reading
+        reason = f"cannot read file: {error.strerror or type(error).__name__}"
+        return AssetResult(relpath, FAILURE, detect_type(relpath), error=reason)
+    finally:
+        os.close(fd)
+
+
+def _process_open(
+    file: FileIO,
+    st: os.stat_result,
+    root: str,
+    relpath: str,
+    ext: str,
+    previous: Fingerprint | None,
+    max_xml_bytes: int,
+) -> AssetResult:
+    parsed_as = _PARSED.get(ext)
+    if parsed_as is not None:
+        limit = max_xml_bytes
+    elif ext == ".svg":
+        limit = SVG_PARSE_LIMIT
+    else:
+        limit = -1  # streamed
+    digest = hashlib.sha256()
+    data: bytes | None = None
+    if 0 <= st.st_size <= limit:
+        data = _read_exactly(file, st.st_size)
+        digest.update(data)
+        head = data[:HEAD_BYTES]
+        size = len(data)
+    else:
+        head, size = _stream(file, digest)
+
+    asset_type = detect_type(relpath, head)
+    result = AssetResult(
+        relpath, SUCCESS, asset_type, size=size, mtime=st.st_mtime, checksum=digest.hexdigest()
+    )
+    if (
+        previous is not None
+        and previous.size == size
+        and previous.mtime == result.mtime
+        and previous.checksum == result.checksum
+    ):
+        result.status = SKIPPED
+        result.error = UNCHANGED
+        return result
+
+    if parsed_as is None:
+        if data is not None:  # a small SVG
+            result.metadata = svg_dimensions(data)
+        else:
+            result.metadata = image_dimensions(head)
+        return result
+    if parsed_as == "XML" and size == 0:
+        result.status = FAILURE
+        result.error = "file is empty"
+        return result
+    if asset_type == OTHERS:
+        return result  # an .xml that is not DITA: a plain file
+    if data is None:
+        result.status = FAILURE
+        result.error = (
+            f"file is {_megabytes(size)}, larger than the {_megabytes(max_xml_bytes)} limit"
+            f" for parsing {parsed_as}"
+        )
+        return result
+    if parsed_as == "XML":
+        _fill_xml(result, root, data, ext)
+    elif parsed_as == "Markdown":
+        fill_markdown(result, data, Resolver(root, relpath))
+    elif ext == ".css":
+        fill_css(result, data, Resolver(root, relpath))
+    else:
+        fill_html(result, data, Resolver(root, relpath))
+    return result
+
+
+def _fill_xml(result: AssetResult, root: str, data: bytes, ext: str) -> None:
+    try:
+        element = parse_xml(data)
+    except XmlError as error:
+        result.status = FAILURE
+        result.error = str(error)
+        return
+    if ext in (".dita", ".xml"):
+        # The parsed root has the last word over the head scan.
+        result.asset_type = type_for_root(ext, local_name(element))
+    if result.asset_type == DITATOPIC:
+        fill_topic(result, element, Resolver(root, result.relpath))
+    elif result.asset_type == DITAMAP:
+        fill_map(result, element, Resolver(root, result.relpath))
+    elif result.asset_type == DITAVAL:
+        fill_ditaval(result, element)
+
+
+def _read_exactly(file: FileIO, size: int) -> bytes:
+    """Up to ``size`` bytes (fewer if the file shrank since it was stat'ed)."""
+    data = file.read(size) if size else b""
+    if data is None or len(data) == size:
+        return data or b""
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = file.read(size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def _stream(file: FileIO, digest: "hashlib._Hash") -> tuple[bytes, int]:
+    """Hash the whole file in chunks; return its first ``CHUNK_BYTES`` bytes and its size."""
+    buffer = bytearray(CHUNK_BYTES)
+    view = memoryview(buffer)
+    head = b""
+    size = 0
+    while True:
+        count = file.readinto(buffer)
+        if not count:
+            break
+        digest.update(view[:count])
+        if len(head) < CHUNK_BYTES:
+            # Kept for image headers: a JPEG's frame header can follow a long EXIF block.
+            head += bytes(view[: min(count, CHUNK_BYTES - len(head))])
+        size += count
+    return head, size
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
