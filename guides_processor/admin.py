@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Asset, ExcludedFolder, Execution, ExecutionItem, ExecutionSlot, KeyDefinition, LogLine, Reference
+from .models import (
+    Asset,
+    ExcludedFolder,
+    Execution,
+    ExecutionItem,
+    ExecutionSlot,
+    KeyDefinition,
+    LogLine,
+    Reference,
+)
 
 
 class ExcludedFolderInline(admin.TabularInline):
@@ -10,7 +19,16 @@ class ExcludedFolderInline(admin.TabularInline):
 
 @admin.register(Execution)
 class ExecutionAdmin(admin.ModelAdmin):
-    list_display = ["processing_id", "path", "status", "created_by", "created_at", "total_files", "processed_count", "failed_count"]
+    list_display = [
+        "processing_id",
+        "path",
+        "status",
+        "created_by",
+        "created_at",
+        "total_files",
+        "processed_count",
+        "failed_count",
+    ]
     list_filter = ["status", "calculation_status"]
     search_fields = ["processing_id", "path", "created_by"]
     readonly_fields = ["processing_id", "created_at"]
@@ -44,7 +62,7 @@ class LogLineAdmin(admin.ModelAdmin):
 class ReferenceInline(admin.TabularInline):
     model = Reference
     extra = 0
-    fields = ["attribute", "value", "link_type", "scope", "target", "key", "broken"]
+    fields = ("attribute", "value", "link_type", "scope", "target", "key", "broken")
     readonly_fields = fields
 
 

@@ -42,7 +42,9 @@ def normalize_path(raw: object, *, field: str = "path") -> str:
         raise ContentPathError(field, f"{text!r} contains a backslash; separate folders with '/'.")
     segments = [segment for segment in text.split("/") if segment]
     if any(segment in {".", ".."} for segment in segments):
-        raise ContentPathError(field, f"{text!r} contains '.' or '..' segments, which are not allowed.")
+        raise ContentPathError(
+            field, f"{text!r} contains '.' or '..' segments, which are not allowed."
+        )
     path = "/" + "/".join(segments)
     if path != VIRTUAL_ROOT and not path.startswith(VIRTUAL_ROOT + "/"):
         raise ContentPathError(field, f"{text!r} is outside {VIRTUAL_ROOT}.")
@@ -85,10 +87,14 @@ def resolve_folder(root: Path, virtual_path: str, *, field: str = "path") -> Pat
         except FileNotFoundError:
             raise ContentPathError(field, f"{virtual_path} does not exist.") from None
         except OSError as exc:
-            raise ContentPathError(field, f"{virtual_path} cannot be read: {exc.strerror}.") from None
+            raise ContentPathError(
+                field, f"{virtual_path} cannot be read: {exc.strerror}."
+            ) from None
         if stat.S_ISLNK(info.st_mode):
             raise ContentPathError(
-                field, f"{to_virtual(str(current.relative_to(root)))} is a symbolic link, which is never followed."
+                field,
+                f"{to_virtual(str(current.relative_to(root)))} is a symbolic link, "
+                "which is never followed.",
             )
         if not stat.S_ISDIR(info.st_mode):
             raise ContentPathError(field, f"{virtual_path} is not a folder.")
@@ -217,7 +223,9 @@ def _walk_folder(
             is_link = entry.is_symlink()
             is_dir = not is_link and entry.is_dir(follow_symlinks=False)
         except OSError as exc:
-            yield WalkEntry(_printable(relpath), _cursor(entry_parts), f"cannot be read: {exc.strerror}")
+            yield WalkEntry(
+                _printable(relpath), _cursor(entry_parts), f"cannot be read: {exc.strerror}"
+            )
             continue
         if is_dir:
             if relpath in excluded:
@@ -244,7 +252,9 @@ def _walk_folder(
         else:
             try:
                 regular = entry.is_file(follow_symlinks=False)
-                mtime = entry.stat(follow_symlinks=False).st_mtime if regular and with_mtime else 0.0
+                mtime = (
+                    entry.stat(follow_symlinks=False).st_mtime if regular and with_mtime else 0.0
+                )
             except OSError as exc:
                 yield WalkEntry(relpath, cursor, f"cannot be read: {exc.strerror}")
                 continue

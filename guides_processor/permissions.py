@@ -10,10 +10,15 @@ RUN_PERMISSION = "guides_processor.run_assetprocessing"
 
 
 def can_read(user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and (user.is_staff or can_run(user)))
+    return bool(
+        user and user.is_authenticated and user.is_active and (user.is_staff or can_run(user))
+    )
 
 
 def can_run(user: Any) -> bool:
     return bool(
-        user and user.is_authenticated and user.is_active and (user.is_superuser or user.has_perm(RUN_PERMISSION))
+        user
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.has_perm(RUN_PERMISSION))
     )

@@ -38,7 +38,6 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from . import content, processing
-from .processing.result import NOT_FOUND
 from .models import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
@@ -70,6 +69,11 @@ _CALCULATION_CHUNK = 2000
 _CANCEL_POLL_SECONDS = 0.5
 # How long a task with nothing to claim sleeps before it looks again.
 _IDLE_SLEEP_SECONDS = 0.5
+_ITEM_COLUMNS = ("execution_id", "relpath", "state", "lease_owner", "error", "finished_at")
+_REFERENCE_COLUMNS = (
+    "asset_id", "attribute", "value", "link_type", "scope",
+    "element", "line", "target", "key", "broken",
+)  # fmt: skip
 # Undefined keys listed one by one in the log when an execution finishes.
 _KEY_LOG_LIMIT = 100
 
@@ -209,7 +213,9 @@ def _epoch_ms(value: object, field: str) -> datetime | None:
     try:
         return datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
-        raise InvalidInput(f"{field}={value} is not a valid time in epoch milliseconds.", field=field) from None
+        raise InvalidInput(
+            f"{field}={value} is not a valid time in epoch milliseconds.", field=field
+        ) from None
 
 
 def _validate(
@@ -266,7 +272,9 @@ def _validate(
     after = _epoch_ms(start_time, "filter.startTime")
     before = _epoch_ms(end_time, "filter.endTime")
     if after and before and after > before:
-        raise InvalidInput("filter.startTime is later than filter.endTime.", field="filter.startTime")
+        raise InvalidInput(
+            "filter.startTime is later than filter.endTime.", field="filter.startTime"
+        )
     return ProcessingRequest(
         path=vpath,
         excluded_paths=tuple(excluded),
@@ -278,7 +286,9 @@ def _validate(
 
 
 def _refuse_overlap(path: str, *, ignore: int | None = None) -> None:
-    active = Execution.objects.filter(status__in=ACTIVE_STATUSES).exclude(pk=ignore)
+    active = Execution.objects.filter(status__in=ACTIVE_STATUSES)
+    if ignore is not None:
+        active = active.exclude(pk=ignore)
     for other in active.only("processing_id", "path", "status"):
         if content.paths_overlap(path, other.path):
             raise Conflict(
@@ -326,7 +336,8 @@ def execution_create(
             restarted_from=restarted_from,
         )
         ExcludedFolder.objects.bulk_create(
-            ExcludedFolder(execution=execution, path=excluded) for excluded in request.excluded_paths
+            ExcludedFolder(execution=execution, path=excluded)
+            for excluded in request.excluded_paths
         )
         lines = [(INFO, f"Execution created by {created_by} for {request.path}.")]
         if request.excluded_paths:
@@ -407,9 +418,11 @@ def execution_cancel(*, processing_id: object, by: str) -> Execution:
     execution = _get(processing_id)
     now = timezone.now()
     with transaction.atomic():
-        if Execution.objects.filter(
-            pk=execution.pk, status=ExecutionStatus.WAITING
-        ).update(status=ExecutionStatus.CANCELLED, completed_at=now, comments=f"Cancelled by {by} before it started."):
+        if Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.WAITING).update(
+            status=ExecutionStatus.CANCELLED,
+            completed_at=now,
+            comments=f"Cancelled by {by} before it started.",
+        ):
             _append_log(execution.pk, [(INFO, f"Cancelled by {by} while waiting.")], now=now)
         elif Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.IN_PROGRESS).update(
             status=ExecutionStatus.CANCELLING
@@ -440,7 +453,10 @@ def _cancel_complete(execution_id: int) -> None:
             status=ExecutionStatus.CANCELLED,
             completed_at=now,
             calculation_status=Case(
-                When(calculation_status=CalculationStatus.IN_PROGRESS, then=Value(CalculationStatus.WAITING)),
+                When(
+                    calculation_status=CalculationStatus.IN_PROGRESS,
+                    then=Value(CalculationStatus.WAITING),
+                ),
                 default=F("calculation_status"),
             ),
         )
@@ -452,7 +468,11 @@ def _cancel_complete(execution_id: int) -> None:
             summary = (
                 f"Cancelled after {execution.triggered_count} of {execution.total_files} assets; "
                 f"{remaining} remain"
-                + ("" if execution.calculation_status == CalculationStatus.SUCCESS else " (the folder walk was not finished)")
+                + (
+                    ""
+                    if execution.calculation_status == CalculationStatus.SUCCESS
+                    else " (the folder walk was not finished)"
+                )
                 + ". Resume continues with them."
             )
             Execution.objects.filter(pk=execution_id).update(comments=summary)
@@ -479,7 +499,9 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
                 "only cancelled or failed executions can be resumed."
             )
-        remaining = ExecutionItem.objects.filter(execution=execution, state=ItemState.PENDING).count()
+        remaining = ExecutionItem.objects.filter(
+            execution=execution, state=ItemState.PENDING
+        ).count()
         _append_log(
             execution.pk,
             [(INFO, f"Resumed by {by}; {remaining} assets remain in the manifest.")],
@@ -562,10 +584,18 @@ def executions_recover(*, now: datetime | None = None) -> int:
                     generation=F("generation") + 1, heartbeat_at=now
                 )
                 if taken:
-                    silent = int((now - slot.heartbeat_at).total_seconds()) if slot.heartbeat_at else 0
+                    silent = (
+                        int((now - slot.heartbeat_at).total_seconds()) if slot.heartbeat_at else 0
+                    )
                     _append_log(
                         execution.pk,
-                        [(WARN, f"Worker slot {slot.number} was silent for {silent} s; its work was queued again.")],
+                        [
+                            (
+                                WARN,
+                                f"Worker slot {slot.number} was silent for {silent} s; "
+                                "its work was queued again.",
+                            )
+                        ],
                         now=now,
                     )
                     _enqueue_slot(execution.pk, slot.number, slot.generation + 1)
@@ -602,13 +632,19 @@ def execution_work(
     except _Superseded:
         return STOP
     except _TRANSIENT:
-        logger.exception("execution %s slot %s: database unavailable; the watchdog will retry", execution_id, slot)
+        logger.exception(
+            "execution %s slot %s: database unavailable; the watchdog will retry",
+            execution_id,
+            slot,
+        )
         connection.close()
         return STOP
     except Exception as exc:  # a bug, or the machine in a state we cannot handle: say so
         logger.exception("execution %s slot %s failed", execution_id, slot)
         connection.close()
-        execution_fail(execution_id=execution_id, reason=f"internal error: {type(exc).__name__}: {exc}")
+        execution_fail(
+            execution_id=execution_id, reason=f"internal error: {type(exc).__name__}: {exc}"
+        )
         return STOP
     if outcome == CONTINUE and enqueue_continuation:
         _enqueue_slot(execution_id, slot, generation)
@@ -655,7 +691,9 @@ class _SlotWorker:
                 failures += 1
                 if failures > 5 or time.monotonic() >= self.deadline:
                     raise
-                logger.warning("execution %s: database error, retrying", self.execution_id, exc_info=True)
+                logger.warning(
+                    "execution %s: database error, retrying", self.execution_id, exc_info=True
+                )
                 connection.close()
                 time.sleep(min(2**failures, 10))
 
@@ -698,7 +736,9 @@ class _SlotWorker:
         if force or now - self._last_status_check >= _CANCEL_POLL_SECONDS:
             self._last_status_check = now
             self._status = (
-                Execution.objects.filter(pk=self.execution_id).values_list("status", flat=True).get()
+                Execution.objects.filter(pk=self.execution_id)
+                .values_list("status", flat=True)
+                .get()
             )
         return self._status
 
@@ -718,7 +758,10 @@ class _SlotWorker:
         try:
             content.resolve_folder(self.root, execution.path)
         except content.ContentPathError as exc:
-            execution_fail(execution_id=self.execution_id, reason=f"the folder cannot be processed: {exc.message}")
+            execution_fail(
+                execution_id=self.execution_id,
+                reason=f"the folder cannot be processed: {exc.message}",
+            )
             return False
         if execution.calculation_status != CalculationStatus.IN_PROGRESS:
             with transaction.atomic():
@@ -726,7 +769,11 @@ class _SlotWorker:
                     calculation_status=CalculationStatus.IN_PROGRESS
                 )
                 if not execution.walk_cursor:
-                    _append_log(self.execution_id, [(INFO, f"Calculating the assets under {execution.path}.")], now=now)
+                    _append_log(
+                        self.execution_id,
+                        [(INFO, f"Calculating the assets under {execution.path}.")],
+                        now=now,
+                    )
         excluded = frozenset(
             content.to_relpath(path) for path in execution.excluded.values_list("path", flat=True)
         )
@@ -738,9 +785,7 @@ class _SlotWorker:
             self.root, self.relfolder, excluded=excluded, after=after, with_mtime=with_mtime
         )
         chunk: list[content.WalkEntry] = []
-        walked = 0
-        for entry in entries:
-            walked += 1
+        for walked, entry in enumerate(entries, start=1):
             if entry.problem or self._wanted(entry, types, window):
                 chunk.append(entry)
             if len(chunk) >= _CALCULATION_CHUNK or walked % _CALCULATION_CHUNK == 0:
@@ -777,15 +822,21 @@ class _SlotWorker:
             return processing.detect_type(entry.relpath, head) in types
         return True
 
-    def _write_manifest(self, chunk: list[content.WalkEntry], cursor: bytes | None, *, done: bool = False) -> None:
+    def _write_manifest(
+        self, chunk: list[content.WalkEntry], cursor: bytes | None, *, done: bool = False
+    ) -> None:
         now = timezone.now()
         stamp = _db_datetime(now)
         rows = []
         problems = []
         for entry in chunk:
             if entry.problem:
-                rows.append((self.execution_id, entry.relpath, ItemState.SKIPPED, "", entry.problem, stamp))
-                problems.append((WARN, f"Skipped {content.to_virtual(entry.relpath)}: {entry.problem}."))
+                rows.append(
+                    (self.execution_id, entry.relpath, ItemState.SKIPPED, "", entry.problem, stamp)
+                )
+                problems.append(
+                    (WARN, f"Skipped {content.to_virtual(entry.relpath)}: {entry.problem}.")
+                )
             else:
                 rows.append((self.execution_id, entry.relpath, ItemState.PENDING, "", "", None))
         with transaction.atomic():
@@ -796,7 +847,7 @@ class _SlotWorker:
                 with connection.cursor() as db:
                     db.executemany(
                         f"INSERT INTO {_table(ExecutionItem)} "
-                        f"({_columns('execution_id', 'relpath', 'state', 'lease_owner', 'error', 'finished_at')}, "
+                        f"({_columns(*_ITEM_COLUMNS)}, "
                         f"{_columns('asset_type')}) VALUES (%s, %s, %s, %s, %s, %s, '')",
                         rows,
                     )
@@ -808,9 +859,15 @@ class _SlotWorker:
             Execution.objects.filter(pk=self.execution_id).update(**updates)
             lines = list(problems)
             if done:
-                total = Execution.objects.filter(pk=self.execution_id).values_list("total_files", flat=True).get()
+                total = (
+                    Execution.objects.filter(pk=self.execution_id)
+                    .values_list("total_files", flat=True)
+                    .get()
+                )
                 lines.append((INFO, f"Calculation done: {total} assets to process."))
-            _append_log(self.execution_id, lines, now=now, counters={"skipped_count": len(problems)})
+            _append_log(
+                self.execution_id, lines, now=now, counters={"skipped_count": len(problems)}
+            )
 
     # Processing -------------------------------------------------------------------------------
 
@@ -830,8 +887,12 @@ class _SlotWorker:
             )
             if not ids:
                 return []
-            ExecutionItem.objects.filter(pk__in=ids).update(lease_owner=self.owner, lease_expires_at=expires)
-            rows = ExecutionItem.objects.filter(pk__in=ids).order_by("id").values_list("pk", "relpath")
+            ExecutionItem.objects.filter(pk__in=ids).update(
+                lease_owner=self.owner, lease_expires_at=expires
+            )
+            rows = (
+                ExecutionItem.objects.filter(pk__in=ids).order_by("id").values_list("pk", "relpath")
+            )
             return [_Claimed(item_id, relpath) for item_id, relpath in rows]
 
     def _process(self, batch: list[_Claimed]) -> None:
@@ -841,7 +902,8 @@ class _SlotWorker:
             for relpath, size, mtime, checksum in Asset.objects.filter(
                 relpath__in=[item.relpath for item in batch], success_checksum__gt=""
             ).values_list("relpath", "success_size", "success_mtime", "success_checksum"):
-                previous[relpath] = processing.Fingerprint(size, mtime, checksum)
+                if size is not None and mtime is not None:
+                    previous[relpath] = processing.Fingerprint(size, mtime, checksum)
         results: list[tuple[_Claimed, processing.AssetResult]] = []
         max_bytes = settings.GUIDES_MAX_XML_BYTES
         stopped = False
@@ -850,17 +912,20 @@ class _SlotWorker:
                 stopped = True
                 break
             result = processing.process(
-                self.root, item.relpath, previous=previous.get(item.relpath), max_xml_bytes=max_bytes
+                self.root,
+                item.relpath,
+                previous=previous.get(item.relpath),
+                max_xml_bytes=max_bytes,
             )
             results.append((item, result))
-        if any(r.status == processing.FAILURE and r.error == NOT_FOUND for _, r in results):
-            if not (self.root / self.relfolder).is_dir():
-                self._release(batch)
-                execution_fail(
-                    execution_id=self.execution_id,
-                    reason=f"the folder {execution.path} no longer exists under the content root.",
-                )
-                return
+        vanished = any(r.error == processing.NOT_FOUND for _, r in results)
+        if vanished and not (self.root / self.relfolder).is_dir():
+            self._release(batch)
+            execution_fail(
+                execution_id=self.execution_id,
+                reason=f"the folder {execution.path} no longer exists under the content root.",
+            )
+            return
         done_ids = {item.item_id for item, _ in results}
         leftover = [item for item in batch if item.item_id not in done_ids] if stopped else []
         self._write(results, leftover)
@@ -870,7 +935,9 @@ class _SlotWorker:
             pk__in=[item.item_id for item in items], lease_owner=self.owner, state=ItemState.PENDING
         ).update(lease_owner="", lease_expires_at=None)
 
-    def _write(self, results: list[tuple[_Claimed, processing.AssetResult]], leftover: list[_Claimed]) -> None:
+    def _write(
+        self, results: list[tuple[_Claimed, processing.AssetResult]], leftover: list[_Claimed]
+    ) -> None:
         """Write one batch's outcome in one transaction: only for items this task still owns."""
         for attempt in range(5):
             try:
@@ -885,9 +952,16 @@ class _SlotWorker:
             except _TRANSIENT:
                 # The database went away (restart, failover) or was locked for too long: keep the
                 # results in memory and try again while the lease still holds them for us.
-                if attempt == 4 or time.monotonic() >= self.deadline + settings.GUIDES_LEASE_SECONDS / 2:
+                if (
+                    attempt == 4
+                    or time.monotonic() >= self.deadline + settings.GUIDES_LEASE_SECONDS / 2
+                ):
                     raise
-                logger.warning("execution %s: writing a batch failed, retrying", self.execution_id, exc_info=True)
+                logger.warning(
+                    "execution %s: writing a batch failed, retrying",
+                    self.execution_id,
+                    exc_info=True,
+                )
                 connection.close()
                 time.sleep(1 + attempt * 2)
 
@@ -901,7 +975,9 @@ def _write_results(
     now = timezone.now()
     owned = set(
         ExecutionItem.objects.select_for_update()
-        .filter(pk__in=[item.item_id for item, _ in results], lease_owner=owner, state=ItemState.PENDING)
+        .filter(
+            pk__in=[item.item_id for item, _ in results], lease_owner=owner, state=ItemState.PENDING
+        )
         .values_list("pk", flat=True)
     )
     results = [(item, result) for item, result in results if item.item_id in owned]
@@ -911,7 +987,17 @@ def _write_results(
     unchanged = [r for _, r in results if r.status == processing.SKIPPED]
     succeeded = [r for _, r in results if r.status == processing.SUCCESS]
     failed = [r for _, r in results if r.status == processing.FAILURE]
-    common_fields = ["asset_type", "status", "title", "size", "mtime", "checksum", "error", "metadata", "processed_at"]
+    common_fields = [
+        "asset_type",
+        "status",
+        "title",
+        "size",
+        "mtime",
+        "checksum",
+        "error",
+        "metadata",
+        "processed_at",
+    ]
     for group, fields in (
         (succeeded, [*common_fields, "success_size", "success_mtime", "success_checksum"]),
         (failed, common_fields),
@@ -935,21 +1021,32 @@ def _write_results(
         asset_id = asset_ids[result.relpath]
         for ref in result.references:
             ref_rows.append(
-                (asset_id, ref.attribute, ref.value, ref.link_type, ref.scope, ref.element[:64],
-                 ref.line, ref.target or "", (ref.key or "")[:255], ref.broken)
+                (
+                    asset_id,
+                    ref.attribute,
+                    ref.value,
+                    ref.link_type,
+                    ref.scope,
+                    ref.element[:64],
+                    ref.line,
+                    ref.target or "",
+                    (ref.key or "")[:255],
+                    ref.broken,
+                )
             )
         for key in result.key_definitions:
             key_rows.append((asset_id, key.key[:255], key.href, key.target or ""))
     with connection.cursor() as cursor:
         if ref_rows:
             cursor.executemany(
-                f"INSERT INTO {_table(Reference)} ({_columns('asset_id', 'attribute', 'value', 'link_type', 'scope', 'element', 'line', 'target', 'key', 'broken')}) "
+                f"INSERT INTO {_table(Reference)} ({_columns(*_REFERENCE_COLUMNS)}) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 ref_rows,
             )
         if key_rows:
             cursor.executemany(
-                f"INSERT INTO {_table(KeyDefinition)} ({_columns('asset_id', 'key', 'href', 'target')}) "
+                f"INSERT INTO {_table(KeyDefinition)} "
+                f"({_columns('asset_id', 'key', 'href', 'target')}) "
                 "VALUES (%s, %s, %s, %s)",
                 key_rows,
             )
@@ -963,11 +1060,28 @@ def _write_results(
             f"UPDATE {_table(ExecutionItem)} SET "
             + ", ".join(
                 f"{connection.ops.quote_name(name)} = %s"
-                for name in ("state", "asset_type", "error", "finished_at", "asset_id", "lease_owner", "lease_expires_at")
+                for name in (
+                    "state",
+                    "asset_type",
+                    "error",
+                    "finished_at",
+                    "asset_id",
+                    "lease_owner",
+                    "lease_expires_at",
+                )
             )
             + f" WHERE {connection.ops.quote_name('id')} = %s",
             [
-                (state_of[r.status], r.asset_type, r.error, stamp, asset_ids.get(r.relpath), "", None, item.item_id)
+                (
+                    state_of[r.status],
+                    r.asset_type,
+                    r.error,
+                    stamp,
+                    asset_ids.get(r.relpath),
+                    "",
+                    None,
+                    item.item_id,
+                )
                 for item, r in results
             ],
         )
@@ -975,7 +1089,11 @@ def _write_results(
     broken = 0
     for _, result in results:
         lines.extend(_log_lines(result))
-        broken += sum(1 for ref in result.references if ref.broken) if result.status == processing.SUCCESS else 0
+        broken += (
+            sum(1 for ref in result.references if ref.broken)
+            if result.status == processing.SUCCESS
+            else 0
+        )
     _append_log(
         execution_id,
         lines,
@@ -1008,6 +1126,10 @@ def _asset_row(result: processing.AssetResult, now: datetime) -> Asset:
     )
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _log_lines(result: processing.AssetResult) -> list[tuple[str, str]]:
     where = content.to_virtual(result.relpath)
     if result.status == processing.FAILURE:
@@ -1020,13 +1142,19 @@ def _log_lines(result: processing.AssetResult) -> list[tuple[str, str]]:
     lines = [
         (
             INFO,
-            f"Processed {where} ({result.asset_type}{title}): {refs} reference{'s' if refs != 1 else ''}"
+            f"Processed {where} ({result.asset_type}{title}): {_plural(refs, 'reference')}"
             + (f", {len(broken)} broken." if broken else "."),
         )
     ]
     for ref in broken:
         at = f" line {ref.line}" if ref.line else ""
-        lines.append((WARN, f"Broken {ref.link_type} reference in {where}{at}: {ref.attribute}=\"{ref.value}\" (not found)."))
+        lines.append(
+            (
+                WARN,
+                f"Broken {ref.link_type} reference in {where}{at}: "
+                f'{ref.attribute}="{ref.value}" (not found).',
+            )
+        )
     return lines
 
 
@@ -1038,6 +1166,7 @@ def _finish_if_complete(execution_id: int) -> bool:
 
     Returns True when the execution is finished (now, or already).
     """
+
     def complete() -> bool | None:
         state = (
             Execution.objects.filter(pk=execution_id)
@@ -1048,7 +1177,9 @@ def _finish_if_complete(execution_id: int) -> bool:
             return True
         if state[1] != CalculationStatus.SUCCESS:
             return False
-        if ExecutionItem.objects.filter(execution_id=execution_id, state=ItemState.PENDING).exists():
+        if ExecutionItem.objects.filter(
+            execution_id=execution_id, state=ItemState.PENDING
+        ).exists():
             return False
         return None
 
@@ -1073,17 +1204,25 @@ def _finish_if_complete(execution_id: int) -> bool:
         seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)
         comments = (
             f"{execution.processed_count} processed, {execution.failed_count} failed, "
-            f"{execution.skipped_count} skipped; {broken} broken reference{'s' if broken != 1 else ''}."
+            f"{execution.skipped_count} skipped; {_plural(broken, 'broken reference')}."
         )
-        Execution.objects.filter(pk=execution_id).update(broken_reference_count=broken, comments=comments)
+        Execution.objects.filter(pk=execution_id).update(
+            broken_reference_count=broken, comments=comments
+        )
         lines = [
-            (WARN, f"Undefined key \"{key}\": {count} reference{'s' if count != 1 else ''}, first in {content.to_virtual(first)}.")
+            (
+                WARN,
+                f'Undefined key "{key}": {_plural(count, "reference")}, '
+                f"first in {content.to_virtual(first)}.",
+            )
             for key, count, first in undefined[:_KEY_LOG_LIMIT]
         ]
         if len(undefined) > _KEY_LOG_LIMIT:
             lines.append((WARN, f"... and {len(undefined) - _KEY_LOG_LIMIT} more undefined keys."))
         rate = execution.triggered_count / seconds
-        lines.append((INFO, f"Execution completed in {seconds:.1f} s ({rate:.0f} assets/s): {comments}"))
+        lines.append(
+            (INFO, f"Execution completed in {seconds:.1f} s ({rate:.0f} assets/s): {comments}")
+        )
         _append_log(execution_id, lines, now=now)
         _start_waiting_locked(now)
     return True
@@ -1114,7 +1253,8 @@ def _resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
         cursor.execute(
             f"SELECT r.{key}, COUNT(*), MIN(a.{_columns('relpath')}) FROM {ref} r "
             f"JOIN {asset} a ON a.{_columns('id')} = r.{_columns('asset_id')} "
-            f"WHERE r.{_columns('broken')} AND r.{key} <> '' AND r.{_columns('asset_id')} IN ({_in_execution_sql()}) "
+            f"WHERE r.{_columns('broken')} AND r.{key} <> '' "
+            f"AND r.{_columns('asset_id')} IN ({_in_execution_sql()}) "
             f"GROUP BY r.{key} ORDER BY r.{key}",
             [execution_id, ItemState.DONE],
         )
@@ -1162,7 +1302,11 @@ def execution_run_inline(
         )
         generation = ExecutionSlot.objects.get(execution=running, number=0).generation
         execution_work(
-            execution_id=running.pk, slot=0, generation=generation, seconds=1.0, enqueue_continuation=False
+            execution_id=running.pk,
+            slot=0,
+            generation=generation,
+            seconds=1.0,
+            enqueue_continuation=False,
         )
 
 

@@ -20,7 +20,9 @@ CORPUS = PROJECT.parent / "shared" / "corpus" / "dita-ot-docs"
 def corpus() -> Path:
     """The DITA-OT documentation corpus beside the project (read-only; never copied)."""
     if not (CORPUS / "SOURCE.md").is_file():
-        pytest.skip(f"the DITA-OT corpus is not at {CORPUS} (it sits in ../shared beside the checkout)")
+        pytest.skip(
+            f"the DITA-OT corpus is not at {CORPUS} (it sits in ../shared beside the checkout)"
+        )
     return CORPUS
 
 

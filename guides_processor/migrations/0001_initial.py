@@ -6,181 +6,350 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Asset',
+            name="Asset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relpath', models.TextField(unique=True)),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('asset_type', models.CharField(choices=[('DITATOPIC', 'DITA topic'), ('DITAMAP', 'DITA map'), ('DITAVAL', 'DITAVAL'), ('MARKDOWN', 'Markdown'), ('HTML/CSS', 'HTML/CSS'), ('OTHERS', 'Others')], max_length=16)),
-                ('status', models.CharField(max_length=8)),
-                ('title', models.TextField(blank=True, default='')),
-                ('size', models.BigIntegerField(default=0)),
-                ('mtime', models.FloatField(default=0)),
-                ('checksum', models.CharField(blank=True, default='', max_length=64)),
-                ('error', models.TextField(blank=True, default='')),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('processed_at', models.DateTimeField()),
-                ('success_size', models.BigIntegerField(blank=True, null=True)),
-                ('success_mtime', models.FloatField(blank=True, null=True)),
-                ('success_checksum', models.CharField(blank=True, default='', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("relpath", models.TextField(unique=True)),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "asset_type",
+                    models.CharField(
+                        choices=[
+                            ("DITATOPIC", "DITA topic"),
+                            ("DITAMAP", "DITA map"),
+                            ("DITAVAL", "DITAVAL"),
+                            ("MARKDOWN", "Markdown"),
+                            ("HTML/CSS", "HTML/CSS"),
+                            ("OTHERS", "Others"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("status", models.CharField(max_length=8)),
+                ("title", models.TextField(blank=True, default="")),
+                ("size", models.BigIntegerField(default=0)),
+                ("mtime", models.FloatField(default=0)),
+                ("checksum", models.CharField(blank=True, default="", max_length=64)),
+                ("error", models.TextField(blank=True, default="")),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("processed_at", models.DateTimeField()),
+                ("success_size", models.BigIntegerField(blank=True, null=True)),
+                ("success_mtime", models.FloatField(blank=True, null=True)),
+                ("success_checksum", models.CharField(blank=True, default="", max_length=64)),
             ],
             options={
-                'ordering': ['relpath'],
+                "ordering": ["relpath"],
             },
         ),
         migrations.CreateModel(
-            name='Execution',
+            name="Execution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('processing_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('type', models.CharField(default='ASSET_PROCESSING', max_length=32)),
-                ('path', models.CharField(help_text='Virtual folder, under /content/dam.', max_length=4096)),
-                ('status', models.CharField(choices=[('WAITING', 'Waiting'), ('IN_PROGRESS', 'In progress'), ('CANCELLING', 'Cancelling'), ('SUCCESS', 'Completed'), ('FAILED', 'Failed'), ('CANCELLED', 'Cancelled')], default='WAITING', max_length=16)),
-                ('created_by', models.CharField(max_length=150)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('comments', models.TextField(blank=True, default='')),
-                ('file_types', models.JSONField(blank=True, default=list)),
-                ('filter_processed_assets', models.BooleanField(default=False)),
-                ('modified_after', models.DateTimeField(blank=True, null=True)),
-                ('modified_before', models.DateTimeField(blank=True, null=True)),
-                ('calculation_status', models.CharField(choices=[('WAITING', 'Waiting'), ('IN_PROGRESS', 'In progress'), ('SUCCESS', 'Completed'), ('FAILED', 'Failed')], default='WAITING', max_length=16)),
-                ('walk_cursor', models.TextField(blank=True, default='')),
-                ('total_files', models.PositiveIntegerField(default=0)),
-                ('processed_count', models.PositiveIntegerField(default=0)),
-                ('failed_count', models.PositiveIntegerField(default=0)),
-                ('skipped_count', models.PositiveIntegerField(default=0)),
-                ('broken_reference_count', models.PositiveIntegerField(default=0)),
-                ('log_line_count', models.PositiveIntegerField(default=0)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('segment_started_at', models.DateTimeField(blank=True, null=True)),
-                ('segment_start_count', models.PositiveIntegerField(default=0)),
-                ('restarted_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='restarts', to='guides_processor.execution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "processing_id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, unique=True),
+                ),
+                ("type", models.CharField(default="ASSET_PROCESSING", max_length=32)),
+                (
+                    "path",
+                    models.CharField(
+                        help_text="Virtual folder, under /content/dam.", max_length=4096
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("WAITING", "Waiting"),
+                            ("IN_PROGRESS", "In progress"),
+                            ("CANCELLING", "Cancelling"),
+                            ("SUCCESS", "Completed"),
+                            ("FAILED", "Failed"),
+                            ("CANCELLED", "Cancelled"),
+                        ],
+                        default="WAITING",
+                        max_length=16,
+                    ),
+                ),
+                ("created_by", models.CharField(max_length=150)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("comments", models.TextField(blank=True, default="")),
+                ("file_types", models.JSONField(blank=True, default=list)),
+                ("filter_processed_assets", models.BooleanField(default=False)),
+                ("modified_after", models.DateTimeField(blank=True, null=True)),
+                ("modified_before", models.DateTimeField(blank=True, null=True)),
+                (
+                    "calculation_status",
+                    models.CharField(
+                        choices=[
+                            ("WAITING", "Waiting"),
+                            ("IN_PROGRESS", "In progress"),
+                            ("SUCCESS", "Completed"),
+                            ("FAILED", "Failed"),
+                        ],
+                        default="WAITING",
+                        max_length=16,
+                    ),
+                ),
+                ("walk_cursor", models.TextField(blank=True, default="")),
+                ("total_files", models.PositiveIntegerField(default=0)),
+                ("processed_count", models.PositiveIntegerField(default=0)),
+                ("failed_count", models.PositiveIntegerField(default=0)),
+                ("skipped_count", models.PositiveIntegerField(default=0)),
+                ("broken_reference_count", models.PositiveIntegerField(default=0)),
+                ("log_line_count", models.PositiveIntegerField(default=0)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("segment_started_at", models.DateTimeField(blank=True, null=True)),
+                ("segment_start_count", models.PositiveIntegerField(default=0)),
+                (
+                    "restarted_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="restarts",
+                        to="guides_processor.execution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'permissions': [('run_assetprocessing', 'Can start, cancel, resume and restart processing')],
+                "ordering": ["-id"],
+                "permissions": [
+                    ("run_assetprocessing", "Can start, cancel, resume and restart processing")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ExcludedFolder',
+            name="ExcludedFolder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=4096)),
-                ('execution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='excluded', to='guides_processor.execution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("path", models.CharField(max_length=4096)),
+                (
+                    "execution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="excluded",
+                        to="guides_processor.execution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ExecutionItem',
+            name="ExecutionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relpath', models.TextField()),
-                ('state', models.CharField(choices=[('PENDING', 'Pending'), ('DONE', 'Done'), ('FAILED', 'Failed'), ('SKIPPED', 'Skipped')], default='PENDING', max_length=8)),
-                ('lease_owner', models.CharField(blank=True, default='', max_length=64)),
-                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('asset_type', models.CharField(blank=True, default='', max_length=16)),
-                ('error', models.TextField(blank=True, default='')),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='guides_processor.asset')),
-                ('execution', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='items', to='guides_processor.execution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("relpath", models.TextField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("DONE", "Done"),
+                            ("FAILED", "Failed"),
+                            ("SKIPPED", "Skipped"),
+                        ],
+                        default="PENDING",
+                        max_length=8,
+                    ),
+                ),
+                ("lease_owner", models.CharField(blank=True, default="", max_length=64)),
+                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("asset_type", models.CharField(blank=True, default="", max_length=16)),
+                ("error", models.TextField(blank=True, default="")),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="guides_processor.asset",
+                    ),
+                ),
+                (
+                    "execution",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="guides_processor.execution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='ExecutionSlot',
+            name="ExecutionSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('generation', models.PositiveIntegerField(default=0)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('execution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='slots', to='guides_processor.execution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                ("generation", models.PositiveIntegerField(default=0)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "execution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="slots",
+                        to="guides_processor.execution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['execution', 'number'],
+                "ordering": ["execution", "number"],
             },
         ),
         migrations.CreateModel(
-            name='KeyDefinition',
+            name="KeyDefinition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(db_index=True, max_length=255)),
-                ('href', models.TextField(blank=True, default='')),
-                ('target', models.TextField(blank=True, default='')),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='key_definitions', to='guides_processor.asset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(db_index=True, max_length=255)),
+                ("href", models.TextField(blank=True, default="")),
+                ("target", models.TextField(blank=True, default="")),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="key_definitions",
+                        to="guides_processor.asset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key'],
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='LogLine',
+            name="LogLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line', models.PositiveIntegerField()),
-                ('time', models.DateTimeField()),
-                ('level', models.CharField(max_length=8)),
-                ('message', models.TextField()),
-                ('execution', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='log_lines', to='guides_processor.execution')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line", models.PositiveIntegerField()),
+                ("time", models.DateTimeField()),
+                ("level", models.CharField(max_length=8)),
+                ("message", models.TextField()),
+                (
+                    "execution",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="log_lines",
+                        to="guides_processor.execution",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['execution', 'line'],
+                "ordering": ["execution", "line"],
             },
         ),
         migrations.CreateModel(
-            name='Reference',
+            name="Reference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attribute', models.CharField(max_length=16)),
-                ('value', models.TextField()),
-                ('link_type', models.CharField(max_length=16)),
-                ('scope', models.CharField(max_length=8)),
-                ('element', models.CharField(blank=True, default='', max_length=64)),
-                ('line', models.PositiveIntegerField(blank=True, null=True)),
-                ('target', models.TextField(blank=True, db_index=True, default='')),
-                ('key', models.CharField(blank=True, db_index=True, default='', max_length=255)),
-                ('broken', models.BooleanField(default=False)),
-                ('asset', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='references', to='guides_processor.asset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attribute", models.CharField(max_length=16)),
+                ("value", models.TextField()),
+                ("link_type", models.CharField(max_length=16)),
+                ("scope", models.CharField(max_length=8)),
+                ("element", models.CharField(blank=True, default="", max_length=64)),
+                ("line", models.PositiveIntegerField(blank=True, null=True)),
+                ("target", models.TextField(blank=True, db_index=True, default="")),
+                ("key", models.CharField(blank=True, db_index=True, default="", max_length=255)),
+                ("broken", models.BooleanField(default=False)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="references",
+                        to="guides_processor.asset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.AddIndex(
-            model_name='execution',
-            index=models.Index(fields=['status', 'id'], name='execution_status_idx'),
+            model_name="execution",
+            index=models.Index(fields=["status", "id"], name="execution_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='executionitem',
-            index=models.Index(condition=models.Q(('state', 'PENDING')), fields=['execution', 'id'], name='item_pending_idx'),
+            model_name="executionitem",
+            index=models.Index(
+                condition=models.Q(("state", "PENDING")),
+                fields=["execution", "id"],
+                name="item_pending_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='executionitem',
-            index=models.Index(fields=['execution', 'state'], name='item_state_idx'),
+            model_name="executionitem",
+            index=models.Index(fields=["execution", "state"], name="item_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='executionslot',
-            constraint=models.UniqueConstraint(fields=('execution', 'number'), name='slot_unique_number'),
+            model_name="executionslot",
+            constraint=models.UniqueConstraint(
+                fields=("execution", "number"), name="slot_unique_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='logline',
-            constraint=models.UniqueConstraint(fields=('execution', 'line'), name='logline_unique_line'),
+            model_name="logline",
+            constraint=models.UniqueConstraint(
+                fields=("execution", "line"), name="logline_unique_line"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reference',
-            index=models.Index(fields=['asset', 'broken'], name='reference_broken_idx'),
+            model_name="reference",
+            index=models.Index(fields=["asset", "broken"], name="reference_broken_idx"),
         ),
     ]

@@ -14,7 +14,14 @@ def make(root: Path, relpaths: list[str]) -> None:
 
 
 TREE = [
-    "a/1.dita", "a/2.dita", "a/b/3.dita", "a-b/4.dita", "a.dita", "z/y/x/5.dita", "z/6.dita", "B.dita",
+    "a/1.dita",
+    "a/2.dita",
+    "a/b/3.dita",
+    "a-b/4.dita",
+    "a.dita",
+    "z/y/x/5.dita",
+    "z/6.dita",
+    "B.dita",
 ]
 
 
@@ -24,7 +31,16 @@ def test_it_yields_every_file_in_the_same_order_every_time(tmp_path: Path):
     assert sorted(first) == sorted(TREE)
     assert first == [entry.relpath for entry in content.walk(tmp_path, "")]
     # Byte order of names, depth first.
-    assert first == ["B.dita", "a/1.dita", "a/2.dita", "a/b/3.dita", "a-b/4.dita", "a.dita", "z/6.dita", "z/y/x/5.dita"]
+    assert first == [
+        "B.dita",
+        "a/1.dita",
+        "a/2.dita",
+        "a/b/3.dita",
+        "a-b/4.dita",
+        "a.dita",
+        "z/6.dita",
+        "z/y/x/5.dita",
+    ]
 
 
 def test_resuming_after_any_cursor_yields_exactly_the_rest(tmp_path: Path):

@@ -65,7 +65,9 @@ def bad_tree(content_root: Path, tmp_path: Path) -> Path:
     secret = outside / "secret.txt"
     secret.write_text(SECRET)
     (bad / "good.dita").write_text(GOOD)
-    (bad / "malformed.dita").write_text('<topic id="m"><title>Broken</title>\n<body><p>x</body></topic>')
+    (bad / "malformed.dita").write_text(
+        '<topic id="m"><title>Broken</title>\n<body><p>x</body></topic>'
+    )
     (bad / "xxe.dita").write_text(XXE.format(path=secret))
     (bad / "bomb.dita").write_text(BOMB)
     (bad / "empty.dita").write_bytes(b"")
@@ -104,7 +106,9 @@ def test_each_bad_file_is_one_asset_failed_or_skipped_with_its_reason_and_the_jo
         "--cluster-wait",
         "0",
     ]
-    done = subprocess.run(command, env=cluster_env, capture_output=True, text=True, timeout=300, cwd=PROJECT)
+    done = subprocess.run(
+        command, env=cluster_env, capture_output=True, text=True, timeout=300, cwd=PROJECT
+    )
 
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
@@ -127,7 +131,10 @@ def test_each_bad_file_is_one_asset_failed_or_skipped_with_its_reason_and_the_jo
     assert outcome["bad/escape.dita"] == (ItemState.SKIPPED, "symbolic link, not followed")
     assert outcome["bad/escape-folder"] == (ItemState.SKIPPED, "symbolic link, not followed")
     assert outcome["bad/locked.dita"] == (ItemState.FAILED, "cannot open file: Permission denied")
-    assert outcome["bad/locked-folder/"] == (ItemState.SKIPPED, "folder could not be read: Permission denied")
+    assert outcome["bad/locked-folder/"] == (
+        ItemState.SKIPPED,
+        "folder could not be read: Permission denied",
+    )
     # The XXE file is processed or refused, but never expanded.
     assert outcome["bad/xxe.dita"][0] in (ItemState.DONE, ItemState.FAILED)
     assert status["migrationSet"]["totalFiles"] == len(outcome) == 11
@@ -136,10 +143,24 @@ def test_each_bad_file_is_one_asset_failed_or_skipped_with_its_reason_and_the_jo
     assert status["failedCount"] == failed >= 5
 
 
-def test_the_content_of_an_external_entity_reaches_no_table(bad_tree: Path, cluster_env: dict[str, str]):
+def test_the_content_of_an_external_entity_reaches_no_table(
+    bad_tree: Path, cluster_env: dict[str, str]
+):
     done = subprocess.run(
-        [sys.executable, str(PROJECT / "manage.py"), "process_assets", "/content/dam/bad", "--wait", "--cluster-wait", "0"],
-        env=cluster_env, capture_output=True, text=True, timeout=300, cwd=PROJECT,
+        [
+            sys.executable,
+            str(PROJECT / "manage.py"),
+            "process_assets",
+            "/content/dam/bad",
+            "--wait",
+            "--cluster-wait",
+            "0",
+        ],
+        env=cluster_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=PROJECT,
     )
     assert done.returncode == 0, done.stderr
     assert SECRET not in done.stdout + done.stderr

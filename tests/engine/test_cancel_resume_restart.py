@@ -20,7 +20,11 @@ def one_step(execution: Execution) -> str:
     """One task with no time budget: it writes one batch (or one chunk of the manifest)."""
     slot = execution.slots.get(number=0)
     return services.execution_work(
-        execution_id=execution.pk, slot=0, generation=slot.generation, seconds=0, enqueue_continuation=False
+        execution_id=execution.pk,
+        slot=0,
+        generation=slot.generation,
+        seconds=0,
+        enqueue_continuation=False,
     )
 
 
@@ -65,7 +69,9 @@ def test_cancel_mid_run_stops_between_batches_and_resume_processes_only_what_was
     assert ExecutionItem.objects.filter(execution=execution, state=ItemState.PENDING).count() == 25
     assert "25 remain" in execution.comments
     done_before = set(
-        ExecutionItem.objects.filter(execution=execution, state=ItemState.DONE).values_list("pk", flat=True)
+        ExecutionItem.objects.filter(execution=execution, state=ItemState.DONE).values_list(
+            "pk", flat=True
+        )
     )
 
     resumed = services.execution_resume(processing_id=execution.processing_id, by="alice")
@@ -80,7 +86,9 @@ def test_cancel_mid_run_stops_between_batches_and_resume_processes_only_what_was
         assert sum(f"/content/dam/bulk/t{index:05d}.dita " in m for m in messages) == 1
     assert any("Resumed by alice; 25 assets remain" in m for m in messages)
     assert done_before <= set(
-        ExecutionItem.objects.filter(execution=execution, state=ItemState.DONE).values_list("pk", flat=True)
+        ExecutionItem.objects.filter(execution=execution, state=ItemState.DONE).values_list(
+            "pk", flat=True
+        )
     )
 
 

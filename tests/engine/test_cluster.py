@@ -22,7 +22,9 @@ def wait_for(execution: Execution, statuses, timeout: float = 60.0) -> Execution
     raise AssertionError(f"execution still {execution.status} after {timeout} s")
 
 
-def test_a_cluster_processes_an_execution_with_its_slots_side_by_side(write_tree, start_cluster, settings):
+def test_a_cluster_processes_an_execution_with_its_slots_side_by_side(
+    write_tree, start_cluster, settings
+):
     settings.GUIDES_BATCH_SIZE = 20
     write_tree(many(400))
     start_cluster(GUIDES_BATCH_SIZE="20")
@@ -47,7 +49,9 @@ def test_cancel_of_a_running_execution_completes_within_seconds(write_tree, star
 
     services.execution_cancel(processing_id=execution.processing_id, by="admin")
     asked = time.monotonic()
-    cancelled = wait_for(execution, {ExecutionStatus.CANCELLED, ExecutionStatus.SUCCESS}, timeout=10)
+    cancelled = wait_for(
+        execution, {ExecutionStatus.CANCELLED, ExecutionStatus.SUCCESS}, timeout=10
+    )
 
     assert cancelled.status == ExecutionStatus.CANCELLED
     assert time.monotonic() - asked < 5

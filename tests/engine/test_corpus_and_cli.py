@@ -19,7 +19,16 @@ pytestmark = pytest.mark.django_db
 
 def process(*args: str) -> dict:
     out = StringIO()
-    call_command("process_assets", *args, "--wait", "--json", "--cluster-wait", "0", stdout=out, stderr=StringIO())
+    call_command(
+        "process_assets",
+        *args,
+        "--wait",
+        "--json",
+        "--cluster-wait",
+        "0",
+        stdout=out,
+        stderr=StringIO(),
+    )
     return json.loads(out.getvalue())
 
 
@@ -38,28 +47,49 @@ def test_the_corpus_processes_to_success_with_the_broken_references_it_really_ha
     broken_files = Reference.objects.filter(broken=True, attribute__in=["href", "conref"]).count()
     assert broken_files == 241  # SOURCE.md: local href/conref targets that are missing
     assert Reference.objects.filter(broken=True, attribute="conrefend").count() == 2
-    undefined = set(Reference.objects.filter(broken=True).exclude(key="").values_list("key", flat=True))
+    undefined = set(
+        Reference.objects.filter(broken=True).exclude(key="").values_list("key", flat=True)
+    )
     assert len(undefined) == 11 and {"dita-ot-spec", "log-files", "migrating-to-2-4"} <= undefined
     assert status["brokenReferenceCount"] == Reference.objects.filter(broken=True).count()
     roots = {}
-    for root in Asset.objects.exclude(metadata__root_element=None).values_list("metadata__root_element", flat=True):
+    for root in Asset.objects.exclude(metadata__root_element=None).values_list(
+        "metadata__root_element", flat=True
+    ):
         roots[root] = roots.get(root, 0) + 1
     assert roots == {
-        "reference": 103, "concept": 83, "map": 53, "task": 47, "topic": 21,
-        "glossentry": 14, "subjectScheme": 3, "bookmap": 1, "val": 6,
+        "reference": 103,
+        "concept": 83,
+        "map": 53,
+        "task": 47,
+        "topic": 21,
+        "glossentry": 14,
+        "subjectScheme": 3,
+        "bookmap": 1,
+        "val": 6,
     }
 
 
 def test_excluded_folders_leave_exactly_their_files_out(corpus, settings):
     settings.GUIDES_CONTENT_ROOT = corpus
 
-    status = process("/content/dam", "--exclude", "content/dam/release-notes", "--exclude", "/content/dam/topics/")
+    status = process(
+        "/content/dam",
+        "--exclude",
+        "content/dam/release-notes",
+        "--exclude",
+        "/content/dam/topics/",
+    )
 
-    expected = files_under(corpus) - files_under(corpus / "release-notes") - files_under(corpus / "topics")
+    expected = (
+        files_under(corpus) - files_under(corpus / "release-notes") - files_under(corpus / "topics")
+    )
     assert status["migrationSet"]["totalFiles"] == expected
     assert status["excludedPaths"] == ["/content/dam/release-notes", "/content/dam/topics"]
     execution = Execution.objects.get(processing_id=status["processingId"])
-    assert not ExecutionItem.objects.filter(execution=execution, relpath__startswith="topics/").exists()
+    assert not ExecutionItem.objects.filter(
+        execution=execution, relpath__startswith="topics/"
+    ).exists()
 
 
 def test_file_types_and_skip_processed_options(corpus, settings):
@@ -74,14 +104,25 @@ def test_file_types_and_skip_processed_options(corpus, settings):
 
 @pytest.mark.parametrize(
     ("path", "words"),
-    [("/content/dam/../x", "'..'"), ("/tmp", "outside /content/dam"), ("/content/dam/not-there", "does not exist")],
+    [
+        ("/content/dam/../x", "'..'"),
+        ("/tmp", "outside /content/dam"),
+        ("/content/dam/not-there", "does not exist"),
+    ],
 )
 def test_invalid_input_exits_2_with_one_line(path, words, tmp_path):
     done = subprocess.run(
         [sys.executable, str(PROJECT / "manage.py"), "process_assets", path],
-        capture_output=True, text=True, timeout=120, cwd=PROJECT,
-        env={**os.environ, "GUIDES_CONTENT_ROOT": str(tmp_path), "GUIDES_DATA_DIR": str(tmp_path / "data"),
-             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT,
+        env={
+            **os.environ,
+            "GUIDES_CONTENT_ROOT": str(tmp_path),
+            "GUIDES_DATA_DIR": str(tmp_path / "data"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        },
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()

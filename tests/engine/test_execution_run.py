@@ -31,7 +31,10 @@ def test_it_processes_every_asset_of_the_folder_and_reports_broken_references(wr
     # missing.dita (a file) and "nowhere" (a key no map defines).
     assert execution.broken_reference_count == 2
     broken = Reference.objects.filter(broken=True).order_by("attribute")
-    assert [(r.attribute, r.value) for r in broken] == [("href", "missing.dita"), ("keyref", "nowhere")]
+    assert [(r.attribute, r.value) for r in broken] == [
+        ("href", "missing.dita"),
+        ("keyref", "nowhere"),
+    ]
     assert not Reference.objects.filter(key="setup", broken=True).exists()
     intro = Asset.objects.get(relpath="guide/topics/intro.dita")
     assert (intro.asset_type, intro.title, intro.status) == ("DITATOPIC", "Introduction", "SUCCESS")
@@ -49,7 +52,10 @@ def test_it_logs_one_line_per_asset_with_dense_line_numbers(write_tree):
     for relpath in ("guide/guide.ditamap", "guide/topics/faq.dita", "guide/images/logo.png"):
         assert sum(f"Processed /content/dam/{relpath} " in m for m in messages) == 1
     assert any('Undefined key "nowhere"' in m for m in messages)
-    assert any('href="missing.dita"' in m and line.level == "WARN" for m, line in zip(messages, lines, strict=True))
+    assert any(
+        'href="missing.dita"' in m and line.level == "WARN"
+        for m, line in zip(messages, lines, strict=True)
+    )
     assert "Execution completed" in messages[-1]
 
 
@@ -59,9 +65,22 @@ def test_the_status_object_has_every_field_of_the_seed(write_tree):
     status = selectors.execution_status(execution)
 
     seed_fields = {
-        "processingId", "path", "excludedPaths", "status", "triggeredCount", "startedAt",
-        "completedAt", "hasLogs", "createdBy", "type", "migrationSet", "eta", "comments",
-        "restartable", "resumable", "cancellable",
+        "processingId",
+        "path",
+        "excludedPaths",
+        "status",
+        "triggeredCount",
+        "startedAt",
+        "completedAt",
+        "hasLogs",
+        "createdBy",
+        "type",
+        "migrationSet",
+        "eta",
+        "comments",
+        "restartable",
+        "resumable",
+        "cancellable",
     }
     assert seed_fields <= status.keys()
     assert status["path"] == "/content/dam/guide"
@@ -70,9 +89,16 @@ def test_the_status_object_has_every_field_of_the_seed(write_tree):
     assert status["migrationSet"] == {"totalFiles": 5, "calculationStatus": "SUCCESS"}
     assert status["eta"] == {"value": 0, "unit": "SECONDS"}
     assert status["completedAt"] >= status["startedAt"] > 0
-    assert (status["restartable"], status["resumable"], status["cancellable"]) == (True, False, False)
+    assert (status["restartable"], status["resumable"], status["cancellable"]) == (
+        True,
+        False,
+        False,
+    )
     assert status["filter"] == {
-        "fileTypes": [], "filterProcessedAssets": False, "startTime": None, "endTime": None
+        "fileTypes": [],
+        "filterProcessedAssets": False,
+        "startTime": None,
+        "endTime": None,
     }
     assert status["brokenReferenceCount"] == 2
 
@@ -86,7 +112,9 @@ def test_excluded_folders_are_left_out_of_the_manifest(write_tree):
             created_by="admin",
         )
     )
-    relpaths = set(ExecutionItem.objects.filter(execution=execution).values_list("relpath", flat=True))
+    relpaths = set(
+        ExecutionItem.objects.filter(execution=execution).values_list("relpath", flat=True)
+    )
     # archive2 shares a prefix with archive but is a different folder.
     assert relpaths == {
         "guide/guide.ditamap",
@@ -98,13 +126,17 @@ def test_excluded_folders_are_left_out_of_the_manifest(write_tree):
 
 
 def test_file_types_limit_the_manifest(write_tree):
-    write_tree({**guide(), "guide/notes.md": "# Notes\n", "guide/extra.xml": "<map><title>M</title></map>"})
+    write_tree(
+        {**guide(), "guide/notes.md": "# Notes\n", "guide/extra.xml": "<map><title>M</title></map>"}
+    )
     execution = run(
         services.execution_create(
             path="/content/dam/guide", file_types=["DITAMAP"], created_by="admin"
         )
     )
-    relpaths = set(ExecutionItem.objects.filter(execution=execution).values_list("relpath", flat=True))
+    relpaths = set(
+        ExecutionItem.objects.filter(execution=execution).values_list("relpath", flat=True)
+    )
     assert relpaths == {"guide/guide.ditamap", "guide/extra.xml"}
 
 
@@ -119,7 +151,10 @@ def test_skip_processed_assets_skips_only_unchanged_ones(write_tree, content_roo
         )
     )
     assert (second.processed_count, second.skipped_count) == (1, 4)
-    assert ExecutionItem.objects.get(execution=second, relpath="guide/topics/faq.dita").state == ItemState.DONE
+    assert (
+        ExecutionItem.objects.get(execution=second, relpath="guide/topics/faq.dita").state
+        == ItemState.DONE
+    )
     assert Asset.objects.get(relpath="guide/topics/faq.dita").title == "Questions, revised"
 
 
@@ -137,7 +172,9 @@ def test_modification_window_limits_the_manifest(write_tree, content_root):
             created_by="admin",
         )
     )
-    assert sorted(ExecutionItem.objects.filter(execution=execution).values_list("relpath", flat=True)) == [
+    assert sorted(
+        ExecutionItem.objects.filter(execution=execution).values_list("relpath", flat=True)
+    ) == [
         "bulk/t00001.dita",
         "bulk/t00002.dita",
     ]
@@ -153,7 +190,9 @@ def test_asset_uuid_is_stable_across_executions(write_tree):
     assert Reference.objects.filter(asset__relpath="guide/topics/intro.dita").count() == 2
 
 
-def test_the_calculation_resumes_from_its_cursor_without_duplicates(write_tree, settings, monkeypatch):
+def test_the_calculation_resumes_from_its_cursor_without_duplicates(
+    write_tree, settings, monkeypatch
+):
     monkeypatch.setattr(services, "_CALCULATION_CHUNK", 7)
     write_tree(many(40))
     execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
@@ -162,12 +201,18 @@ def test_the_calculation_resumes_from_its_cursor_without_duplicates(write_tree, 
     rounds = 0
     while execution.status != ExecutionStatus.SUCCESS and rounds < 100:
         services.execution_work(
-            execution_id=execution.pk, slot=0, generation=slot.generation, seconds=0, enqueue_continuation=False
+            execution_id=execution.pk,
+            slot=0,
+            generation=slot.generation,
+            seconds=0,
+            enqueue_continuation=False,
         )
         execution.refresh_from_db()
         rounds += 1
     assert execution.status == ExecutionStatus.SUCCESS
     assert rounds > 40 // 7
-    relpaths = list(ExecutionItem.objects.filter(execution=execution).values_list("relpath", flat=True))
+    relpaths = list(
+        ExecutionItem.objects.filter(execution=execution).values_list("relpath", flat=True)
+    )
     assert sorted(relpaths) == sorted(set(relpaths)) and len(relpaths) == 40
     assert execution.processed_count == 40

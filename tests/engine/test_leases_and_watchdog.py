@@ -25,11 +25,17 @@ pytestmark = pytest.mark.django_db
 def step(execution, slot=0, seconds=0.0):
     generation = ExecutionSlot.objects.get(execution=execution, number=slot).generation
     return services.execution_work(
-        execution_id=execution.pk, slot=slot, generation=generation, seconds=seconds, enqueue_continuation=False
+        execution_id=execution.pk,
+        slot=slot,
+        generation=generation,
+        seconds=seconds,
+        enqueue_continuation=False,
     )
 
 
-def test_a_batch_lost_by_a_killed_worker_is_reclaimed_and_every_item_is_final_once(write_tree, settings):
+def test_a_batch_lost_by_a_killed_worker_is_reclaimed_and_every_item_is_final_once(
+    write_tree, settings
+):
     settings.GUIDES_BATCH_SIZE = 10
     settings.GUIDES_LEASE_SECONDS = 1
     write_tree(many(30))
@@ -39,7 +45,10 @@ def test_a_batch_lost_by_a_killed_worker_is_reclaimed_and_every_item_is_final_on
     dead = services._SlotWorker(execution.pk, 1, 1, time.monotonic() + 60)
     claimed = dead._claim()
     assert len(claimed) == 10
-    results = [(item, services.processing.process(settings.GUIDES_CONTENT_ROOT, item.relpath)) for item in claimed]
+    results = [
+        (item, services.processing.process(settings.GUIDES_CONTENT_ROOT, item.relpath))
+        for item in claimed
+    ]
 
     finished = services.execution_run_inline(processing_id=execution.processing_id)
 
@@ -62,8 +71,12 @@ def test_the_watchdog_requeues_silent_slots_and_the_old_task_stops(
     settings.GUIDES_STALE_SECONDS = 60
     write_tree(many(12))
     execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
-    old = dict(ExecutionSlot.objects.filter(execution=execution).values_list("number", "generation"))
-    ExecutionSlot.objects.filter(execution=execution).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
+    old = dict(
+        ExecutionSlot.objects.filter(execution=execution).values_list("number", "generation")
+    )
+    ExecutionSlot.objects.filter(execution=execution).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
     queued = OrmQ.objects.count()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -71,9 +84,16 @@ def test_the_watchdog_requeues_silent_slots_and_the_old_task_stops(
 
     assert recovered == settings.GUIDES_PARALLEL_TASKS
     assert OrmQ.objects.count() == queued + recovered
-    new = dict(ExecutionSlot.objects.filter(execution=execution).values_list("number", "generation"))
+    new = dict(
+        ExecutionSlot.objects.filter(execution=execution).values_list("number", "generation")
+    )
     assert all(new[number] == old[number] + 1 for number in old)
-    assert LogLine.objects.filter(execution=execution, level="WARN", message__contains="was silent").count() == recovered
+    assert (
+        LogLine.objects.filter(
+            execution=execution, level="WARN", message__contains="was silent"
+        ).count()
+        == recovered
+    )
     # A task of the old generation (say, the broker delivered it late) does nothing.
     assert tasks.run_slot(execution.pk, 0, old[0]) == services.STOP
     assert ExecutionItem.objects.filter(execution=execution).count() == 0
@@ -81,7 +101,11 @@ def test_the_watchdog_requeues_silent_slots_and_the_old_task_stops(
     outcome = services.CONTINUE
     while outcome == services.CONTINUE:
         outcome = services.execution_work(
-            execution_id=execution.pk, slot=0, generation=new[0], seconds=0, enqueue_continuation=False
+            execution_id=execution.pk,
+            slot=0,
+            generation=new[0],
+            seconds=0,
+            enqueue_continuation=False,
         )
     execution.refresh_from_db()
     assert (execution.status, execution.processed_count) == (ExecutionStatus.SUCCESS, 12)
@@ -101,7 +125,9 @@ def test_a_cancel_nobody_completes_is_completed_by_the_watchdog(write_tree):
     services.execution_cancel(processing_id=execution.processing_id, by="admin")
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.CANCELLING
-    ExecutionSlot.objects.filter(execution=execution).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    ExecutionSlot.objects.filter(execution=execution).update(
+        heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
 
     services.executions_recover()
 
@@ -112,7 +138,9 @@ def test_a_cancel_nobody_completes_is_completed_by_the_watchdog(write_tree):
 def test_cancel_completes_at_once_when_no_worker_is_alive(write_tree):
     write_tree(many(3))
     execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
-    ExecutionSlot.objects.filter(execution=execution).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    ExecutionSlot.objects.filter(execution=execution).update(
+        heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
 
     cancelled = services.execution_cancel(processing_id=execution.processing_id, by="admin")
 

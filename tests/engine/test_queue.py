@@ -44,28 +44,38 @@ def test_it_refuses_a_symlink_that_leaves_the_root(write_tree, content_root, tmp
 
 def test_it_refuses_exclusions_that_are_not_inside_the_folder(write_tree):
     write_tree({**guide(), **many(1, "other")})
-    with pytest.raises(services.InvalidInput, match=r"excludedPaths\[0\].*not a folder inside") as raised:
+    with pytest.raises(
+        services.InvalidInput, match=r"excludedPaths\[0\].*not a folder inside"
+    ) as raised:
         services.execution_create(
             path="/content/dam/guide", excluded_paths=["/content/dam/other"], created_by="admin"
         )
     assert raised.value.field == "excludedPaths[0]"
     with pytest.raises(services.InvalidInput, match="does not exist"):
         services.execution_create(
-            path="/content/dam/guide", excluded_paths=["/content/dam/guide/gone"], created_by="admin"
+            path="/content/dam/guide",
+            excluded_paths=["/content/dam/guide/gone"],
+            created_by="admin",
         )
 
 
 def test_it_refuses_unknown_types_and_filters(write_tree):
     write_tree(guide())
     with pytest.raises(services.InvalidInput, match="type must be"):
-        services.execution_create(path="/content/dam/guide", processing_type="MIGRATION", created_by="a")
+        services.execution_create(
+            path="/content/dam/guide", processing_type="MIGRATION", created_by="a"
+        )
     with pytest.raises(services.InvalidInput, match="not an asset type"):
         services.execution_create(path="/content/dam/guide", file_types=["PDF"], created_by="a")
     with pytest.raises(services.InvalidInput, match="later than"):
-        services.execution_create(path="/content/dam/guide", start_time=2000, end_time=1000, created_by="a")
+        services.execution_create(
+            path="/content/dam/guide", start_time=2000, end_time=1000, created_by="a"
+        )
 
 
-@pytest.mark.parametrize("other", ["/content/dam/guide", "/content/dam", "/content/dam/guide/topics"])
+@pytest.mark.parametrize(
+    "other", ["/content/dam/guide", "/content/dam", "/content/dam/guide/topics"]
+)
 def test_an_overlapping_path_is_refused_naming_the_execution(write_tree, other):
     write_tree(guide())
     running = services.execution_create(path="/content/dam/guide", created_by="admin")

@@ -44,4 +44,7 @@ def guide() -> dict[str, str | bytes]:
 
 def many(count: int, folder: str = "bulk") -> dict[str, str | bytes]:
     """``count`` small topics in one folder."""
-    return {f"{folder}/t{index:05d}.dita": topic(f"t{index}", f"Topic {index}") for index in range(count)}
+    return {
+        f"{folder}/t{index:05d}.dita": topic(f"t{index}", f"Topic {index}")
+        for index in range(count)
+    }

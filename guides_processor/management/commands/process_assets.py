@@ -23,23 +23,38 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="Folder to process, such as /content/dam/product.")
         parser.add_argument(
-            "--exclude", action="append", default=[], metavar="PATH", help="Sub-folder to leave out (repeatable)."
+            "--exclude",
+            action="append",
+            default=[],
+            metavar="PATH",
+            help="Sub-folder to leave out (repeatable).",
         )
         parser.add_argument(
-            "--file-types", default="", metavar="T,T", help="Only these asset types, such as DITATOPIC,DITAMAP."
+            "--file-types",
+            default="",
+            metavar="T,T",
+            help="Only these asset types, such as DITATOPIC,DITAMAP.",
         )
         parser.add_argument(
-            "--skip-processed", action="store_true", help="Skip assets unchanged since their last successful processing."
+            "--skip-processed",
+            action="store_true",
+            help="Skip assets unchanged since their last successful processing.",
         )
         parser.add_argument("--user", default="cli", help="Recorded as the creator (default: cli).")
-        parser.add_argument("--wait", action="store_true", help="Wait for the execution to finish, with a progress bar.")
-        parser.add_argument("--json", action="store_true", help="Print the status object as JSON on stdout.")
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="Wait for the execution to finish, with a progress bar.",
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="Print the status object as JSON on stdout."
+        )
         parser.add_argument(
             "--cluster-wait",
             type=float,
             default=5.0,
             metavar="SECONDS",
-            help="With --wait: how long to look for a running cluster before processing in this process.",
+            help="With --wait: how long to look for a running cluster before processing here.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -88,7 +103,9 @@ class Command(BaseCommand):
                         return execution
                     time.sleep(0.5)
             self.stderr.write("No task cluster answered; processing in this process.")
-            return services.execution_run_inline(processing_id=execution.processing_id, on_progress=show)
+            return services.execution_run_inline(
+                processing_id=execution.processing_id, on_progress=show
+            )
         finally:
             bar.close()
 

@@ -38,7 +38,9 @@ class Command(BaseCommand):
             help="Worker processes of the task cluster (default: GUIDES_WORKERS, %(default)s).",
         )
         parser.add_argument(
-            "--no-demo", action="store_true", help="Do not generate demo content when the root is empty."
+            "--no-demo",
+            action="store_true",
+            help="Do not generate demo content when the root is empty.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
