@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_q.models import OrmQ
+from django_q.brokers import get_broker
 
 from guides_processor import services, tasks
 from guides_processor.models import (
@@ -77,13 +77,14 @@ def test_the_watchdog_requeues_silent_slots_and_the_old_task_stops(
     ExecutionSlot.objects.filter(execution=execution).update(
         heartbeat_at=timezone.now() - timedelta(minutes=5)
     )
-    queued = OrmQ.objects.count()
+    broker = get_broker()
+    queued = broker.queue_size()
 
     with django_capture_on_commit_callbacks(execute=True):
         recovered = services.executions_recover()
 
     assert recovered == settings.GUIDES_PARALLEL_TASKS
-    assert OrmQ.objects.count() == queued + recovered
+    assert broker.queue_size() == queued + recovered
     new = dict(
         ExecutionSlot.objects.filter(execution=execution).values_list("number", "generation")
     )

@@ -1,0 +1,116 @@
+"""`manage.py serve`: the one command that runs everything, started as a user would start it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.cluster
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 90) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "GUIDES_BROKER_URL", "DJANGO_SECRET_KEY"}
+    }
+    return {
+        **environment,
+        "GUIDES_DATA_DIR": str(tmp_path / "data"),
+        "GUIDES_CONTENT_ROOT": str(tmp_path / "content"),
+        "GUIDES_CLUSTER_NAME": f"serve-test-{os.getpid()}",
+    }
+
+
+def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "1"],
+        cwd=PROJECT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(server: subprocess.Popen[bytes]) -> int:
+    server.send_signal(signal.SIGINT)
+    return server.wait(timeout=60)
+
+
+def test_serve_sets_everything_up_processes_and_stops_cleanly(env, tmp_path):
+    port = free_port()
+    log = tmp_path / "serve.log"
+    server = start(env, port, log)
+    try:
+        assert wait_http(f"http://127.0.0.1:{port}/login/") == 200
+        output = log.read_text()
+        assert "username: admin" in output
+        assert "password: " in output
+        demo = sum(len(files) for _, _, files in os.walk(tmp_path / "content"))
+        assert 250 <= demo <= 350
+
+        # The command line finds the cluster that serve started and waits for it.
+        done = subprocess.run(
+            [sys.executable, "manage.py", "process_assets", "/content/dam", "--wait", "--json"],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert "processing in this process" not in done.stderr
+        status = json.loads(done.stdout)
+        assert status["migrationSet"]["totalFiles"] == demo
+        assert status["status"] == "SUCCESS"
+        assert done.returncode == 0
+    finally:
+        code = stop(server)
+    assert code == 0
+    deadline = time.monotonic() + 30
+    while group_alive(server.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not group_alive(server.pid), "a worker process outlived serve"
+
+    # A second start keeps the account and the content as they are.
+    server = start(env, port, tmp_path / "serve2.log")
+    try:
+        assert wait_http(f"http://127.0.0.1:{port}/login/") == 200
+    finally:
+        assert stop(server) == 0
+    assert "password:" not in (tmp_path / "serve2.log").read_text()
