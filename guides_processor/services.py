@@ -37,7 +37,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from . import content, processing
+from . import content, processing, writes
 from .models import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
@@ -52,7 +52,6 @@ from .models import (
     ExecutionStatus,
     ItemState,
     KeyDefinition,
-    LogLine,
     Reference,
     sources_of,
 )
@@ -70,10 +69,6 @@ _CANCEL_POLL_SECONDS = 0.5
 # How long a task with nothing to claim sleeps before it looks again.
 _IDLE_SLEEP_SECONDS = 0.5
 _ITEM_COLUMNS = ("execution_id", "relpath", "state", "lease_owner", "error", "finished_at")
-_REFERENCE_COLUMNS = (
-    "asset_id", "attribute", "value", "link_type", "scope",
-    "element", "line", "target", "key", "broken",
-)  # fmt: skip
 # Undefined keys listed one by one in the log when an execution finishes.
 _KEY_LOG_LIMIT = 100
 
@@ -123,18 +118,6 @@ def _queue_lock() -> Any:
         yield
 
 
-def _table(model: Any) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _columns(*names: str) -> str:
-    return ", ".join(connection.ops.quote_name(name) for name in names)
-
-
-def _db_datetime(value: datetime | None) -> Any:
-    return connection.ops.adapt_datetimefield_value(value)
-
-
 def _append_log(
     execution_id: int,
     lines: Sequence[tuple[str, str]],
@@ -142,33 +125,8 @@ def _append_log(
     now: datetime,
     counters: dict[str, int] | None = None,
 ) -> None:
-    """Append log lines and bump counters of an execution. Runs inside the caller's transaction.
-
-    Line numbers come from the execution's ``log_line_count``, incremented in the same UPDATE, so
-    they are dense and never reused even when several workers write at once.
-    """
-    updates: dict[str, Any] = {name: F(name) + value for name, value in (counters or {}).items()}
-    if lines:
-        updates["log_line_count"] = F("log_line_count") + len(lines)
-    if not updates:
-        return
-    updates["heartbeat_at"] = now
-    Execution.objects.filter(pk=execution_id).update(**updates)
-    if not lines:
-        return
-    end = Execution.objects.filter(pk=execution_id).values_list("log_line_count", flat=True).get()
-    start = end - len(lines)
-    stamp = _db_datetime(now)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {_table(LogLine)} "
-            f"({_columns('execution_id', 'line', 'time', 'level', 'message')}) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            [
-                (execution_id, start + offset, stamp, level, message)
-                for offset, (level, message) in enumerate(lines)
-            ],
-        )
+    """Append log lines and add to counters, in the caller's transaction (see writes)."""
+    writes.append_log(execution_id=execution_id, lines=lines, now=now, counters=counters)
 
 
 def log_append(*, execution: Execution, level: str, message: str) -> None:
@@ -726,9 +684,12 @@ class _SlotWorker:
             time.sleep(_IDLE_SLEEP_SECONDS)
 
     def _beat(self) -> None:
-        if not ExecutionSlot.objects.filter(
-            execution_id=self.execution_id, number=self.slot, generation=self.generation
-        ).update(heartbeat_at=timezone.now()):
+        if not writes.beat_slot(
+            execution_id=self.execution_id,
+            slot=self.slot,
+            generation=self.generation,
+            now=timezone.now(),
+        ):
             raise _Superseded()
 
     def _read_status(self, *, force: bool = False) -> str:
@@ -826,7 +787,7 @@ class _SlotWorker:
         self, chunk: list[content.WalkEntry], cursor: bytes | None, *, done: bool = False
     ) -> None:
         now = timezone.now()
-        stamp = _db_datetime(now)
+        stamp = writes.stamp(now)
         rows = []
         problems = []
         for entry in chunk:
@@ -846,9 +807,9 @@ class _SlotWorker:
             if rows:
                 with connection.cursor() as db:
                     db.executemany(
-                        f"INSERT INTO {_table(ExecutionItem)} "
-                        f"({_columns(*_ITEM_COLUMNS)}, "
-                        f"{_columns('asset_type')}) VALUES (%s, %s, %s, %s, %s, %s, '')",
+                        f"INSERT INTO {writes.table(ExecutionItem)} "
+                        f"({writes.columns(*_ITEM_COLUMNS)}, "
+                        f"{writes.columns('asset_type')}) VALUES (%s, %s, %s, %s, %s, %s, '')",
                         rows,
                     )
             updates: dict[str, Any] = {"total_files": F("total_files") + len(rows)}
@@ -873,27 +834,15 @@ class _SlotWorker:
 
     def _claim(self) -> list[_Claimed]:
         now = timezone.now()
-        expires = now + timedelta(seconds=settings.GUIDES_LEASE_SECONDS)
         with transaction.atomic():
-            pending = ExecutionItem.objects.filter(
-                Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+            rows = writes.claim_batch(
                 execution_id=self.execution_id,
-                state=ItemState.PENDING,
+                owner=self.owner,
+                now=now,
+                expires=now + timedelta(seconds=settings.GUIDES_LEASE_SECONDS),
+                limit=settings.GUIDES_BATCH_SIZE,
             )
-            ids = list(
-                pending.order_by("id")
-                .select_for_update(skip_locked=True)
-                .values_list("pk", flat=True)[: settings.GUIDES_BATCH_SIZE]
-            )
-            if not ids:
-                return []
-            ExecutionItem.objects.filter(pk__in=ids).update(
-                lease_owner=self.owner, lease_expires_at=expires
-            )
-            rows = (
-                ExecutionItem.objects.filter(pk__in=ids).order_by("id").values_list("pk", "relpath")
-            )
-            return [_Claimed(item_id, relpath) for item_id, relpath in rows]
+        return [_Claimed(item_id, relpath) for item_id, relpath in rows]
 
     def _process(self, batch: list[_Claimed]) -> None:
         execution = self.execution
@@ -931,9 +880,7 @@ class _SlotWorker:
         self._write(results, leftover)
 
     def _release(self, items: list[_Claimed]) -> None:
-        ExecutionItem.objects.filter(
-            pk__in=[item.item_id for item in items], lease_owner=self.owner, state=ItemState.PENDING
-        ).update(lease_owner="", lease_expires_at=None)
+        writes.release(ids=[item.item_id for item in items], owner=self.owner)
 
     def _write(
         self, results: list[tuple[_Claimed, processing.AssetResult]], leftover: list[_Claimed]
@@ -969,160 +916,37 @@ class _SlotWorker:
 def _write_results(
     execution_id: int, owner: str, results: list[tuple[_Claimed, processing.AssetResult]]
 ) -> None:
-    """The batch transaction: assets, references, key definitions, items, log lines, counters."""
+    """The batch transaction: assets, references, key definitions, items, log lines, counters.
+
+    Only items still leased by ``owner`` are written: a batch whose lease expired and was taken
+    over by another worker is that worker's to write, so every item is final exactly once.
+    """
     if not results:
         return
     now = timezone.now()
-    owned = set(
-        ExecutionItem.objects.select_for_update()
-        .filter(
-            pk__in=[item.item_id for item, _ in results], lease_owner=owner, state=ItemState.PENDING
-        )
-        .values_list("pk", flat=True)
-    )
-    results = [(item, result) for item, result in results if item.item_id in owned]
-    if not results:
+    owned = writes.owned_items(ids=[item.item_id for item, _ in results], owner=owner)
+    mine = [(item.item_id, result) for item, result in results if item.item_id in owned]
+    if not mine:
         return
-
-    unchanged = [r for _, r in results if r.status == processing.SKIPPED]
-    succeeded = [r for _, r in results if r.status == processing.SUCCESS]
-    failed = [r for _, r in results if r.status == processing.FAILURE]
-    common_fields = [
-        "asset_type",
-        "status",
-        "title",
-        "size",
-        "mtime",
-        "checksum",
-        "error",
-        "metadata",
-        "processed_at",
-    ]
-    for group, fields in (
-        (succeeded, [*common_fields, "success_size", "success_mtime", "success_checksum"]),
-        (failed, common_fields),
-    ):
-        if group:
-            Asset.objects.bulk_create(
-                [_asset_row(result, now) for result in group],
-                update_conflicts=True,
-                unique_fields=["relpath"],
-                update_fields=fields,
-            )
-    relpaths = [r.relpath for _, r in results]
-    asset_ids = dict(Asset.objects.filter(relpath__in=relpaths).values_list("relpath", "pk"))
-    rewritten = [asset_ids[r.relpath] for r in succeeded + failed]
-    if rewritten:
-        Reference.objects.filter(asset_id__in=rewritten).delete()
-        KeyDefinition.objects.filter(asset_id__in=rewritten).delete()
-    ref_rows = []
-    key_rows = []
-    for result in succeeded:
-        asset_id = asset_ids[result.relpath]
-        for ref in result.references:
-            ref_rows.append(
-                (
-                    asset_id,
-                    ref.attribute,
-                    ref.value,
-                    ref.link_type,
-                    ref.scope,
-                    ref.element[:64],
-                    ref.line,
-                    ref.target or "",
-                    (ref.key or "")[:255],
-                    ref.broken,
-                )
-            )
-        for key in result.key_definitions:
-            key_rows.append((asset_id, key.key[:255], key.href, key.target or ""))
-    with connection.cursor() as cursor:
-        if ref_rows:
-            cursor.executemany(
-                f"INSERT INTO {_table(Reference)} ({_columns(*_REFERENCE_COLUMNS)}) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                ref_rows,
-            )
-        if key_rows:
-            cursor.executemany(
-                f"INSERT INTO {_table(KeyDefinition)} "
-                f"({_columns('asset_id', 'key', 'href', 'target')}) "
-                "VALUES (%s, %s, %s, %s)",
-                key_rows,
-            )
-        stamp = _db_datetime(now)
-        state_of = {
-            processing.SUCCESS: ItemState.DONE,
-            processing.FAILURE: ItemState.FAILED,
-            processing.SKIPPED: ItemState.SKIPPED,
-        }
-        cursor.executemany(
-            f"UPDATE {_table(ExecutionItem)} SET "
-            + ", ".join(
-                f"{connection.ops.quote_name(name)} = %s"
-                for name in (
-                    "state",
-                    "asset_type",
-                    "error",
-                    "finished_at",
-                    "asset_id",
-                    "lease_owner",
-                    "lease_expires_at",
-                )
-            )
-            + f" WHERE {connection.ops.quote_name('id')} = %s",
-            [
-                (
-                    state_of[r.status],
-                    r.asset_type,
-                    r.error,
-                    stamp,
-                    asset_ids.get(r.relpath),
-                    "",
-                    None,
-                    item.item_id,
-                )
-                for item, r in results
-            ],
-        )
+    writes.write_results(results=mine, now=now)
+    counts = {processing.SUCCESS: 0, processing.FAILURE: 0, processing.SKIPPED: 0}
     lines: list[tuple[str, str]] = []
     broken = 0
-    for _, result in results:
+    for _, result in mine:
+        counts[result.status] += 1
         lines.extend(_log_lines(result))
-        broken += (
-            sum(1 for ref in result.references if ref.broken)
-            if result.status == processing.SUCCESS
-            else 0
-        )
+        if result.status == processing.SUCCESS:
+            broken += result.broken_count
     _append_log(
         execution_id,
         lines,
         now=now,
         counters={
-            "processed_count": len(succeeded),
-            "failed_count": len(failed),
-            "skipped_count": len(unchanged),
+            "processed_count": counts[processing.SUCCESS],
+            "failed_count": counts[processing.FAILURE],
+            "skipped_count": counts[processing.SKIPPED],
             "broken_reference_count": broken,
         },
-    )
-
-
-def _asset_row(result: processing.AssetResult, now: datetime) -> Asset:
-    success = result.status == processing.SUCCESS
-    return Asset(
-        relpath=result.relpath,
-        asset_type=result.asset_type,
-        status=result.status,
-        title=result.title,
-        size=result.size,
-        mtime=result.mtime,
-        checksum=result.checksum,
-        error=result.error,
-        metadata=result.metadata,
-        processed_at=now,
-        success_size=result.size if success else None,
-        success_mtime=result.mtime if success else None,
-        success_checksum=result.checksum if success else "",
     )
 
 
@@ -1230,9 +1054,9 @@ def _finish_if_complete(execution_id: int) -> bool:
 
 def _in_execution_sql() -> str:
     return (
-        f"SELECT {_columns('asset_id')} FROM {_table(ExecutionItem)} "
-        f"WHERE {_columns('execution_id')} = %s AND {_columns('state')} = %s "
-        f"AND {_columns('asset_id')} IS NOT NULL"
+        f"SELECT {writes.columns('asset_id')} FROM {writes.table(ExecutionItem)} "
+        f"WHERE {writes.columns('execution_id')} = %s AND {writes.columns('state')} = %s "
+        f"AND {writes.columns('asset_id')} IS NOT NULL"
     )
 
 
@@ -1241,20 +1065,21 @@ def _resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
 
     Returns (key, references, first asset) for every undefined key, sorted by key.
     """
-    ref, keydef, asset = _table(Reference), _table(KeyDefinition), _table(Asset)
+    ref, keydef, asset = writes.table(Reference), writes.table(KeyDefinition), writes.table(Asset)
     key = connection.ops.quote_name("key")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {ref} SET {_columns('broken')} = NOT EXISTS "
+            f"UPDATE {ref} SET {writes.columns('broken')} = NOT EXISTS "
             f"(SELECT 1 FROM {keydef} k WHERE k.{key} = {ref}.{key}) "
-            f"WHERE {ref}.{key} <> '' AND {ref}.{_columns('asset_id')} IN ({_in_execution_sql()})",
+            f"WHERE {ref}.{key} <> '' "
+            f"AND {ref}.{writes.columns('asset_id')} IN ({_in_execution_sql()})",
             [execution_id, ItemState.DONE],
         )
         cursor.execute(
-            f"SELECT r.{key}, COUNT(*), MIN(a.{_columns('relpath')}) FROM {ref} r "
-            f"JOIN {asset} a ON a.{_columns('id')} = r.{_columns('asset_id')} "
-            f"WHERE r.{_columns('broken')} AND r.{key} <> '' "
-            f"AND r.{_columns('asset_id')} IN ({_in_execution_sql()}) "
+            f"SELECT r.{key}, COUNT(*), MIN(a.{writes.columns('relpath')}) FROM {ref} r "
+            f"JOIN {asset} a ON a.{writes.columns('id')} = r.{writes.columns('asset_id')} "
+            f"WHERE r.{writes.columns('broken')} AND r.{key} <> '' "
+            f"AND r.{writes.columns('asset_id')} IN ({_in_execution_sql()}) "
             f"GROUP BY r.{key} ORDER BY r.{key}",
             [execution_id, ItemState.DONE],
         )
@@ -1262,11 +1087,11 @@ def _resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
 
 
 def _broken_reference_count(execution_id: int) -> int:
-    ref = _table(Reference)
+    ref = writes.table(Reference)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {ref} WHERE {_columns('broken')} "
-            f"AND {_columns('asset_id')} IN ({_in_execution_sql()})",
+            f"SELECT COUNT(*) FROM {ref} WHERE {writes.columns('broken')} "
+            f"AND {writes.columns('asset_id')} IN ({_in_execution_sql()})",
             [execution_id, ItemState.DONE],
         )
         return int(cursor.fetchone()[0])

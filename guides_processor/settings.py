@@ -6,6 +6,7 @@ A malformed value stops start-up with ``ImproperlyConfigured`` naming the variab
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,6 +92,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    "ninja",  # serves the API docs page with its own static files, no CDN
     "guides_processor",
 ]
 
@@ -146,8 +148,9 @@ def _databases() -> dict:
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
             ),
         }
-        # The test database is a file, so that clusters started by the tests can share it.
-        db["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+        # The test database is a file, so that clusters started by the tests can share it; one per
+        # test run, so that runs side by side do not share one.
+        db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"guides-test-{os.getpid()}.sqlite3")}
     elif scheme in {"postgres", "postgresql", "pgsql"}:
         db["CONN_MAX_AGE"] = env_int("GUIDES_DB_CONN_MAX_AGE", 60, minimum=0)
         db["CONN_HEALTH_CHECKS"] = True
@@ -174,6 +177,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The console's CSS and JavaScript live in the project's static/ folder, beside templates/.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
