@@ -3,6 +3,7 @@
 The status object is built here and only here, with the field names of the product's API page.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -257,3 +258,27 @@ def log_before(execution: Execution, *, before: int, limit: int = LOG_LIMIT_DEFA
     start = max(0, end - limit)
     page = log_page(execution, offset=start, limit=end - start)
     return LogPage(page.lines, start, end - start, start > 0, page.total)
+
+
+# Lines read per query when the whole log is streamed.
+LOG_CHUNK_LINES = 2000
+
+
+def log_chunks(
+    execution: Execution, *, chunk: int = LOG_CHUNK_LINES
+) -> Iterator[list[tuple[int, datetime, str, str]]]:
+    """The whole log as lists of ``(line, time, level, message)``, in line order.
+
+    Each list is one range query on the line index, so memory stays O(chunk) whatever the log's
+    size. The log is read up to the ``log_line_count`` of ``execution`` as passed in: lines a
+    running execution appends meanwhile are not included.
+    """
+    end = execution.log_line_count
+    for start in range(0, end, chunk):
+        yield list(
+            LogLine.objects.filter(
+                execution=execution, line__gte=start, line__lt=min(start + chunk, end)
+            )
+            .order_by("line")
+            .values_list("line", "time", "level", "message")
+        )

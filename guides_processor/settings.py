@@ -145,7 +145,8 @@ def _databases() -> dict:
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; "
+                "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
             ),
         }
         # The test database is a file, so that clusters started by the tests can share it; one per
