@@ -5,8 +5,10 @@ A malformed value stops start-up with ``ImproperlyConfigured`` naming the variab
 """
 
 import os
+import re
 import secrets
 import tempfile
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -187,6 +189,8 @@ STORAGES = {
 # Serve straight from the app folders when collectstatic has not run (the one-command start);
 # the Docker image collects them at build time.
 WHITENOISE_USE_FINDERS = True
+# ...and so it need not warn that STATIC_ROOT is missing until collectstatic has run.
+warnings.filterwarnings("ignore", message=f"No directory at: {re.escape(str(STATIC_ROOT))}")
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -69,7 +70,8 @@ def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
 
 
 def stop(server: subprocess.Popen[bytes]) -> int:
-    server.send_signal(signal.SIGINT)
+    """Ctrl-C in a terminal: SIGINT to every process of the foreground group."""
+    os.killpg(server.pid, signal.SIGINT)
     return server.wait(timeout=60)
 
 
@@ -102,10 +104,12 @@ def test_serve_sets_everything_up_processes_and_stops_cleanly(env, tmp_path):
     finally:
         code = stop(server)
     assert code == 0
+    cluster = int(re.search(r"cluster pid (\d+)", log.read_text()).group(1))
     deadline = time.monotonic() + 30
-    while group_alive(server.pid) and time.monotonic() < deadline:
+    while (group_alive(server.pid) or group_alive(cluster)) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not group_alive(server.pid), "a worker process outlived serve"
+    assert not group_alive(server.pid), "a process outlived serve"
+    assert not group_alive(cluster), "a worker process outlived serve"
 
     # A second start keeps the account and the content as they are.
     server = start(env, port, tmp_path / "serve2.log")

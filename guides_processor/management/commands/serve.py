@@ -7,6 +7,7 @@ stops both: the cluster finishes its current tasks' batches, and anything left i
 watchdog on the next start.
 """
 
+import ctypes
 import os
 import secrets
 import signal
@@ -23,6 +24,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from guides_processor import services
 
 DEMO_FILES = 300
+
+
+def _stop_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the parent dies (no-op elsewhere)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class Command(BaseCommand):
@@ -54,11 +64,21 @@ class Command(BaseCommand):
 
         env = dict(os.environ, GUIDES_WORKERS=str(options["workers"]))
         manage = Path(settings.BASE_DIR) / "manage.py"
-        cluster = subprocess.Popen([sys.executable, str(manage), "qcluster"], env=env)
+        # The cluster runs in a session of its own, so that Ctrl-C in the terminal reaches only
+        # this process, which stops the cluster once (a second signal would interrupt its
+        # shutdown); and it is told to stop should this process die without stopping it.
+        cluster = subprocess.Popen(
+            [sys.executable, str(manage), "qcluster"],
+            env=env,
+            start_new_session=True,
+            preexec_fn=_stop_with_parent,
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Guides Asset Processor: http://{options['host']}:{options['port']}/ "
-                f"(content root {settings.GUIDES_CONTENT_ROOT}, {options['workers']} workers). "
+                f"(content root {settings.GUIDES_CONTENT_ROOT}; "
+                f"{options['workers']} worker{'s' if options['workers'] != 1 else ''}, "
+                f"cluster pid {cluster.pid}). "
                 "Press Ctrl-C to stop."
             )
         )
