@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, NinjaAPI, Query, Schema
@@ -34,6 +33,7 @@ from ninja.utils import check_csrf
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from . import permissions, selectors, services
+from .basic_auth import authenticate_basic
 from .models import CalculationStatus, Execution, ExecutionStatus
 from .processing import ASSET_TYPES
 
@@ -80,8 +80,19 @@ class BasicAuth(HttpBasicAuth):
         super().__init__()
 
     def authenticate(self, request: HttpRequest, username: str, password: str) -> Any:
-        user = authenticate(request, username=username, password=password)
-        return None if user is None else self.access.check(user)
+        user = authenticate_basic(request, username, password)
+        if user is None:
+            return None
+        if (
+            request.method not in SAFE_METHODS
+            and request.headers.get("Sec-Fetch-Site") == "cross-site"
+        ):
+            # A browser resends credentials typed into its own prompt with any request, forged
+            # ones included; scripts send no Sec-Fetch-Site at all.
+            raise AuthorizationError(
+                403, "A cross-site browser request may not write with HTTP Basic credentials."
+            )
+        return self.access.check(user)
 
 
 class SessionAuth(APIKeyCookie):
