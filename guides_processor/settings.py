@@ -236,6 +236,8 @@ Q_CLUSTER: dict = {
     "save_limit": 250,
     "poll": 0.2,
     "label": "Task queue",
+    # django-q2 logs every task it enqueues and runs at INFO; our own log says what matters.
+    "log_level": env_str("GUIDES_QUEUE_LOG_LEVEL", "WARNING"),
 }
 if GUIDES_BROKER_URL:
     if urlsplit(GUIDES_BROKER_URL).scheme not in {"redis", "rediss", "unix"}:

@@ -1,0 +1,44 @@
+"""Small formatting filters of the console's templates."""
+
+from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds: float | int | None) -> str:
+    """``0.4 s``, ``42 s``, ``3 min 5 s``, ``2 h 10 min``; an em dash for no value."""
+    if seconds is None:
+        return "—"
+    if float(seconds) < 10 and float(seconds) != int(seconds):
+        return f"{float(seconds):.1f} s"
+    total = round(float(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+@register.filter
+def short_id(value: object) -> str:
+    """The first block of a processingId, as the table shows it."""
+    return str(value)[:8]
+
+
+@register.filter
+def rate(value: float | None) -> str:
+    """Assets per second, with precision where it matters."""
+    if value is None:
+        return "—"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+@register.filter
+def path_breaks(value: object) -> str:
+    """A path that may wrap after each ``/`` (and only there), escaped."""
+    return mark_safe(conditional_escape(str(value)).replace("/", "/<wbr>"))

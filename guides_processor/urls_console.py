@@ -1,0 +1,43 @@
+"""The console's URLs, under the namespace ``guides_processor``."""
+
+from django.urls import path
+
+from .views import executions, logs, pages
+
+app_name = "guides_processor"
+
+EXECUTION = "tools/guides/asset-processor/<uuid:processing_id>/"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("tools/", pages.tools, name="tools"),
+    path("tools/guides/asset-processor/", executions.executions, name="executions"),
+    path("tools/guides/asset-processor/folders/", executions.folders, name="folders"),
+    path(
+        "tools/guides/asset-processor/new/",
+        executions.execution_create,
+        name="execution_create",
+    ),
+    path(EXECUTION, pages.execution_detail, name="execution_detail"),
+    path(
+        EXECUTION + "cancel/",
+        executions.execution_action,
+        {"action": "cancel"},
+        name="execution_cancel",
+    ),
+    path(
+        EXECUTION + "resume/",
+        executions.execution_action,
+        {"action": "resume"},
+        name="execution_resume",
+    ),
+    path(
+        EXECUTION + "restart/",
+        executions.execution_action,
+        {"action": "restart"},
+        name="execution_restart",
+    ),
+    path(EXECUTION + "logs/", logs.execution_logs, name="execution_logs"),
+    path(EXECUTION + "logs/earlier/", logs.log_earlier, name="log_earlier"),
+    path(EXECUTION + "logs/follow/", logs.log_follow, name="log_follow"),
+]

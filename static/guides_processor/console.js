@@ -1,0 +1,338 @@
+// Guides Asset Processor: the little behaviour htmx does not give by attributes.
+// Toasts, the New Process dialog and its folder tree, and keeping the log viewer scrolled.
+(function () {
+  "use strict";
+
+  // --- toasts ---------------------------------------------------------------------------------
+
+  const toasts = document.getElementById("toasts");
+
+  function dismissLater(toast, level) {
+    setTimeout(() => toast.remove(), level === "error" ? 12000 : 6000);
+  }
+
+  function showToast({ title, message, level = "success" }) {
+    const toast = document.createElement("div");
+    toast.className = `toast toast-${level === "error" ? "error" : "success"}`;
+    toast.setAttribute("role", level === "error" ? "alert" : "status");
+    const text = document.createElement("div");
+    text.className = "toast-text";
+    const heading = document.createElement("strong");
+    heading.textContent = title || (level === "error" ? "Error" : "Success");
+    const body = document.createElement("span");
+    body.textContent = message;
+    text.append(heading, body);
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    toast.append(text, close);
+    toasts.append(toast);
+    dismissLater(toast, level);
+  }
+
+  toasts.addEventListener("click", (event) => {
+    const close = event.target.closest(".toast-close");
+    if (close) close.closest(".toast").remove();
+  });
+  toasts.querySelectorAll("[data-auto-dismiss]").forEach((toast) => dismissLater(toast, "success"));
+
+  // The server names toasts in HX-Trigger; errors without words get a generic one.
+  document.body.addEventListener("toast", (event) => showToast(event.detail));
+  document.body.addEventListener("htmx:responseError", (event) => {
+    const xhr = event.detail.xhr;
+    if (!xhr.getResponseHeader("HX-Trigger")) {
+      showToast({ level: "error", message: `The server answered ${xhr.status}. Try again in a moment.` });
+    }
+  });
+  document.body.addEventListener("htmx:sendError", () => {
+    showToast({ level: "error", message: "The server cannot be reached. Check the connection and try again." });
+  });
+
+  // --- dialogs --------------------------------------------------------------------------------
+
+  document.addEventListener("click", (event) => {
+    const opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.openDialog);
+      if (dialog && !dialog.open) {
+        dialog.showModal();
+        dialog.dispatchEvent(new CustomEvent("dialog-opened"));
+      }
+      return;
+    }
+    const closer = event.target.closest("[data-close-dialog]");
+    if (closer) closer.closest("dialog").close();
+  });
+
+  // --- the folder picker of New Process -------------------------------------------------------
+
+  const dialog = document.getElementById("new-process");
+  if (dialog) setUpPicker(dialog);
+
+  function setUpPicker(dialog) {
+    const form = dialog.querySelector("form");
+    const tree = dialog.querySelector("#folder-tree");
+    const pathInput = dialog.querySelector("#selected-path");
+    const selectedText = dialog.querySelector("#selected-folder");
+    const excludedList = dialog.querySelector("#excluded-summary");
+    const errors = dialog.querySelector("#new-process-errors");
+    const root = tree.querySelector('[role="treeitem"]');
+    let selected = "";
+
+    const within = (path, folder) => path === folder || path.startsWith(folder + "/");
+    const items = () => Array.from(tree.querySelectorAll('[role="treeitem"]'));
+    const visibleItems = () => items().filter((item) => !item.closest("ul[hidden]"));
+    const boxOf = (item) => item.querySelector(":scope > .tree-row > .exclude-box");
+    const groupOf = (item) => item.querySelector(":scope > ul");
+    const parentOf = (item) => item.parentElement.closest('[role="treeitem"]');
+
+    function focusItem(item) {
+      if (!item) return;
+      tree.querySelectorAll('[role="treeitem"][tabindex="0"]').forEach((other) => {
+        if (other !== item) other.tabIndex = -1;
+      });
+      item.tabIndex = 0;
+      item.focus();
+    }
+
+    // Recompute every row from the selection and the ticked boxes: only folders strictly inside
+    // the selected one can be excluded, and nothing inside an excluded folder needs to be.
+    function refresh() {
+      const excluded = Array.from(tree.querySelectorAll(".exclude-box:checked")).map((box) => box.value);
+      for (const item of items()) {
+        const path = item.dataset.path;
+        if (!path) continue;
+        item.setAttribute("aria-selected", String(path === selected));
+        const box = boxOf(item);
+        if (!box) continue;
+        const inside = selected !== "" && path !== selected && within(path, selected);
+        const underExcluded = excluded.some((folder) => folder !== path && within(path, folder));
+        const allowed = inside && !underExcluded;
+        box.disabled = !allowed;
+        if (!allowed) box.checked = false;
+        if (allowed) item.setAttribute("aria-checked", String(box.checked));
+        else item.removeAttribute("aria-checked");
+        item.classList.toggle("is-inside-excluded", inside && underExcluded);
+      }
+      pathInput.value = selected;
+      selectedText.textContent = selected || "None selected";
+      selectedText.classList.toggle("muted", !selected);
+      const ticked = Array.from(tree.querySelectorAll(".exclude-box:checked")).map((box) => box.value);
+      excludedList.replaceChildren(
+        ...(ticked.length ? ticked : [null]).map((path) => {
+          const li = document.createElement("li");
+          li.textContent = path || "None";
+          if (!path) li.className = "muted";
+          return li;
+        }),
+      );
+    }
+
+    function select(item) {
+      if (!item.dataset.path) return;
+      selected = item.dataset.path;
+      errors.replaceChildren();
+      refresh();
+    }
+
+    function toggleExcluded(item) {
+      const box = boxOf(item);
+      if (!box || box.disabled) return false;
+      box.checked = !box.checked;
+      refresh();
+      return true;
+    }
+
+    async function fetchHtml(url) {
+      const response = await fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
+      const redirect = response.headers.get("HX-Redirect");
+      if (redirect) {
+        window.location.href = redirect;
+        throw new Error("signed out");
+      }
+      if (!response.ok) throw new Error(`The server answered ${response.status}.`);
+      return response.text();
+    }
+
+    function note(text, isError) {
+      const li = document.createElement("li");
+      li.setAttribute("role", "none");
+      li.className = isError ? "tree-note tree-error" : "tree-note";
+      li.textContent = text;
+      return li;
+    }
+
+    async function expand(item) {
+      if (item.getAttribute("aria-expanded") !== "false") return;
+      const group = groupOf(item);
+      item.setAttribute("aria-expanded", "true");
+      group.hidden = false;
+      if (item.dataset.loaded) return;
+      item.dataset.loaded = "loading";
+      group.replaceChildren(note("Loading…"));
+      try {
+        group.innerHTML = await fetchHtml(item.dataset.children);
+        item.dataset.loaded = "yes";
+        refresh();
+      } catch (error) {
+        delete item.dataset.loaded;
+        group.replaceChildren(note(`Could not load the sub-folders. ${error.message}`, true));
+      }
+    }
+
+    function collapse(item) {
+      if (item.getAttribute("aria-expanded") !== "true") return;
+      item.setAttribute("aria-expanded", "false");
+      groupOf(item).hidden = true;
+    }
+
+    async function loadMore(item) {
+      const previous = item.previousElementSibling;
+      try {
+        const html = await fetchHtml(item.dataset.more);
+        item.insertAdjacentHTML("afterend", html);
+        const next = item.nextElementSibling;
+        item.remove();
+        refresh();
+        focusItem(next && next.matches('[role="treeitem"]') ? next : previous);
+      } catch (error) {
+        item.querySelector(".tree-label").textContent = `Could not load more folders. ${error.message}`;
+      }
+    }
+
+    function activate(item) {
+      if (item.dataset.more) loadMore(item);
+      else select(item);
+    }
+
+    tree.addEventListener("click", (event) => {
+      const item = event.target.closest('[role="treeitem"]');
+      if (!item) return;
+      if (event.target.matches(".exclude-box")) {
+        focusItem(item);
+        return; // the box toggles itself; "change" refreshes
+      }
+      focusItem(item);
+      if (event.target.closest(".twisty")) {
+        if (item.getAttribute("aria-expanded") === "true") collapse(item);
+        else expand(item);
+        return;
+      }
+      activate(item);
+    });
+    tree.addEventListener("dblclick", (event) => {
+      const item = event.target.closest('[role="treeitem"][aria-expanded]');
+      if (item && !event.target.closest(".twisty, .exclude-box")) {
+        if (item.getAttribute("aria-expanded") === "true") collapse(item);
+        else expand(item);
+      }
+    });
+    tree.addEventListener("change", (event) => {
+      if (event.target.matches(".exclude-box")) refresh();
+    });
+
+    tree.addEventListener("keydown", (event) => {
+      const item = event.target.closest('[role="treeitem"]');
+      if (!item || event.altKey || event.ctrlKey || event.metaKey) return;
+      const visible = visibleItems();
+      const index = visible.indexOf(item);
+      const expanded = item.getAttribute("aria-expanded");
+      let handled = true;
+      switch (event.key) {
+        case "ArrowDown":
+          focusItem(visible[index + 1]);
+          break;
+        case "ArrowUp":
+          focusItem(visible[index - 1]);
+          break;
+        case "Home":
+          focusItem(visible[0]);
+          break;
+        case "End":
+          focusItem(visible[visible.length - 1]);
+          break;
+        case "ArrowRight":
+          if (expanded === "false") expand(item);
+          else if (expanded === "true") {
+            const child = groupOf(item).querySelector('[role="treeitem"]');
+            if (child) focusItem(child);
+          }
+          break;
+        case "ArrowLeft":
+          if (expanded === "true") collapse(item);
+          else focusItem(parentOf(item));
+          break;
+        case "Enter":
+          activate(item);
+          break;
+        case " ":
+          if (!toggleExcluded(item)) activate(item);
+          break;
+        default:
+          handled = false;
+      }
+      if (handled) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+    });
+
+    dialog.addEventListener("dialog-opened", () => {
+      expand(root);
+      const current = tree.querySelector('[role="treeitem"][tabindex="0"]') || root;
+      focusItem(current);
+    });
+
+    document.body.addEventListener("process-created", () => {
+      selected = "";
+      form.reset();
+      tree.querySelectorAll(".exclude-box").forEach((box) => (box.checked = false));
+      refresh();
+      dialog.close();
+      const opener = document.getElementById("new-process-button");
+      if (opener) opener.focus();
+    });
+  }
+
+  // --- the log viewer -------------------------------------------------------------------------
+
+  const logBox = document.getElementById("log-box");
+  if (logBox) setUpLog(logBox);
+
+  function setUpLog(box) {
+    const stick = document.getElementById("log-stick");
+    let pending = null;
+
+    box.scrollTop = box.scrollHeight;
+
+    // Earlier lines are put above what is read, so keep the view where it was; new lines at the
+    // end are followed when the view is at the end (or "Keep the newest line in view" is ticked).
+    box.addEventListener("htmx:beforeSwap", (event) => {
+      const target = event.detail.target;
+      pending = {
+        earlier: target.id === "load-earlier",
+        top: box.scrollTop,
+        height: box.scrollHeight,
+        atEnd: box.scrollHeight - box.scrollTop - box.clientHeight < 24,
+      };
+    });
+    box.addEventListener("htmx:afterSwap", () => {
+      if (!pending) return;
+      if (pending.earlier) box.scrollTop = pending.top + (box.scrollHeight - pending.height);
+      else if (pending.atEnd || (stick && stick.checked)) box.scrollTop = box.scrollHeight;
+      pending = null;
+    });
+    if (stick) {
+      // The box tells whether it follows: scrolling up to read stops it, scrolling to the end
+      // (or ticking the box) starts it again.
+      box.addEventListener("scroll", () => {
+        stick.checked = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+      });
+      stick.addEventListener("change", () => {
+        if (stick.checked) box.scrollTop = box.scrollHeight;
+      });
+    }
+  }
+})();

@@ -1,0 +1,81 @@
+"""Steps shared by the browser tests: signing in, finding rows, waiting for statuses."""
+
+import re
+import time
+
+from playwright.sync_api import Locator, Page, expect
+
+from guides_processor.models import Execution
+
+from .conftest import PASSWORD
+
+EXECUTIONS = "/tools/guides/asset-processor/"
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(base + "/")
+    expect(page).to_have_url(re.compile(r"/login/"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.get_by_role("heading", name="Tools")).to_be_visible()
+
+
+def row(page: Page, execution: Execution) -> Locator:
+    return page.locator(f"#row-{execution.processing_id}")
+
+
+def newest(path: str, *, after: int = 0, timeout: float = 10.0) -> Execution:
+    """The newest execution on ``path`` with an id above ``after``, once it exists."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = Execution.objects.filter(path=path, pk__gt=after).order_by("-id").first()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no new execution on {path}")
+
+
+def expect_status(page: Page, execution: Execution, status: str, timeout: float = 60_000) -> None:
+    expect(row(page, execution)).to_have_attribute("data-status", status, timeout=timeout)
+
+
+def mark_page(page: Page) -> None:
+    """Tag the document, so that a later check can tell that it was never reloaded."""
+    page.evaluate("window.__notReloaded = true")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+
+
+def actions_opacity(page: Page, execution: Execution) -> str:
+    return (
+        row(page, execution)
+        .locator(".row-actions")
+        .evaluate("element => getComputedStyle(element).opacity")
+    )
+
+
+def tab_to(page: Page, selector: str, *, limit: int = 60, backwards: bool = False) -> None:
+    """Press Tab until the element matching ``selector`` has the focus."""
+    for _ in range(limit):
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", selector
+        ):
+            return
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"{selector} never got the focus")
+
+
+def focused_path(page: Page) -> str | None:
+    return page.evaluate("document.activeElement && document.activeElement.dataset.path")
+
+
+def arrow_to(page: Page, path: str, *, key: str = "ArrowDown", limit: int = 40) -> None:
+    """Move the tree's focus with an arrow key until it is on ``path``."""
+    for _ in range(limit):
+        if focused_path(page) == path:
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"the tree never reached {path}")

@@ -1,0 +1,85 @@
+"""The detail page: the status in words, counts, timings, failed assets, broken references."""
+
+import pytest
+from django.urls import reverse
+
+from guides_processor import services
+from guides_processor.models import Execution
+
+from .conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+def detail(client, execution: Execution, **extra):
+    return client.get(
+        reverse("guides_processor:execution_detail", args=[execution.processing_id]), **extra
+    )
+
+
+def test_the_status_is_said_in_words_with_the_facts(runner_client, finished):
+    html = detail(runner_client, finished).content.decode()
+
+    assert "Completed:" in html and "processed" in html
+    assert str(finished.processing_id) in html
+    assert "/content/dam/guide" in html
+    for fact in ("Created by", "Started", "Ended", "Duration", "Throughput", "assets/s"):
+        assert fact in html
+
+
+def test_counts_by_outcome_and_asset_type(runner_client, finished):
+    html = detail(runner_client, finished).content.decode()
+
+    table = html.split('id="counts-by-type"')[1].split("</table>")[0]
+    assert "DITA topic" in table and "DITA map" in table and "Others" in table
+    assert finished.processed_count > 0
+    assert f'<span class="counter-value">{finished.failed_count}</span>' in html
+
+
+def test_failed_assets_are_listed_with_their_reasons(runner_client, finished):
+    html = detail(runner_client, finished).content.decode()
+
+    failed = html.split('id="failed-assets"')[1].split("</table>")[0]
+    assert "/content/dam/guide/topics/broken.dita" in failed
+    item = finished.items.get(state="FAILED")
+    assert item.error and item.error[:30] in failed
+
+
+def test_broken_references_are_listed_with_attribute_value_type_and_line(runner_client, finished):
+    html = detail(runner_client, finished).content.decode()
+
+    broken = html.split('id="broken-references"')[1].split("</table>")[0]
+    assert "/content/dam/guide/topics/setup.dita" in broken
+    assert "@href" in broken and "missing.dita" in broken
+    assert "@keyref" in broken and "nowhere" in broken
+
+
+def test_a_restart_links_back_to_the_execution_it_restarted(runner_client, finished):
+    new = services.execution_restart(processing_id=finished.processing_id, by="operator")
+
+    html = detail(runner_client, new).content.decode()
+    original = detail(runner_client, finished).content.decode()
+
+    assert 'id="restarted-from"' in html and str(finished.processing_id) in html
+    assert "Restarted as" in original and str(new.processing_id)[:8] in original
+
+
+def test_the_fragment_stops_polling_when_finished(runner_client, finished):
+    response = detail(runner_client, finished, **HTMX)
+
+    assert response.status_code == 286
+    assert response.content.decode().startswith('<div id="execution-detail"')
+
+
+def test_the_fragment_polls_while_running(runner_client, running):
+    response = detail(runner_client, running, **HTMX)
+
+    assert response.status_code == 200
+    assert "every 2s" in response.content.decode()
+
+
+def test_a_reader_sees_the_detail_without_actions(reader_client, finished):
+    html = detail(reader_client, finished).content.decode()
+
+    assert "Completed:" in html
+    assert 'id="detail-restart"' not in html

@@ -1,0 +1,152 @@
+"""The executions table: columns, paging newest first, filters in the URL, live only when needed."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from guides_processor.models import Execution, ExecutionStatus
+
+from .conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+EXECUTIONS = reverse("guides_processor:executions")
+
+
+def make(count: int, *, path: str = "/content/dam/a", status: str = ExecutionStatus.SUCCESS):
+    Execution.objects.bulk_create(
+        Execution(path=f"{path}/{index:03d}", status=status, created_by="t")
+        for index in range(count)
+    )
+
+
+def ids_on(html: str) -> list[str]:
+    return re.findall(r'data-processing-id="([0-9a-f-]{36})"', html)
+
+
+def test_the_page_shows_the_columns_of_the_product(runner_client, finished):
+    html = runner_client.get(EXECUTIONS).content.decode()
+
+    for column in (
+        "Execution ID",
+        "Folder",
+        "Excluded Folders",
+        "Start time",
+        "End time",
+        "Status",
+    ):
+        assert f">{column}</th>" in html
+    assert "Completed" in html
+    assert str(finished.processing_id)[:8] in html
+
+
+def test_an_htmx_request_gets_the_table_alone(runner_client, finished):
+    response = runner_client.get(EXECUTIONS, **HTMX)
+
+    html = response.content.decode()
+    assert html.startswith('<section id="executions"')
+    assert "<html" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_table_stops_polling_when_nothing_runs(runner_client, finished):
+    page = runner_client.get(EXECUTIONS).content.decode()
+    fragment = runner_client.get(EXECUTIONS, **HTMX)
+
+    assert "every 2s" not in page
+    assert fragment.status_code == 286
+    assert "every 2s" not in fragment.content.decode()
+
+
+def test_the_table_polls_while_an_execution_runs(runner_client, running):
+    page = runner_client.get(EXECUTIONS).content.decode()
+    fragment = runner_client.get(EXECUTIONS, **HTMX)
+
+    assert "every 2s" in page
+    assert fragment.status_code == 200
+    assert "every 2s" in fragment.content.decode()
+
+
+def test_a_running_row_shows_progress_eta_and_failures(runner_client, running):
+    Execution.objects.filter(pk=running.pk).update(
+        total_files=200, processed_count=50, failed_count=3, calculation_status="SUCCESS"
+    )
+
+    html = runner_client.get(EXECUTIONS).content.decode()
+
+    assert "In progress" in html
+    assert "53 / 200" in html
+    assert "3 failed" in html
+    assert '<progress max="200" value="53"' in html
+
+
+def test_pages_are_newest_first_and_link_older_and_newer(runner_client):
+    make(60)
+    newest_first = list(Execution.objects.order_by("-id").values_list("processing_id", flat=True))
+    newest_first = [str(pid) for pid in newest_first]
+
+    first = runner_client.get(EXECUTIONS).content.decode()
+    assert ids_on(first) == newest_first[:25]
+    older = re.search(r'href="([^"]*before=\d+)"', first).group(1).replace("&amp;", "&")
+
+    second = runner_client.get(older).content.decode()
+    assert ids_on(second) == newest_first[25:50]
+    newer = re.search(r'href="([^"]*after=\d+)"', second).group(1).replace("&amp;", "&")
+
+    assert ids_on(runner_client.get(newer).content.decode()) == newest_first[:25]
+
+
+def test_an_older_page_stays_the_same_when_new_executions_arrive(runner_client):
+    make(30)
+    first = runner_client.get(EXECUTIONS).content.decode()
+    older = re.search(r'href="([^"]*before=\d+)"', first).group(1).replace("&amp;", "&")
+    before = ids_on(runner_client.get(older).content.decode())
+
+    make(10, path="/content/dam/new")
+
+    assert ids_on(runner_client.get(older).content.decode()) == before
+
+
+def test_filters_by_status_and_folder_are_kept_in_the_links(runner_client):
+    make(30, path="/content/dam/a")
+    make(30, path="/content/dam/b", status=ExecutionStatus.FAILED)
+    make(3, path="/content/dam/b", status=ExecutionStatus.CANCELLED)
+
+    response = runner_client.get(EXECUTIONS, {"status": "FAILED", "folder": "/content/dam/b"})
+
+    html = response.content.decode()
+    assert len(ids_on(html)) == 25
+    assert set(
+        Execution.objects.filter(processing_id__in=ids_on(html)).values_list("status", flat=True)
+    ) == {"FAILED"}
+    older = re.search(r'href="([^"]*before=\d+)"', html).group(1)
+    assert "status=FAILED" in older and "folder=%2Fcontent%2Fdam%2Fb" in older
+    assert '<option value="FAILED" selected>' in html
+
+
+def test_a_folder_filter_matches_the_folder_and_below_it_only(runner_client):
+    Execution.objects.bulk_create(
+        Execution(path=path, status="SUCCESS", created_by="t")
+        for path in ("/content/dam/b", "/content/dam/b/c", "/content/dam/bc", "/content/dam/a")
+    )
+
+    html = runner_client.get(EXECUTIONS, {"folder": "b"}).content.decode()
+
+    shown = set(
+        Execution.objects.filter(processing_id__in=ids_on(html)).values_list("path", flat=True)
+    )
+    assert shown == {"/content/dam/b", "/content/dam/b/c"}
+
+
+def test_a_folder_filter_that_is_not_a_path_is_explained_and_ignored(runner_client, finished):
+    html = runner_client.get(EXECUTIONS, {"folder": "a/../b"}).content.decode()
+
+    assert "Folder filter ignored" in html
+    assert str(finished.processing_id) in html
+
+
+def test_filters_that_match_nothing_say_so(runner_client, finished):
+    html = runner_client.get(EXECUTIONS, {"status": "CANCELLED"}).content.decode()
+
+    assert "No executions match these filters." in html
