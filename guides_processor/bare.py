@@ -1,0 +1,56 @@
+"""The benchmark's baselines: what the hardware and the processing code do with no Django at all.
+
+``python -m guides_processor.bare ROOT`` prints, as JSON, the time of a bare ``os.scandir`` walk of
+ROOT and of calling ``processing.process`` on every file in one process. Nothing here imports
+Django, so the figures are those of the pure code.
+"""
+
+import json
+import os
+import sys
+import time
+
+from .processing import process
+
+
+def walk(root: str) -> list[str]:
+    """Every file below ``root`` (hidden names left out, as the engine's walk does), relative."""
+    found: list[str] = []
+    stack = [""]
+    while stack:
+        relfolder = stack.pop()
+        with os.scandir(os.path.join(root, relfolder) if relfolder else root) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                relpath = f"{relfolder}/{entry.name}" if relfolder else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(relpath)
+                else:
+                    found.append(relpath)
+    return found
+
+
+def measure(root: str, *, repeat: int = 2) -> dict[str, float]:
+    """The best of ``repeat`` runs of the bare walk and of the bare processing loop."""
+    walk_seconds = []
+    files: list[str] = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        files = walk(root)
+        walk_seconds.append(time.perf_counter() - start)
+    loop_seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for relpath in files:
+            process(root, relpath)
+        loop_seconds.append(time.perf_counter() - start)
+    return {
+        "files": len(files),
+        "walk_seconds": min(walk_seconds),
+        "loop_seconds": min(loop_seconds),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(sys.argv[1], repeat=int(sys.argv[2]) if len(sys.argv) > 2 else 2)))

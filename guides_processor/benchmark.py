@@ -1,0 +1,565 @@
+"""The benchmark behind ``manage.py benchmark``: the engine next to the physical limit.
+
+Every figure is measured in one run, side by side, on the same generated repository, each on a
+scratch database made like the test database (SQLite, or PostgreSQL when ``DATABASE_URL`` says so)
+and dropped afterwards. Nothing is compared with a stored number: only ratios of figures measured
+here, now, are reported.
+
+(a) the bare loop: ``processing.process`` on every file, one process, no Django (``bare.py``);
+(b) the full path: an execution started through the service and run by a real cluster, per worker
+    count; (c) the calculation alone next to a bare ``os.scandir`` walk; (d) log tail and middle
+    page of a 1,000,000-line log next to a 1,000-line one; (e) the executions page and the history
+    API with 100,000 executions next to 100; (f) the status API's latency while a two-worker
+    execution runs; (g) the peak memory of a worker.
+"""
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_q.conf import Conf
+from django_q.tasks import async_task, result
+
+from . import services, writes
+from .demo import generate_demo_content
+from .models import FINISHED_STATUSES, Execution, ExecutionStatus, LogLine
+
+TARGETS = {
+    "full_vs_bare": ("<=", 1.2),
+    "speedup_2_workers": (">=", 1.7),
+    "calculation_vs_walk": ("<=", 3.0),
+    "log_tail_1m_vs_1k": ("<=", 2.0),
+    "log_page_1m_vs_1k": ("<=", 2.0),
+    "executions_100k_vs_100": ("<=", 2.0),
+    "history_100k_vs_100": ("<=", 2.0),
+    "status_p95_ms": ("<=", 100.0),
+    "worker_peak_mb": ("<=", 300.0),
+}
+API = "/bin/guides/v1/assets/process"
+PASSWORD = uuid.uuid4().hex
+PROJECT = Path(settings.BASE_DIR)
+
+
+@dataclass
+class Options:
+    files: int = 100_000
+    workers: list[int] = field(default_factory=lambda: [1, 2])
+    root: Path | None = None
+    repository: Path | None = None
+    log_lines: int = 1_000_000
+    executions: int = 100_000
+    say: Callable[[str], None] = print
+
+
+def run(options: Options) -> dict[str, Any]:
+    """Run every measurement and return the report (figures, ratios, targets)."""
+    # Tasks of this run go to a queue of its own, so that no other cluster picks them up.
+    queue = f"guides-benchmark-{os.getpid()}"
+    Conf.PREFIX = Conf.CLUSTER_NAME = queue
+    # The console and the API are timed in this process through Django's test client.
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    report: dict[str, Any] = {
+        "database": connection.vendor,
+        "broker": "redis" if settings.GUIDES_BROKER_URL else "orm",
+        "cpus": os.cpu_count(),
+    }
+    with _repository(options) as content:
+        report["repository"] = {"path": str(content), "files": sum(1 for _ in _files(content))}
+        report["generated"] = _measure_tree(content, options, queue, status_during=2)
+        if options.root is not None:
+            report["root"] = _measure_tree(options.root, options, queue, status_during=None)
+    options.say(f"logs: a 1,000-line and a {options.log_lines:,}-line log")
+    report["logs"] = _measure_logs(options.log_lines)
+    options.say(f"executions page and history: 100 and {options.executions:,} executions")
+    report["executions"] = _measure_executions(options.executions)
+    report["ratios"], report["meets_targets"] = _ratios(report)
+    generated = report["generated"]
+    report["files_per_second"] = generated["files_per_second"]
+    report["status_p95_ms"] = report["ratios"]["status_p95_ms"]
+    report["worker_peak_mb"] = report["ratios"]["worker_peak_mb"]
+    report["targets"] = {name: f"{op} {value}" for name, (op, value) in TARGETS.items()}
+    return report
+
+
+def _ratios(report: dict[str, Any]) -> tuple[dict[str, float | None], bool]:
+    tree = report["generated"]
+    seconds = tree["full"]
+    one = seconds.get("1", {}).get("seconds")
+    two = seconds.get("2", {}).get("seconds")
+    logs, executions = report["logs"], report["executions"]
+    ratios: dict[str, float | None] = {
+        "full_vs_bare": one / tree["bare"]["loop_seconds"] if one else None,
+        "speedup_2_workers": one / two if one and two else None,
+        "calculation_vs_walk": tree["calculation"]["seconds"] / tree["bare"]["walk_seconds"],
+        "log_tail_1m_vs_1k": logs["tail"]["large_ms"] / logs["tail"]["small_ms"],
+        "log_page_1m_vs_1k": logs["page"]["large_ms"] / logs["page"]["small_ms"],
+        "executions_100k_vs_100": executions["page"]["large_ms"] / executions["page"]["small_ms"],
+        "history_100k_vs_100": executions["history"]["large_ms"]
+        / executions["history"]["small_ms"],
+        "status_p95_ms": tree.get("status", {}).get("p95_ms"),
+        "worker_peak_mb": max((run["worker_peak_mb"] for run in seconds.values()), default=None),
+    }
+    meets = True
+    for name, (op, target) in TARGETS.items():
+        value = ratios.get(name)
+        if value is None:
+            meets = False
+            continue
+        ratios[name] = round(value, 3)
+        meets = meets and (value <= target if op == "<=" else value >= target)
+    return ratios, meets
+
+
+# --- the repository ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _repository(options: Options) -> Iterator[Path]:
+    if (
+        options.repository is not None
+        and options.repository.exists()
+        and any(options.repository.iterdir())
+    ):
+        options.say(f"repository: reusing {options.repository}")
+        yield options.repository
+        return
+    target = options.repository or Path(tempfile.mkdtemp(prefix="guides-benchmark-")) / "content"
+    options.say(f"repository: generating {options.files:,} files in {target}")
+    generate_demo_content(target, files=options.files)
+    try:
+        yield target
+    finally:
+        if options.repository is None:
+            shutil.rmtree(target.parent, ignore_errors=True)
+
+
+def _files(root: Path) -> Iterator[str]:
+    from .bare import walk
+
+    yield from walk(str(root))
+
+
+# --- one tree: bare loop, full path, calculation ----------------------------------------------
+
+
+def _measure_tree(
+    root: Path, options: Options, queue: str, *, status_during: int | None
+) -> dict[str, Any]:
+    options.say(f"{root}: the bare walk and the bare processing loop (no Django)")
+    done = subprocess.run(
+        [sys.executable, "-m", "guides_processor.bare", str(root)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    bare = json.loads(done.stdout)
+    tree: dict[str, Any] = {"bare": bare, "full": {}, "files_per_second": {}}
+    tree["files_per_second"]["bare"] = round(bare["files"] / bare["loop_seconds"], 1)
+    for workers in options.workers:
+        options.say(f"{root}: the full path with {workers} worker(s)")
+        with _scratch_database() as database_url:
+            run = _full_path(root, workers, database_url, queue, status=workers == status_during)
+        status = run.pop("status", None)
+        if status is not None:
+            tree["status"] = status
+        tree["full"][str(workers)] = run
+        tree["files_per_second"][str(workers)] = round(run["files"] / run["seconds"], 1)
+    options.say(f"{root}: the calculation alone")
+    with _scratch_database():
+        tree["calculation"] = _calculation(root)
+    return tree
+
+
+def _full_path(
+    root: Path, workers: int, database_url: str, queue: str, *, status: bool
+) -> dict[str, Any]:
+    user = get_user_model().objects.create_superuser("benchmark", "", PASSWORD)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "GUIDES_CONTENT_ROOT": str(root),
+        "GUIDES_CLUSTER_NAME": queue,
+        "GUIDES_WORKERS": str(workers),
+        "GUIDES_PARALLEL_TASKS": str(workers),
+        "GUIDES_LOG_LEVEL": "WARNING",
+    }
+    cluster = subprocess.Popen(
+        [sys.executable, str(PROJECT / "manage.py"), "qcluster"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        ping = async_task("guides_processor.tasks.ping", task_name=f"ping-{time.time_ns()}")
+        if result(ping, wait=60_000) != "pong":
+            raise RuntimeError("the benchmark's cluster did not start")
+        previous_root = settings.GUIDES_CONTENT_ROOT
+        settings.GUIDES_CONTENT_ROOT = root
+        try:
+            execution = services.execution_create(path="/content/dam", created_by=user.username)
+        finally:
+            settings.GUIDES_CONTENT_ROOT = previous_root
+        memory = _MemoryWatch(cluster.pid)
+        poller = _StatusPoller(execution) if status else None
+        memory.start()
+        if poller:
+            poller.start()
+        while execution.status not in FINISHED_STATUSES:
+            time.sleep(0.2)
+            execution.refresh_from_db()
+        memory.stop()
+        if poller:
+            poller.stop()
+    finally:
+        cluster.send_signal(signal.SIGTERM)
+        try:
+            cluster.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+            cluster.wait()
+    if execution.status != ExecutionStatus.SUCCESS:
+        raise RuntimeError(
+            f"the benchmark's execution ended {execution.status}: {execution.comments}"
+        )
+    assert execution.started_at and execution.completed_at
+    seconds = (execution.completed_at - execution.created_at).total_seconds()
+    run: dict[str, Any] = {
+        "workers": workers,
+        "files": execution.total_files,
+        "seconds": round(seconds, 3),
+        "processed": execution.processed_count,
+        "failed": execution.failed_count,
+        "worker_peak_mb": round(memory.peak_kb / 1024, 1),
+    }
+    if poller:
+        run["status"] = poller.summary()
+    return run
+
+
+def _calculation(root: Path) -> dict[str, Any]:
+    from .bare import walk
+
+    previous_root = settings.GUIDES_CONTENT_ROOT
+    settings.GUIDES_CONTENT_ROOT = root
+    try:
+        walk(str(root))  # the same warm page cache as the bare walk had
+        execution = services.execution_create(path="/content/dam", created_by="benchmark")
+        start = time.perf_counter()
+        execution = services.execution_calculate(processing_id=execution.processing_id)
+        seconds = time.perf_counter() - start
+    finally:
+        settings.GUIDES_CONTENT_ROOT = previous_root
+    return {"files": execution.total_files, "seconds": round(seconds, 3)}
+
+
+class _MemoryWatch(threading.Thread):
+    """The largest resident set of any process of the cluster (workers included), sampled."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.25):
+            self._sample()
+
+    def stop(self) -> None:
+        self._sample()
+        self._done.set()
+        self.join()
+
+    def _sample(self) -> None:
+        for pid in _descendants(self.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith(("VmHWM:", "VmRSS:")):
+                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+class _StatusPoller(threading.Thread):
+    """Asks the status API every 50 ms, as a pipeline polling for completion would."""
+
+    def __init__(self, execution: Execution) -> None:
+        super().__init__(daemon=True)
+        self.url = f"{API}/status?processingId={execution.processing_id}"
+        self.samples: list[float] = []
+        self.errors = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        client = _basic_client()
+        client.get(self.url)  # verifies the password once, as a polling script's first request does
+        try:
+            while not self._done.wait(0.05):
+                start = time.perf_counter()
+                response = client.get(self.url)
+                self.samples.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    self.errors += 1
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.samples)
+        if not ordered:
+            return {"requests": 0}
+        return {
+            "requests": len(ordered),
+            "errors": self.errors,
+            "p50_ms": round(ordered[len(ordered) // 2], 2),
+            "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2),
+            "max_ms": round(ordered[-1], 2),
+        }
+
+
+def _basic_client() -> Client:
+    import base64
+
+    token = base64.b64encode(f"benchmark:{PASSWORD}".encode()).decode()
+    return Client(headers={"Authorization": f"Basic {token}"})
+
+
+# --- scratch databases ------------------------------------------------------------------------
+
+
+@contextmanager
+def _scratch_database() -> Iterator[str]:
+    """A fresh, migrated database for one measurement; yields a DATABASE_URL for clusters."""
+    original = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield _database_url()
+    finally:
+        connection.creation.destroy_test_db(original, verbosity=0)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    from urllib.parse import quote
+
+    user = quote(db.get("USER") or "", safe="")
+    password = (":" + quote(db["PASSWORD"], safe="")) if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or ''}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+# --- logs and executions ----------------------------------------------------------------------
+
+
+def _timed(client: Client, url: str, *, repeat: int = 30) -> float:
+    """The median milliseconds of ``repeat`` GETs (after one unmeasured warm-up)."""
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        client.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _log_execution(lines: int) -> Execution:
+    execution = Execution.objects.create(
+        path="/content/dam", created_by="benchmark", status=ExecutionStatus.SUCCESS
+    )
+    now = writes.stamp(timezone.now())
+    chunk = 50_000
+    with connection.cursor() as cursor:
+        for start in range(0, lines, chunk):
+            cursor.executemany(
+                f"INSERT INTO {writes.table(LogLine)} "
+                f"({writes.columns('execution_id', 'line', 'time', 'level', 'message')}) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                [
+                    (
+                        execution.pk,
+                        line,
+                        now,
+                        "INFO",
+                        f"Processed /content/dam/products/topic-{line:07d}.dita (DITATOPIC): "
+                        "6 references.",
+                    )
+                    for line in range(start, min(start + chunk, lines))
+                ],
+            )
+    Execution.objects.filter(pk=execution.pk).update(log_line_count=lines)
+    execution.refresh_from_db()
+    return execution
+
+
+def _measure_logs(large: int) -> dict[str, Any]:
+    with _scratch_database():
+        get_user_model().objects.create_superuser("benchmark", "", PASSWORD)
+        small_execution, large_execution = _log_execution(1_000), _log_execution(large)
+        client = _basic_client()
+        figures: dict[str, Any] = {"lines": {"small": 1_000, "large": large}}
+        for name, query in (
+            ("tail", lambda e: "tail=500"),
+            ("page", lambda e: f"offset={e.log_line_count // 2}&limit=500"),
+        ):
+            figures[name] = {
+                "small_ms": round(
+                    _timed(
+                        client,
+                        f"{API}/logs?processingId={small_execution.processing_id}&{query(small_execution)}",
+                    ),
+                    3,
+                ),
+                "large_ms": round(
+                    _timed(
+                        client,
+                        f"{API}/logs?processingId={large_execution.processing_id}&{query(large_execution)}",
+                    ),
+                    3,
+                ),
+            }
+        return figures
+
+
+def _add_executions(count: int) -> None:
+    now = timezone.now()
+    batch = 5_000
+    for start in range(0, count, batch):
+        Execution.objects.bulk_create(
+            [
+                Execution(
+                    path=f"/content/dam/products/p{index % 40}",
+                    created_by="benchmark",
+                    status=ExecutionStatus.SUCCESS,
+                    started_at=now,
+                    completed_at=now,
+                    total_files=100,
+                    processed_count=100,
+                    calculation_status="SUCCESS",
+                )
+                for index in range(start, min(start + batch, count))
+            ]
+        )
+
+
+def _measure_executions(large: int) -> dict[str, Any]:
+    with _scratch_database():
+        user = get_user_model().objects.create_superuser("benchmark", "", PASSWORD)
+        session = Client()
+        session.force_login(user)
+        basic = _basic_client()
+        page = reverse("guides_processor:executions")
+        history = f"{API}/history?limit=20"
+        _add_executions(100)
+        small = {"page": _timed(session, page), "history": _timed(basic, history)}
+        _add_executions(large - 100)
+        big = {"page": _timed(session, page), "history": _timed(basic, history)}
+        return {
+            "counts": {"small": 100, "large": large},
+            "page": {"small_ms": round(small["page"], 3), "large_ms": round(big["page"], 3)},
+            "history": {
+                "small_ms": round(small["history"], 3),
+                "large_ms": round(big["history"], 3),
+            },
+        }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The figures and ratios for a person to read."""
+    out = [f"database {report['database']}, broker {report['broker']}, {report['cpus']} CPUs"]
+    for key in ("generated", "root"):
+        tree = report.get(key)
+        if not tree:
+            continue
+        bare, speed = tree["bare"], tree["files_per_second"]
+        out += [
+            f"\n{key} repository: {bare['files']:,} files",
+            f"  bare walk               {bare['walk_seconds']:8.2f} s",
+            f"  bare processing loop    {bare['loop_seconds']:8.2f} s  "
+            f"({speed['bare']:,.0f} files/s)",
+            f"  calculation             {tree['calculation']['seconds']:8.2f} s",
+        ]
+        for workers, run in tree["full"].items():
+            out.append(
+                f"  full path, {workers} worker(s)  {run['seconds']:8.2f} s  "
+                f"({speed[workers]:,.0f} files/s, worker peak {run['worker_peak_mb']:.0f} MB)"
+            )
+        if "status" in tree:
+            status = tree["status"]
+            out.append(
+                f"  status API during the 2-worker run: {status['requests']} requests, "
+                f"p50 {status['p50_ms']} ms, p95 {status['p95_ms']} ms, max {status['max_ms']} ms"
+            )
+    logs, executions = report["logs"], report["executions"]
+
+    def pair(name: str, figures: dict[str, float]) -> str:
+        return f"  {name:14} {figures['small_ms']:8.2f} {figures['large_ms']:8.2f}"
+
+    out += [
+        f"\nlogs, {logs['lines']['small']:,} and {logs['lines']['large']:,} lines (median ms):",
+        pair("tail 500", logs["tail"]),
+        pair("middle page", logs["page"]),
+        f"executions, {executions['counts']['small']:,} and {executions['counts']['large']:,} "
+        "(median ms):",
+        pair("console page", executions["page"]),
+        pair("history API", executions["history"]),
+        "\nratio                       value     target",
+    ]
+    for name, (op, target) in TARGETS.items():
+        value = report["ratios"].get(name)
+        if value is None:
+            shown, mark = "-", "missing"
+        else:
+            met = value <= target if op == "<=" else value >= target
+            shown, mark = f"{value:.3f}", "ok" if met else "MISSED"
+        out.append(f"  {name:24} {shown:>8}   {op} {target:<6} {mark}")
+    out.append(f"\nmeets targets: {report['meets_targets']}")
+    return "\n".join(out)
