@@ -155,7 +155,8 @@ def _databases() -> dict:
         }
         # The test database is a file, so that clusters started by the tests can share it; one per
         # test run, so that runs side by side do not share one.
-        db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"guides-test-{os.getpid()}.sqlite3")}
+        test_name = Path(tempfile.gettempdir()) / f"guides-test-{os.getpid()}.sqlite3"
+        db["TEST"] = {"NAME": str(test_name)}
     elif scheme in {"postgres", "postgresql", "pgsql"}:
         db["CONN_MAX_AGE"] = env_int("GUIDES_DB_CONN_MAX_AGE", 60, minimum=0)
         db["CONN_HEALTH_CHECKS"] = True

@@ -101,6 +101,7 @@ def add_items(
     names = columns("execution_id", "relpath", "state", "lease_owner", "error", "asset_type")
     with connection.cursor() as cursor:
         if pending:
+            values: Any
             if connection.vendor == "postgresql":
                 source, values = "unnest(%s::text[]) AS p(value)", list(pending)
             else:

@@ -12,9 +12,8 @@ pytestmark = pytest.mark.django_db
 def test_the_engine_finds_exactly_the_defects_the_generator_planted(content_root):
     summary = generate_demo_content(content_root / "demo", files=1500, seed=7)
 
-    execution = services.execution_run_inline(
-        processing_id=services.execution_create(path="/content/dam/demo", created_by="admin").processing_id
-    )
+    created = services.execution_create(path="/content/dam/demo", created_by="admin")
+    execution = services.execution_run_inline(processing_id=created.processing_id)
 
     assert execution.status == "SUCCESS"
     assert execution.total_files == summary.files
@@ -22,6 +21,7 @@ def test_the_engine_finds_exactly_the_defects_the_generator_planted(content_root
     assert sorted(item.relpath.removeprefix("demo/") for item in failed) == summary.malformed
     broken_files = Reference.objects.filter(broken=True, key="").count()
     assert broken_files == summary.broken_file_refs
-    undefined = sorted(set(Reference.objects.filter(broken=True).exclude(key="").values_list("key", flat=True)))
+    broken_keys = Reference.objects.filter(broken=True).exclude(key="")
+    undefined = sorted(set(broken_keys.values_list("key", flat=True)))
     assert undefined == summary.undefined_keys
     assert execution.broken_reference_count == summary.broken_file_refs + summary.undefined_key_refs
