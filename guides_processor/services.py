@@ -66,6 +66,8 @@ _QUEUE_LOCK_KEY = 0x47415051
 _CALCULATION_CHUNK = 5000
 # How often a working task looks at the execution's status for a cancel.
 _CANCEL_POLL_SECONDS = 0.5
+# How often a working task looks for sibling slots whose worker died.
+_SIBLING_CHECK_SECONDS = 5.0
 # How long a task with nothing to claim sleeps before it looks again.
 _IDLE_SLEEP_SECONDS = 0.5
 # Undefined keys listed one by one in the log when an execution finishes.
@@ -532,33 +534,36 @@ def executions_recover(*, now: datetime | None = None) -> int:
             continue
         if _finish_if_complete(execution.pk):
             continue
-        stale = ExecutionSlot.objects.filter(
-            Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before), execution=execution
-        )
-        for slot in list(stale):
-            with transaction.atomic():
-                taken = ExecutionSlot.objects.filter(pk=slot.pk, generation=slot.generation).update(
-                    generation=F("generation") + 1, heartbeat_at=now
-                )
-                if taken:
-                    silent = (
-                        int((now - slot.heartbeat_at).total_seconds()) if slot.heartbeat_at else 0
-                    )
-                    _append_log(
-                        execution.pk,
-                        [
-                            (
-                                WARN,
-                                f"Worker slot {slot.number} was silent for {silent} s; "
-                                "its work was queued again.",
-                            )
-                        ],
-                        now=now,
-                    )
-                    _enqueue_slot(execution.pk, slot.number, slot.generation + 1)
-                    recovered += 1
+        recovered += _requeue_silent_slots(execution.pk, now=now, stale_before=stale_before)
     executions_start_waiting()
     return recovered
+
+
+def _requeue_silent_slots(execution_id: int, *, now: datetime, stale_before: datetime) -> int:
+    """Give each slot of the execution that went silent a new generation and enqueue it.
+
+    Compare-and-swap on the generation, so that the watchdog and the execution's own live tasks,
+    which all look, re-enqueue a silent slot once.
+    """
+    requeued = 0
+    stale = ExecutionSlot.objects.filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before), execution_id=execution_id
+    )
+    for slot in list(stale):
+        with transaction.atomic():
+            taken = ExecutionSlot.objects.filter(pk=slot.pk, generation=slot.generation).update(
+                generation=F("generation") + 1, heartbeat_at=now
+            )
+            if not taken:
+                continue
+            silent = int((now - slot.heartbeat_at).total_seconds()) if slot.heartbeat_at else 0
+            message = (
+                f"Worker slot {slot.number} was silent for {silent} s; its work was queued again."
+            )
+            _append_log(execution_id, [(WARN, message)], now=now)
+            _enqueue_slot(execution_id, slot.number, slot.generation + 1)
+            requeued += 1
+    return requeued
 
 
 # --- the work of one slot ---------------------------------------------------------------------
@@ -633,6 +638,7 @@ class _SlotWorker:
         self.root = _content_root()
         self.relfolder = content.to_relpath(self.execution.path)
         self._last_status_check = 0.0
+        self._last_sibling_check = 0.0
         self._status = self.execution.status
 
     # The loop ---------------------------------------------------------------------------------
@@ -671,16 +677,29 @@ class _SlotWorker:
             batch = self._claim()
             if batch:
                 self._process(batch)
+                self._requeue_silent_siblings()
                 if time.monotonic() >= self.deadline:
                     return CONTINUE
                 continue
             if _finish_if_complete(self.execution_id):
                 return STOP
+            self._requeue_silent_siblings()
             if time.monotonic() >= self.deadline:
                 return CONTINUE
             # Others hold the remaining items, or the calculation is still writing the manifest:
             # wait for them (a lease of a dead worker expires and is claimed here).
             time.sleep(_IDLE_SLEEP_SECONDS)
+
+    def _requeue_silent_siblings(self) -> None:
+        """Re-enqueue slots of this execution that went silent (their worker died), at most every
+        few seconds: live tasks notice a dead sibling long before the scheduled watchdog runs."""
+        now = time.monotonic()
+        if now - self._last_sibling_check < _SIBLING_CHECK_SECONDS:
+            return
+        self._last_sibling_check = now
+        moment = timezone.now()
+        stale_before = moment - timedelta(seconds=settings.GUIDES_STALE_SECONDS)
+        _requeue_silent_slots(self.execution_id, now=moment, stale_before=stale_before)
 
     def _beat(self) -> None:
         if not writes.beat_slot(

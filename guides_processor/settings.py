@@ -220,6 +220,8 @@ GUIDES_LEASE_SECONDS = env_int("GUIDES_LEASE_SECONDS", 120)
 GUIDES_TASK_SECONDS = env_int("GUIDES_TASK_SECONDS", 20)
 # An execution whose heartbeat is older than this is re-enqueued by the watchdog.
 GUIDES_STALE_SECONDS = env_int("GUIDES_STALE_SECONDS", 90)
+# How often each worker process runs the watchdog (0: only the scheduled run, every minute).
+GUIDES_WATCHDOG_SECONDS = env_int("GUIDES_WATCHDOG_SECONDS", 15, minimum=0)
 # XML-based assets larger than this fail instead of being parsed.
 GUIDES_MAX_XML_BYTES = env_int("GUIDES_MAX_XML_BYTES", 32 * 1024 * 1024)
 
@@ -229,6 +231,9 @@ Q_CLUSTER: dict = {
     "name": env_str("GUIDES_CLUSTER_NAME", "guides"),
     "workers": GUIDES_WORKERS,
     "recycle": 200,
+    # Take a task off the broker only when a worker is about to be free: a cluster hoarding
+    # tasks would starve the others, and what a dead cluster hoarded waits for `retry`.
+    "queue_limit": 1,
     # A task works for GUIDES_TASK_SECONDS and is killed at `timeout`; the broker redelivers an
     # unacknowledged task only after `retry`, which is longer, so no task runs twice at once.
     "timeout": _task_timeout,

@@ -1,6 +1,21 @@
-"""django-q2 entry points. Each is a thin call into services; ids in, nothing returned of note."""
+"""django-q2 entry points. Each is a thin call into services; ids in, nothing returned of note.
+
+Besides the tasks, every worker process of a cluster runs the watchdog in a background thread
+every ``GUIDES_WATCHDOG_SECONDS``: django-q2's scheduler looks at its schedules only every 30 s and
+schedules run at most once a minute, too slow to notice quickly that every worker of an execution
+died. The scheduled ``watchdog`` task stays as a second line.
+"""
+
+import logging
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
 
 from . import services
+
+logger = logging.getLogger(__name__)
 
 
 def run_slot(execution_id: int, slot: int, generation: int) -> str:
@@ -16,3 +31,23 @@ def watchdog() -> int:
 def ping() -> str:
     """Answered by any running cluster; the command line uses it to see whether one runs."""
     return "pong"
+
+
+def start_watchdog_thread(**kwargs: Any) -> None:
+    """Receiver of django-q2's ``post_spawn``, sent in each new worker process."""
+    interval = settings.GUIDES_WATCHDOG_SECONDS
+    if interval <= 0:
+        return
+    thread = threading.Thread(target=_watch, args=(interval,), name="guides-watchdog", daemon=True)
+    thread.start()
+
+
+def _watch(interval: float) -> None:
+    stop = threading.Event()
+    while not stop.wait(interval):
+        try:
+            services.executions_recover()
+        except Exception:  # the database may be away; the next round tries again
+            logger.warning("watchdog round failed", exc_info=True)
+        finally:
+            connection.close()

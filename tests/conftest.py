@@ -144,6 +144,7 @@ def cluster_env(transactional_db, settings, content_root: Path, tmp_path: Path) 
         "GUIDES_LEASE_SECONDS": "4",
         "GUIDES_STALE_SECONDS": "6",
         "GUIDES_TASK_SECONDS": "3",
+        "GUIDES_WATCHDOG_SECONDS": "1",
         "GUIDES_TASK_TIMEOUT": "60",
         "GUIDES_WORKERS": "2",
         "GUIDES_LOG_LEVEL": "WARNING",

@@ -157,3 +157,18 @@ def test_the_watchdog_starts_waiting_executions_when_a_slot_is_free(write_tree, 
     services.executions_recover()
     b.refresh_from_db()
     assert (a.status, b.status) == (ExecutionStatus.IN_PROGRESS, ExecutionStatus.IN_PROGRESS)
+
+
+def test_the_watchdog_is_scheduled_every_minute_as_a_second_line():
+    from django_q.models import Schedule
+
+    from guides_processor import tasks
+
+    schedule = Schedule.objects.get(name="guides-watchdog")
+    assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
+        "guides_processor.tasks.watchdog",
+        Schedule.MINUTES,
+        1,
+        -1,
+    )
+    assert tasks.watchdog() == 0
