@@ -14,7 +14,12 @@ from django_q.tasks import async_task, result
 from tqdm import tqdm
 
 from guides_processor import selectors, services
-from guides_processor.models import FINISHED_STATUSES, Execution, ExecutionStatus
+from guides_processor.models import (
+    FINISHED_STATUSES,
+    CalculationStatus,
+    Execution,
+    ExecutionStatus,
+)
 
 
 class Command(BaseCommand):
@@ -84,28 +89,32 @@ class Command(BaseCommand):
                 sys.exit(1)
 
     def _wait(self, execution: Execution, cluster_wait: float) -> Execution:
-        bar = tqdm(total=0, unit="asset", file=sys.stderr, dynamic_ncols=True, desc="Calculating")
+        inline = not _cluster_running(cluster_wait)
+        if inline:
+            self.stderr.write("No task cluster answered; processing in this process.")
+        bar = tqdm(total=0, unit="asset", file=sys.stderr, dynamic_ncols=True, desc="Waiting")
 
         def show(current: Execution) -> None:
-            if current.total_files != bar.total:
-                bar.total = current.total_files
+            listing = current.calculation_status != CalculationStatus.SUCCESS
+            running = current.status in (ExecutionStatus.IN_PROGRESS, ExecutionStatus.CANCELLING)
+            bar.total = current.total_files or None
             bar.n = current.triggered_count
-            bar.set_description(current.get_status_display())
+            description = "Listing files" if listing and running else current.get_status_display()
+            bar.set_description(description, refresh=False)
             bar.set_postfix(failed=current.failed_count, refresh=False)
             bar.refresh()
 
         try:
-            if _cluster_running(cluster_wait):
-                while True:
-                    execution.refresh_from_db()
-                    show(execution)
-                    if execution.status in FINISHED_STATUSES:
-                        return execution
-                    time.sleep(0.5)
-            self.stderr.write("No task cluster answered; processing in this process.")
-            return services.execution_run_inline(
-                processing_id=execution.processing_id, on_progress=show
-            )
+            if inline:
+                return services.execution_run_inline(
+                    processing_id=execution.processing_id, on_progress=show
+                )
+            while True:
+                execution.refresh_from_db()
+                show(execution)
+                if execution.status in FINISHED_STATUSES:
+                    return execution
+                time.sleep(0.5)
         finally:
             bar.close()
 
