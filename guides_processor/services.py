@@ -1075,10 +1075,12 @@ def _resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
     ref, keydef, asset = writes.table(Reference), writes.table(KeyDefinition), writes.table(Asset)
     key = connection.ops.quote_name("key")
     with connection.cursor() as cursor:
+        undefined = f"NOT EXISTS (SELECT 1 FROM {keydef} k WHERE k.{key} = {ref}.{key})"
+        broken = writes.columns("broken")
+        # Only rows whose verdict changes are written: most keys are defined, as they were.
         cursor.execute(
-            f"UPDATE {ref} SET {writes.columns('broken')} = NOT EXISTS "
-            f"(SELECT 1 FROM {keydef} k WHERE k.{key} = {ref}.{key}) "
-            f"WHERE {ref}.{key} <> '' "
+            f"UPDATE {ref} SET {broken} = {undefined} "
+            f"WHERE {ref}.{key} <> '' AND {ref}.{broken} <> {undefined} "
             f"AND {ref}.{writes.columns('asset_id')} IN ({_in_execution_sql()})",
             [execution_id, ItemState.DONE],
         )

@@ -216,3 +216,23 @@ def test_the_calculation_resumes_from_its_cursor_without_duplicates(
     )
     assert sorted(relpaths) == sorted(set(relpaths)) and len(relpaths) == 40
     assert execution.processed_count == 40
+
+
+def test_key_verdicts_follow_the_maps_both_ways(write_tree, content_root):
+    write_tree(guide())
+    run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    assert Reference.objects.get(key="nowhere").broken
+    assert not Reference.objects.get(key="setup").broken
+
+    ditamap = content_root / "guide/guide.ditamap"
+    text = ditamap.read_text()
+    text = text.replace(
+        '<keydef keys="setup"',
+        '<keydef keys="nowhere" href="topics/faq.dita"/>\n  <keydef keys="retired"',
+    )
+    ditamap.write_text(text)
+    again = run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+
+    assert not Reference.objects.get(key="nowhere").broken
+    assert Reference.objects.get(key="setup").broken
+    assert again.broken_reference_count == 2  # missing.dita, and "setup" now
