@@ -23,7 +23,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -68,6 +68,8 @@ _CALCULATION_CHUNK = 5000
 _CANCEL_POLL_SECONDS = 0.5
 # How often a working task looks for sibling slots whose worker died.
 _SIBLING_CHECK_SECONDS = 5.0
+# How often slot 0 looks whether the planner's statistics of the engine's tables are stale.
+_STATISTICS_SECONDS = 5.0
 # How long a task with nothing to claim sleeps before it looks again.
 _IDLE_SLEEP_SECONDS = 0.5
 # Undefined keys listed one by one in the log when an execution finishes.
@@ -117,22 +119,6 @@ def _queue_lock() -> Any:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_QUEUE_LOCK_KEY])
         # On SQLite the IMMEDIATE transaction already holds the database's write lock.
         yield
-
-
-def _append_log(
-    execution_id: int,
-    lines: Sequence[tuple[str, str]],
-    *,
-    now: datetime,
-    counters: dict[str, int] | None = None,
-) -> None:
-    """Append log lines and add to counters, in the caller's transaction (see writes)."""
-    writes.append_log(execution_id=execution_id, lines=lines, now=now, counters=counters)
-
-
-def log_append(*, execution: Execution, level: str, message: str) -> None:
-    with transaction.atomic():
-        _append_log(execution.pk, [(level, message)], now=timezone.now())
 
 
 def _get(processing_id: object) -> Execution:
@@ -303,7 +289,7 @@ def execution_create(
             lines.append((INFO, "Excluded folders: " + ", ".join(request.excluded_paths) + "."))
         if restarted_from is not None:
             lines.append((INFO, f"Restart of execution {restarted_from.processing_id}."))
-        _append_log(execution.pk, lines, now=now)
+        writes.append_log(execution_id=execution.pk, lines=lines, now=now)
         _start_waiting_locked(now)
     execution.refresh_from_db()
     return execution
@@ -347,7 +333,7 @@ def _begin(execution_id: int, now: datetime) -> None:
     )
     slots = ExecutionSlot.objects.filter(execution_id=execution_id)
     slots.update(generation=F("generation") + 1, heartbeat_at=now)
-    _append_log(execution_id, [(INFO, "Processing started.")], now=now)
+    writes.append_log(execution_id=execution_id, lines=[(INFO, "Processing started.")], now=now)
     for number, generation in slots.values_list("number", "generation"):
         _enqueue_slot(execution_id, number, generation)
 
@@ -382,11 +368,17 @@ def execution_cancel(*, processing_id: object, by: str) -> Execution:
             completed_at=now,
             comments=f"Cancelled by {by} before it started.",
         ):
-            _append_log(execution.pk, [(INFO, f"Cancelled by {by} while waiting.")], now=now)
+            writes.append_log(
+                execution_id=execution.pk,
+                lines=[(INFO, f"Cancelled by {by} while waiting.")],
+                now=now,
+            )
         elif Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.IN_PROGRESS).update(
             status=ExecutionStatus.CANCELLING
         ):
-            _append_log(execution.pk, [(INFO, f"Cancel requested by {by}.")], now=now)
+            writes.append_log(
+                execution_id=execution.pk, lines=[(INFO, f"Cancel requested by {by}.")], now=now
+            )
         else:
             execution.refresh_from_db()
             raise Conflict(
@@ -435,7 +427,7 @@ def _cancel_complete(execution_id: int) -> None:
                 + ". Resume continues with them."
             )
             Execution.objects.filter(pk=execution_id).update(comments=summary)
-            _append_log(execution_id, [(INFO, summary)], now=now)
+            writes.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
         _start_waiting_locked(now)
 
 
@@ -461,9 +453,9 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
         remaining = ExecutionItem.objects.filter(
             execution=execution, state=ItemState.PENDING
         ).count()
-        _append_log(
-            execution.pk,
-            [(INFO, f"Resumed by {by}; {remaining} assets remain in the manifest.")],
+        writes.append_log(
+            execution_id=execution.pk,
+            lines=[(INFO, f"Resumed by {by}; {remaining} assets remain in the manifest.")],
             now=now,
         )
         _start_waiting_locked(now)
@@ -510,7 +502,9 @@ def execution_fail(*, execution_id: int, reason: str) -> None:
             ExecutionItem.objects.filter(
                 execution_id=execution_id, state=ItemState.PENDING
             ).exclude(lease_owner="").update(lease_owner="", lease_expires_at=None)
-            _append_log(execution_id, [(ERROR, f"Execution failed: {reason}")], now=now)
+            writes.append_log(
+                execution_id=execution_id, lines=[(ERROR, f"Execution failed: {reason}")], now=now
+            )
             logger.error("execution %s failed: %s", execution_id, reason)
         _start_waiting_locked(now)
 
@@ -560,7 +554,7 @@ def _requeue_silent_slots(execution_id: int, *, now: datetime, stale_before: dat
             message = (
                 f"Worker slot {slot.number} was silent for {silent} s; its work was queued again."
             )
-            _append_log(execution_id, [(WARN, message)], now=now)
+            writes.append_log(execution_id=execution_id, lines=[(WARN, message)], now=now)
             _enqueue_slot(execution_id, slot.number, slot.generation + 1)
             requeued += 1
     return requeued
@@ -639,6 +633,7 @@ class _SlotWorker:
         self.relfolder = content.to_relpath(self.execution.path)
         self._last_status_check = 0.0
         self._last_sibling_check = 0.0
+        self._claim_cursor = 0
         self._status = self.execution.status
 
     # The loop ---------------------------------------------------------------------------------
@@ -661,8 +656,9 @@ class _SlotWorker:
                 time.sleep(min(2**failures, 10))
 
     def _run(self) -> str:
+        # Each round proves this task alive (and its slot still its own) in the transaction it
+        # writes anyway: the claim, the manifest chunk, or the heartbeat before it waits.
         while True:
-            self._beat()
             status = self._read_status(force=True)
             if status == ExecutionStatus.CANCELLING:
                 _cancel_complete(self.execution_id)
@@ -671,6 +667,7 @@ class _SlotWorker:
                 return STOP
             if self.slot == 0 and self._calculation_status() != CalculationStatus.SUCCESS:
                 self._calculate()
+                self._refresh_statistics(force=True)
                 if time.monotonic() >= self.deadline:
                     return CONTINUE
                 continue  # processing, or (when cancelled or failed) the next round sees it
@@ -678,6 +675,7 @@ class _SlotWorker:
             if batch:
                 self._process(batch)
                 self._requeue_silent_siblings()
+                self._refresh_statistics()
                 if time.monotonic() >= self.deadline:
                     return CONTINUE
                 continue
@@ -688,6 +686,7 @@ class _SlotWorker:
                 return CONTINUE
             # Others hold the remaining items, or the calculation is still writing the manifest:
             # wait for them (a lease of a dead worker expires and is claimed here).
+            self._beat()
             time.sleep(_IDLE_SLEEP_SECONDS)
 
     def _requeue_silent_siblings(self) -> None:
@@ -700,6 +699,11 @@ class _SlotWorker:
         moment = timezone.now()
         stale_before = moment - timedelta(seconds=settings.GUIDES_STALE_SECONDS)
         _requeue_silent_slots(self.execution_id, now=moment, stale_before=stale_before)
+
+    def _refresh_statistics(self, *, force: bool = False) -> None:
+        """Slot 0 keeps the planner's statistics of the growing tables current (PostgreSQL)."""
+        if self.slot == 0:
+            writes.refresh_statistics(every=0 if force else _STATISTICS_SECONDS)
 
     def _beat(self) -> None:
         if not writes.beat_slot(
@@ -748,9 +752,9 @@ class _SlotWorker:
                     calculation_status=CalculationStatus.IN_PROGRESS
                 )
                 if not execution.walk_cursor:
-                    _append_log(
-                        self.execution_id,
-                        [(INFO, f"Calculating the assets under {execution.path}.")],
+                    writes.append_log(
+                        execution_id=self.execution_id,
+                        lines=[(INFO, f"Calculating the assets under {execution.path}.")],
                         now=now,
                     )
         excluded = frozenset(
@@ -813,6 +817,7 @@ class _SlotWorker:
             for relpath, problem in skipped
         ]
         with transaction.atomic():
+            writes.commit_without_waiting()
             self._beat()
             if self._read_status(force=True) != ExecutionStatus.IN_PROGRESS:
                 return
@@ -833,8 +838,11 @@ class _SlotWorker:
                     .get()
                 )
                 lines.append((INFO, f"Calculation done: {total} assets to process."))
-            _append_log(
-                self.execution_id, lines, now=now, counters={"skipped_count": len(problems)}
+            writes.append_log(
+                execution_id=self.execution_id,
+                lines=lines,
+                now=now,
+                counters={"skipped_count": len(problems)},
             )
 
     # Processing -------------------------------------------------------------------------------
@@ -842,13 +850,18 @@ class _SlotWorker:
     def _claim(self) -> list[_Claimed]:
         now = timezone.now()
         with transaction.atomic():
+            writes.commit_without_waiting()
+            self._beat()
             rows = writes.claim_batch(
                 execution_id=self.execution_id,
                 owner=self.owner,
                 now=now,
                 expires=now + timedelta(seconds=settings.GUIDES_LEASE_SECONDS),
                 limit=settings.GUIDES_BATCH_SIZE,
+                after=self._claim_cursor,
             )
+        if rows:
+            self._claim_cursor = rows[-1][0]
         return [_Claimed(item_id, relpath) for item_id, relpath in rows]
 
     def _process(self, batch: list[_Claimed]) -> None:
@@ -896,6 +909,7 @@ class _SlotWorker:
         for attempt in range(5):
             try:
                 with transaction.atomic():
+                    writes.commit_without_waiting()
                     self._beat()
                     _write_results(self.execution_id, self.owner, results)
                     if leftover:
@@ -944,9 +958,9 @@ def _write_results(
         lines.extend(_log_lines(result))
         if result.status == processing.SUCCESS:
             broken += result.broken_count
-    _append_log(
-        execution_id,
-        lines,
+    writes.append_log(
+        execution_id=execution_id,
+        lines=lines,
         now=now,
         counters={
             "processed_count": counts[processing.SUCCESS],
@@ -1054,7 +1068,7 @@ def _finish_if_complete(execution_id: int) -> bool:
         lines.append(
             (INFO, f"Execution completed in {seconds:.1f} s ({rate:.0f} assets/s): {comments}")
         )
-        _append_log(execution_id, lines, now=now)
+        writes.append_log(execution_id=execution_id, lines=lines, now=now)
         _start_waiting_locked(now)
     return True
 

@@ -7,6 +7,7 @@ inside its transactions.
 """
 
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -58,14 +59,95 @@ def _lock_rows() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
+def commit_without_waiting() -> None:
+    """Let this transaction's commit return before its WAL reaches the disk (PostgreSQL).
+
+    Only for the engine's own work (claims, the manifest, batch results), which is written
+    again should a database crash lose the last fraction of a second: the transaction is lost
+    whole (items stay pending) and never half, and any later ordinary commit makes the earlier
+    ones durable too. Saves a disk flush per batch.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _insert_many(
+    cursor: Any, model: Any, names: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows: COPY on PostgreSQL (nothing parsed per row), a prepared statement on SQLite."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {table(model)} ({columns(*names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(
+            f"INSERT INTO {table(model)} ({columns(*names)}) VALUES ({marks(len(names))})", rows
+        )
+
+
+# Tables that grow with every batch, and how much they may change before their planner
+# statistics are refreshed (see refresh_statistics).
+_ANALYZED = ("executionitem", "asset", "reference", "keydefinition", "logline")
+_ANALYZE_AFTER_ROWS = 2000
+
+
+_last_refresh = 0.0
+
+
+def refresh_statistics(*, every: float = 0.0) -> list[str]:
+    """On PostgreSQL, ANALYZE the engine's tables whose statistics are missing or stale.
+
+    The batch statements look rows up by their indexes, which the planner uses only once it
+    knows how many distinct values a column holds; a first run over a large repository fills
+    tables faster than autovacuum (if it runs at all) analyses them, and without statistics a
+    ``DELETE ... WHERE asset_id IN (...)`` scans the whole table. Returns the tables analysed.
+    """
+    global _last_refresh
+    if connection.vendor != "postgresql" or time.monotonic() - _last_refresh < every:
+        return []
+    _last_refresh = time.monotonic()
+    names = [f"guides_processor_{name}" for name in _ANALYZED]
+    analysed = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_live_tup, n_mod_since_analyze, "
+            "last_analyze IS NULL AND last_autoanalyze IS NULL "
+            "FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+            [names],
+        )
+        for name, live, modified, never in cursor.fetchall():
+            # Analysed when it has about doubled since: a handful of times over a large run.
+            if modified > max(_ANALYZE_AFTER_ROWS, live // 2) or (never and modified):
+                cursor.execute(f"ANALYZE {q(name)}")
+                analysed.append(name)
+    return analysed
+
+
 def claim_batch(
-    *, execution_id: int, owner: str, now: datetime, expires: datetime, limit: int
+    *, execution_id: int, owner: str, now: datetime, expires: datetime, limit: int, after: int = 0
 ) -> list[tuple[int, str]]:
     """Lease up to ``limit`` claimable items (pending, unleased or lease expired), in id order.
+
+    ``after`` is the last id this worker claimed: the search starts past it, so that it does not
+    wade through the index entries of every item finished before (on PostgreSQL each finished
+    item leaves dead ones behind until vacuum). When nothing is claimable past it, the search
+    starts again from the beginning, where expired leases of dead workers are.
 
     On PostgreSQL rows another transaction is claiming are skipped, not waited for; on SQLite the
     write lock taken at BEGIN IMMEDIATE serialises claims.
     """
+    rows = _claim(execution_id, owner, now, expires, limit, after)
+    if not rows and after:
+        rows = _claim(execution_id, owner, now, expires, limit, 0)
+    return rows
+
+
+def _claim(
+    execution_id: int, owner: str, now: datetime, expires: datetime, limit: int, after: int
+) -> list[tuple[int, str]]:
     item = table(ExecutionItem)
     skip = (
         " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
@@ -74,11 +156,11 @@ def claim_batch(
         cursor.execute(
             f"UPDATE {item} SET {q('lease_owner')} = %s, {q('lease_expires_at')} = %s "
             f"WHERE {q('id')} IN (SELECT {q('id')} FROM {item} "
-            f"WHERE {q('execution_id')} = %s AND {q('state')} = %s "
+            f"WHERE {q('execution_id')} = %s AND {q('state')} = %s AND {q('id')} > %s "
             f"AND ({q('lease_expires_at')} IS NULL OR {q('lease_expires_at')} < %s) "
             f"ORDER BY {q('id')} LIMIT %s{skip}) "
             f"RETURNING {q('id')}, {q('relpath')}",
-            [owner, stamp(expires), execution_id, ItemState.PENDING, stamp(now), limit],
+            [owner, stamp(expires), execution_id, ItemState.PENDING, after, stamp(now), limit],
         )
         return sorted(cursor.fetchall())
 
@@ -161,10 +243,10 @@ def append_log(
             return
         start = end - len(lines)
         when = stamp(now)
-        cursor.executemany(
-            f"INSERT INTO {table(LogLine)} "
-            f"({columns('execution_id', 'line', 'time', 'level', 'message')}) "
-            "VALUES (%s, %s, %s, %s, %s)",
+        _insert_many(
+            cursor,
+            LogLine,
+            ("execution_id", "line", "time", "level", "message"),
             [
                 (execution_id, start + offset, when, level, message)
                 for offset, (level, message) in enumerate(lines)
@@ -185,7 +267,11 @@ _REFERENCE_COLUMNS = (
 )  # fmt: skip
 
 
-def _upsert_assets_sql() -> str:
+_ASSET_VALUES = f"VALUES ({', '.join(['%s'] * len(_ASSET_COLUMNS))})"
+
+
+def _upsert_assets_sql(source: str) -> str:
+    """The upsert of assets from ``source``: a VALUES row of parameters, or a SELECT."""
     asset = table(Asset)
     kept = [f"{q(name)} = excluded.{q(name)}" for name in _ASSET_ALWAYS]
     # A failure keeps the fingerprint of the last success, which filterProcessedAssets compares.
@@ -195,9 +281,52 @@ def _upsert_assets_sql() -> str:
         for name in _ASSET_ON_SUCCESS
     ]
     return (
-        f"INSERT INTO {asset} ({columns(*_ASSET_COLUMNS)}) VALUES ({marks(len(_ASSET_COLUMNS))}) "
+        f"INSERT INTO {asset} ({columns(*_ASSET_COLUMNS)}) {source} "
         f"ON CONFLICT ({q('relpath')}) DO UPDATE SET {', '.join(kept)}"
     )
+
+
+_STAGE = "guides_asset_stage"
+
+
+def _upsert_assets(cursor: Any, rows: list[tuple[Any, ...]]) -> tuple[dict[str, int], list[int]]:
+    """Insert or update assets by relpath; return their ids by relpath, and the ids of those
+    that existed before (whose references and key definitions are to be replaced).
+
+    SQLite: one prepared statement for every row. PostgreSQL: the rows are copied into a
+    temporary table, emptied at commit, and upserted from it in one statement (a statement
+    carrying the rows as parameters would be parsed anew each time, which costs more than the
+    upsert itself).
+    """
+    relpaths = [row[0] for row in rows]
+    asset = table(Asset)
+    if connection.vendor != "postgresql":
+        cursor.executemany(_upsert_assets_sql(_ASSET_VALUES), rows)
+        cursor.execute(
+            f"SELECT {q('relpath')}, {q('id')} FROM {asset} "
+            f"WHERE {q('relpath')} IN ({marks(len(relpaths))})",
+            relpaths,
+        )
+        ids = dict(cursor.fetchall())
+        return ids, list(ids.values())  # deleting nothing costs next to nothing here
+    names = columns(*_ASSET_COLUMNS)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS "
+        f"AS SELECT {names} FROM {table(Asset)} WITH NO DATA"
+    )
+    cursor.execute(f"DELETE FROM {_STAGE}")  # empty already, unless a caller's transaction is open
+    with cursor.cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(
+        f"SELECT a.{q('id')} FROM {asset} a JOIN {_STAGE} s ON a.{q('relpath')} = s.{q('relpath')}"
+    )
+    existing = [row[0] for row in cursor.fetchall()]
+    cursor.execute(
+        _upsert_assets_sql(f"SELECT {names} FROM {_STAGE}")
+        + f" RETURNING {q('relpath')}, {q('id')}"
+    )
+    return dict(cursor.fetchall()), existing
 
 
 def _asset_row(result: processing.AssetResult, when: Any) -> tuple[Any, ...]:
@@ -252,19 +381,14 @@ def write_results(*, results: Sequence[tuple[int, processing.AssetResult]], now:
     with connection.cursor() as cursor:
         asset_ids: dict[str, int] = {}
         if rewritten:
-            cursor.executemany(_upsert_assets_sql(), [_asset_row(r, when) for r in rewritten])
-            relpaths = [r.relpath for r in rewritten]
-            cursor.execute(
-                f"SELECT {q('relpath')}, {q('id')} FROM {table(Asset)} "
-                f"WHERE {q('relpath')} IN ({marks(len(relpaths))})",
-                relpaths,
-            )
-            asset_ids = dict(cursor.fetchall())
-            ids = list(asset_ids.values())
-            for model in (Reference, KeyDefinition):
-                cursor.execute(
-                    f"DELETE FROM {table(model)} WHERE {q('asset_id')} IN ({marks(len(ids))})", ids
-                )
+            asset_ids, existing = _upsert_assets(cursor, [_asset_row(r, when) for r in rewritten])
+            if existing:
+                for model in (Reference, KeyDefinition):
+                    cursor.execute(
+                        f"DELETE FROM {table(model)} "
+                        f"WHERE {q('asset_id')} IN ({marks(len(existing))})",
+                        existing,
+                    )
             _insert_references(cursor, rewritten, asset_ids)
 
         # One UPDATE per distinct outcome: most of a batch shares state, type and (empty) error.
@@ -300,18 +424,8 @@ def _insert_references(
             )  # fmt: skip
         for key in result.key_definitions:
             key_rows.append((asset_id, key.key[:255], key.href, key.target or ""))
-    if ref_rows:
-        cursor.executemany(
-            f"INSERT INTO {table(Reference)} ({columns(*_REFERENCE_COLUMNS)}) "
-            f"VALUES ({marks(len(_REFERENCE_COLUMNS))})",
-            ref_rows,
-        )
-    if key_rows:
-        cursor.executemany(
-            f"INSERT INTO {table(KeyDefinition)} ({columns('asset_id', 'key', 'href', 'target')}) "
-            "VALUES (%s, %s, %s, %s)",
-            key_rows,
-        )
+    _insert_many(cursor, Reference, _REFERENCE_COLUMNS, ref_rows)
+    _insert_many(cursor, KeyDefinition, ("asset_id", "key", "href", "target"), key_rows)
 
 
 def release(*, ids: Iterable[int], owner: str) -> None:
