@@ -142,9 +142,14 @@ class ExcludedFolder(models.Model):
 class ExecutionItem(models.Model):
     """One file of the manifest. ``relpath`` is relative to the content root, with ``/``."""
 
-    # Indexed by the composite indexes below, which start with it.
+    # Indexed by the composite index below, which starts with it. No database constraint: see
+    # Reference.asset (the manifest of a large folder is hundreds of thousands of rows).
     execution = models.ForeignKey(
-        Execution, on_delete=models.CASCADE, related_name="items", db_index=False
+        Execution,
+        on_delete=models.CASCADE,
+        related_name="items",
+        db_index=False,
+        db_constraint=False,
     )
     relpath = models.TextField()
     state = models.CharField(max_length=8, choices=ItemState.choices, default=ItemState.PENDING)

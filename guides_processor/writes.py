@@ -175,22 +175,21 @@ def add_items(
     """Add files to an execution's manifest: ``pending`` relpaths, and ``skipped`` ones (relpath,
     reason) that the walk could not hand to processing.
 
-    The pending ones go in as one statement whatever their number: the relpaths travel as one
-    array parameter that the database unpacks (``json_each`` on SQLite, ``unnest`` on
-    PostgreSQL), which costs a fraction of binding a row of parameters per file.
+    On SQLite the pending ones go in as one statement whatever their number: the relpaths
+    travel as one JSON array that ``json_each`` unpacks, which costs a fraction of binding a row
+    of parameters per file. On PostgreSQL they are copied in.
     """
     item = table(ExecutionItem)
-    names = columns("execution_id", "relpath", "state", "lease_owner", "error", "asset_type")
+    fields = ("execution_id", "relpath", "state", "lease_owner", "error", "asset_type")
+    names = columns(*fields)
     with connection.cursor() as cursor:
-        if pending:
-            values: Any
-            if connection.vendor == "postgresql":
-                source, values = "unnest(%s::text[]) AS p(value)", list(pending)
-            else:
-                source, values = "json_each(%s)", json.dumps(pending)
+        if pending and connection.vendor == "postgresql":
+            rows = [(execution_id, relpath, ItemState.PENDING, "", "", "") for relpath in pending]
+            _insert_many(cursor, ExecutionItem, fields, rows)
+        elif pending:
             cursor.execute(
-                f"INSERT INTO {item} ({names}) SELECT %s, value, %s, '', '', '' FROM {source}",
-                [execution_id, ItemState.PENDING, values],
+                f"INSERT INTO {item} ({names}) SELECT %s, value, %s, '', '', '' FROM json_each(%s)",
+                [execution_id, ItemState.PENDING, json.dumps(pending)],
             )
         if skipped:
             when = stamp(now)
