@@ -185,8 +185,11 @@ def _measure_tree(
         tree["full"][str(workers)] = run
         tree["files_per_second"][str(workers)] = round(run["files"] / run["seconds"], 1)
     options.say(f"{root}: the calculation alone")
-    with _scratch_database():
-        tree["calculation"] = _calculation(root)
+    runs = []
+    for _ in range(2):  # the best of two, as for the bare walk
+        with _scratch_database():
+            runs.append(_calculation(root))
+    tree["calculation"] = min(runs, key=lambda run: run["seconds"])
     return tree
 
 

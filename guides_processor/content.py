@@ -224,6 +224,15 @@ def walk(
             continue
         name = entry.name
         entry_parts = (*parts, name)
+        if not resume and not with_mtime and name.isascii():
+            # The common case, first: a regular file with a plain name (no cursor to compare).
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                regular = False  # the slow path below says why
+            if regular:
+                yield WalkEntry(f"{folder}/{name}" if folder else name, entry_parts)
+                continue
         if resume and entry_parts < resume[: len(entry_parts)]:
             continue  # this whole entry sorts before the cursor: done in an earlier run
         relpath = f"{folder}/{name}" if folder else name

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from guides_processor.models import Asset, Execution, ExecutionItem, Reference
+from tests import corpus_truth
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -42,32 +43,23 @@ def test_the_corpus_processes_to_success_with_the_broken_references_it_really_ha
     status = process("/content/dam")
 
     assert status["status"] == "SUCCESS"
-    assert status["migrationSet"]["totalFiles"] == files_under(corpus) == 336
+    assert status["migrationSet"]["totalFiles"] == files_under(corpus) == corpus_truth.FILES
     assert status["failedCount"] == 0
     broken_files = Reference.objects.filter(broken=True, attribute__in=["href", "conref"]).count()
-    assert broken_files == 241  # SOURCE.md: local href/conref targets that are missing
+    assert broken_files == corpus_truth.MISSING_HREF_AND_CONREF
     assert Reference.objects.filter(broken=True, attribute="conrefend").count() == 2
     undefined = set(
         Reference.objects.filter(broken=True).exclude(key="").values_list("key", flat=True)
     )
-    assert len(undefined) == 11 and {"dita-ot-spec", "log-files", "migrating-to-2-4"} <= undefined
+    assert len(undefined) == corpus_truth.UNDEFINED_KEYS
+    assert {"dita-ot-spec", "log-files", "migrating-to-2-4"} <= undefined
     assert status["brokenReferenceCount"] == Reference.objects.filter(broken=True).count()
     roots = {}
     for root in Asset.objects.exclude(metadata__root_element=None).values_list(
         "metadata__root_element", flat=True
     ):
         roots[root] = roots.get(root, 0) + 1
-    assert roots == {
-        "reference": 103,
-        "concept": 83,
-        "map": 53,
-        "task": 47,
-        "topic": 21,
-        "glossentry": 14,
-        "subjectScheme": 3,
-        "bookmap": 1,
-        "val": 6,
-    }
+    assert roots == corpus_truth.ROOT_ELEMENTS
 
 
 def test_excluded_folders_leave_exactly_their_files_out(corpus, settings):

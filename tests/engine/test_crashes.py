@@ -5,6 +5,7 @@ and every manifest item must be final exactly once (no result lost, none written
 import shutil
 import subprocess
 import time
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -106,14 +107,20 @@ def assert_each_item_final_once(execution: Execution, files: int) -> None:
     assert sorted(lines) == list(range(execution.log_line_count))
 
 
-def test_a_cluster_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
-    write_tree, start_cluster, four_slots
-):
+def two_clusters_a_third_done(write_tree, start_cluster) -> tuple[Any, Execution]:
+    """Two clusters working on one execution, a third of it done; returns the first cluster."""
     write_tree(many(FILES))
-    doomed = start_cluster(**ROTATING)
+    first = start_cluster(**ROTATING)
     start_cluster(**ROTATING)
     execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
     wait_until(progressed(execution, FILES // 3), 60, "progress")
+    return first, execution
+
+
+def test_a_cluster_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
+    write_tree, start_cluster, four_slots
+):
+    doomed, execution = two_clusters_a_third_done(write_tree, start_cluster)
 
     doomed.kill()
 
@@ -124,11 +131,7 @@ def test_a_cluster_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
 def test_a_cancel_while_a_cluster_dies_is_completed_and_resume_finishes_the_rest(
     write_tree, start_cluster, four_slots
 ):
-    write_tree(many(FILES))
-    doomed = start_cluster(**ROTATING)
-    start_cluster(**ROTATING)
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
-    wait_until(progressed(execution, FILES // 3), 60, "progress")
+    doomed, execution = two_clusters_a_third_done(write_tree, start_cluster)
 
     doomed.kill()
     services.execution_cancel(processing_id=execution.processing_id, by="admin")

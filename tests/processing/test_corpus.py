@@ -17,6 +17,7 @@ from guides_processor.processing import (
     detect_type,
     process,
 )
+from tests import corpus_truth
 
 
 def relpaths(root: Path) -> list[str]:
@@ -34,7 +35,7 @@ def results(dita_ot_docs: Path) -> list[AssetResult]:
 
 
 def test_it_processes_every_file_of_the_corpus_successfully(results: list[AssetResult]) -> None:
-    assert len(results) == 336  # 334 content files, LICENSE.md and SOURCE.md
+    assert len(results) == corpus_truth.FILES
     assert [(r.relpath, r.error) for r in results if r.status != SUCCESS] == []
 
 
@@ -65,22 +66,12 @@ def test_it_agrees_with_detect_type_on_every_file(
 
 def test_it_counts_the_root_elements_of_source_md(results: list[AssetResult]) -> None:
     roots = Counter(r.metadata["root_element"] for r in results if "root_element" in r.metadata)
-    assert roots == {
-        "reference": 103,
-        "concept": 83,
-        "map": 53,
-        "task": 47,
-        "topic": 21,
-        "glossentry": 14,
-        "val": 6,
-        "subjectScheme": 3,
-        "bookmap": 1,
-    }
+    assert roots == corpus_truth.ROOT_ELEMENTS
 
 
 def test_it_finds_the_broken_file_references_of_source_md(results: list[AssetResult]) -> None:
     broken = Counter(ref.attribute for r in results for ref in r.references if ref.broken)
-    assert broken["href"] + broken["conref"] == 241
+    assert broken["href"] + broken["conref"] == corpus_truth.MISSING_HREF_AND_CONREF
     assert broken == {"href": 96, "conref": 145, "conrefend": 2}
     targets = {
         ref.target
