@@ -86,7 +86,9 @@ class Command(BaseCommand):
         def stop(signum: int, frame: object) -> None:
             raise KeyboardInterrupt
 
+        # Both, explicitly: a process started in the background by a shell inherits SIGINT ignored.
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         try:
             from waitress import serve
 
