@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.files import write_file
+
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT.parent / "shared" / "corpus" / "dita-ot-docs"
 
@@ -44,12 +46,7 @@ def write_tree(content_root: Path) -> WriteTree:
 
     def write(files: dict[str, str | bytes]) -> Path:
         for relpath, data in files.items():
-            path = content_root / relpath
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(data, bytes):
-                path.write_bytes(data)
-            else:
-                path.write_text(data, encoding="utf-8")
+            write_file(content_root / relpath, data)
         return content_root
 
     return write

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from guides_processor.processing import AssetResult, process
+from tests.files import write_file
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "dita-ot-docs"
 
@@ -25,16 +26,10 @@ def root(tmp_path: Path) -> Path:
 def write(root: Path) -> Write:
     """Write one file (text as UTF-8, or bytes) at a relpath under the root; returns its path."""
 
-    def write_file(relpath: str, data: str | bytes) -> Path:
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8")
-        return path
+    def write_one(relpath: str, data: str | bytes) -> Path:
+        return write_file(root / relpath, data)
 
-    return write_file
+    return write_one
 
 
 @pytest.fixture
