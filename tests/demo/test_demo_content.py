@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree
 
-from guides_processor.demo import DemoSummary, generate_demo_content
+from guides_processor.devtools.demo import DemoSummary, generate_demo_content
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XML_EXTENSIONS = (".dita", ".ditamap")

@@ -3,7 +3,7 @@
 import pytest
 
 from guides_processor import services
-from guides_processor.demo import generate_demo_content
+from guides_processor.devtools.demo import generate_demo_content
 from guides_processor.models import ExecutionItem, ItemState, Reference
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 """``manage.py benchmark``: the engine's speed and memory next to the bare processing code.
 
-See ``guides_processor/benchmark.py`` for what is measured. Prints the figures and the ratios
-against the targets; ``--json`` prints the report as JSON instead. Exit status 0 either way (the
-report says whether the targets are met), 2 for invalid options.
+See ``guides_processor/devtools/benchmark.py`` for what is measured. Prints the figures and the
+ratios against the targets; ``--json`` prints the report as JSON instead. Exit status 0 either
+way (the report says whether the targets are met), 2 for invalid options.
 """
 
 import json
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from guides_processor import benchmark
+from guides_processor.devtools import benchmark
 
 
 def _workers(raw: str) -> list[int]:

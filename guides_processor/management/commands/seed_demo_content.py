@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from guides_processor.demo import MIN_FILES, generate_demo_content
+from guides_processor.devtools.demo import MIN_FILES, generate_demo_content
 
 # Below this many files the run takes well under a second: a progress bar would only flicker.
 PROGRESS_BAR_FROM = 5000

@@ -39,9 +39,9 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.tasks import async_task, result
 
-from . import services, writes
+from .. import services, writes
+from ..models import FINISHED_STATUSES, Execution, ExecutionStatus, LogLine
 from .demo import generate_demo_content
-from .models import FINISHED_STATUSES, Execution, ExecutionStatus, LogLine
 
 TARGETS = {
     "full_vs_bare": ("<=", 1.2),
@@ -166,7 +166,7 @@ def _measure_tree(
 ) -> dict[str, Any]:
     options.say(f"{root}: the bare walk and the bare processing loop (no Django)")
     done = subprocess.run(
-        [sys.executable, "-m", "guides_processor.bare", str(root)],
+        [sys.executable, "-m", "guides_processor.devtools.bare", str(root)],
         cwd=PROJECT,
         capture_output=True,
         text=True,

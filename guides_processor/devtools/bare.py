@@ -1,8 +1,8 @@
 """The benchmark's baselines: what the hardware and the processing code do with no Django at all.
 
-``python -m guides_processor.bare ROOT`` prints, as JSON, the time of a bare ``os.scandir`` walk of
-ROOT and of calling ``processing.process`` on every file in one process. Nothing here imports
-Django, so the figures are those of the pure code.
+``python -m guides_processor.devtools.bare ROOT`` prints, as JSON, the time of a bare
+``os.scandir`` walk of ROOT and of calling ``processing.process`` on every file in one process.
+Nothing here imports Django, so the figures are those of the pure code.
 """
 
 import json
@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .processing import process
+from ..processing import process
 
 
 def walk(root: str) -> list[str]:
