@@ -1,0 +1,60 @@
+"""The engine's SQL, for the database in use: the one place that knows which database it is.
+
+The backend is picked by ``connection.vendor`` once, when this is first imported (after Django's
+settings are loaded: the engine is imported by apps, tasks and commands, never by settings), and
+its statements are the names below. ``common.py`` holds what both databases run alike.
+"""
+
+from django.db import connection
+
+from .common import Backend, columns, marks, q, stamp, table
+from .postgresql import PostgreSQLBackend
+from .sqlite import SQLiteBackend
+
+
+def _pick() -> Backend:
+    if connection.vendor == "postgresql":
+        return PostgreSQLBackend()
+    if connection.vendor == "sqlite":
+        return SQLiteBackend()
+    raise RuntimeError(f"the engine does not run on {connection.vendor}")
+
+
+BACKEND = _pick()
+VENDOR: str = connection.vendor
+
+lock_queue = BACKEND.lock_queue
+commit_without_waiting = BACKEND.commit_without_waiting
+refresh_statistics = BACKEND.refresh_statistics
+claim_batch = BACKEND.claim_batch
+owned_items = BACKEND.owned_items
+release = BACKEND.release
+beat_slot = BACKEND.beat_slot
+add_items = BACKEND.add_items
+append_log = BACKEND.append_log
+write_results = BACKEND.write_results
+resolve_keys = BACKEND.resolve_keys
+broken_reference_count = BACKEND.broken_reference_count
+
+__all__ = [
+    "BACKEND",
+    "VENDOR",
+    "Backend",
+    "add_items",
+    "append_log",
+    "beat_slot",
+    "broken_reference_count",
+    "claim_batch",
+    "columns",
+    "commit_without_waiting",
+    "lock_queue",
+    "marks",
+    "owned_items",
+    "q",
+    "refresh_statistics",
+    "release",
+    "resolve_keys",
+    "stamp",
+    "table",
+    "write_results",
+]

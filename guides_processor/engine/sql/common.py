@@ -1,0 +1,426 @@
+"""The engine's SQL that both databases run alike, and the hooks where they differ.
+
+These statements run once per batch, on every worker, for every file of a repository, so they go
+around the ORM's per-object work: a handful of statements per batch, whatever its size. They are
+portable between SQLite (3.35 or newer, for RETURNING) and PostgreSQL; what is not is a method of
+``Backend`` that ``sqlite.py`` and ``postgresql.py`` override. They run inside the callers'
+transactions.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from ... import processing
+from ...models import (
+    Asset,
+    Execution,
+    ExecutionItem,
+    ExecutionSlot,
+    ItemState,
+    KeyDefinition,
+    LogLine,
+    Reference,
+)
+
+_STATE_OF = {
+    processing.SUCCESS: ItemState.DONE,
+    processing.FAILURE: ItemState.FAILED,
+    processing.SKIPPED: ItemState.SKIPPED,
+}
+
+
+def q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def table(model: Any) -> str:
+    return q(model._meta.db_table)
+
+
+def columns(*names: str) -> str:
+    return ", ".join(q(name) for name in names)
+
+
+def marks(count: int) -> str:
+    return ", ".join(["%s"] * count)
+
+
+def stamp(value: datetime | None) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _json(value: Any) -> Any:
+    return connection.ops.adapt_json_value(value, None)
+
+
+ASSET_COLUMNS = (
+    "relpath", "uuid", "asset_type", "status", "title", "size", "mtime", "checksum", "error",
+    "metadata", "processed_at", "success_size", "success_mtime", "success_checksum",
+)  # fmt: skip
+_ASSET_ALWAYS = ("asset_type", "status", "title", "size", "mtime", "checksum", "error", "metadata",
+                 "processed_at")  # fmt: skip
+_ASSET_ON_SUCCESS = ("success_size", "success_mtime", "success_checksum")
+_REFERENCE_COLUMNS = (
+    "asset_id", "attribute", "value", "link_type", "scope",
+    "element", "line", "target", "key", "broken",
+)  # fmt: skip
+
+
+def upsert_assets_sql(source: str) -> str:
+    """The upsert of assets from ``source``: a VALUES row of parameters, or a SELECT."""
+    asset = table(Asset)
+    kept = [f"{q(name)} = excluded.{q(name)}" for name in _ASSET_ALWAYS]
+    # A failure keeps the fingerprint of the last success, which filterProcessedAssets compares.
+    kept += [
+        f"{q(name)} = CASE WHEN excluded.{q('status')} = '{processing.SUCCESS}' "
+        f"THEN excluded.{q(name)} ELSE {asset}.{q(name)} END"
+        for name in _ASSET_ON_SUCCESS
+    ]
+    return (
+        f"INSERT INTO {asset} ({columns(*ASSET_COLUMNS)}) {source} "
+        f"ON CONFLICT ({q('relpath')}) DO UPDATE SET {', '.join(kept)}"
+    )
+
+
+def _in_execution_sql() -> str:
+    return (
+        f"SELECT {columns('asset_id')} FROM {table(ExecutionItem)} "
+        f"WHERE {columns('execution_id')} = %s AND {columns('state')} = %s "
+        f"AND {columns('asset_id')} IS NOT NULL"
+    )
+
+
+class Backend:
+    """The engine's statements. Subclasses fill in what their database does its own way."""
+
+    # Appended to the SELECT of a claim: rows other claims hold are skipped, where supported.
+    skip_locked = ""
+    # Appended to a SELECT whose rows the transaction is about to write, where supported.
+    lock_rows = ""
+
+    # Where the databases differ ---------------------------------------------------------------
+
+    def lock_queue(self) -> None:
+        """Serialise queue decisions (overlap, promotion) until the transaction ends."""
+
+    def commit_without_waiting(self) -> None:
+        """Let this transaction's commit return before it reaches the disk, where supported.
+
+        Only for the engine's own work (claims, the manifest, batch results), which is written
+        again should a database crash lose the last fraction of a second: the transaction is lost
+        whole (items stay pending) and never half, and any later ordinary commit makes the earlier
+        ones durable too. Saves a disk flush per batch.
+        """
+
+    def refresh_statistics(self) -> list[str]:
+        """Refresh the planner's statistics of the engine's tables where they are stale; returns
+        the tables analysed."""
+        return []
+
+    def uuid_value(self, value: uuid.UUID) -> Any:
+        return value.hex
+
+    def insert_many(
+        self, cursor: Any, model: Any, names: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Insert rows with one prepared statement."""
+        if not rows:
+            return
+        cursor.executemany(
+            f"INSERT INTO {table(model)} ({columns(*names)}) VALUES ({marks(len(names))})", rows
+        )
+
+    def add_pending(self, cursor: Any, execution_id: int, pending: Sequence[str]) -> None:
+        """Insert pending manifest items for ``pending`` relpaths."""
+        raise NotImplementedError
+
+    def upsert_assets(
+        self, cursor: Any, rows: list[tuple[Any, ...]]
+    ) -> tuple[dict[str, int], list[int]]:
+        """Insert or update assets by relpath; return their ids by relpath, and the ids of those
+        that existed before (whose references and key definitions are to be replaced)."""
+        raise NotImplementedError
+
+    # Claims -----------------------------------------------------------------------------------
+
+    def claim_batch(
+        self,
+        *,
+        execution_id: int,
+        owner: str,
+        now: datetime,
+        expires: datetime,
+        limit: int,
+        after: int = 0,
+    ) -> list[tuple[int, str]]:
+        """Lease up to ``limit`` claimable items (pending, unleased or lease expired), in id order.
+
+        ``after`` is the last id this worker claimed: the search starts past it, so that it does
+        not wade through the index entries of every item finished before (on PostgreSQL each
+        finished item leaves dead ones behind until vacuum). When nothing is claimable past it,
+        the search starts again from the beginning, where expired leases of dead workers are.
+
+        On PostgreSQL rows another transaction is claiming are skipped, not waited for; on SQLite
+        the write lock taken at BEGIN IMMEDIATE serialises claims.
+        """
+        rows = self._claim(execution_id, owner, now, expires, limit, after)
+        if not rows and after:
+            rows = self._claim(execution_id, owner, now, expires, limit, 0)
+        return rows
+
+    def _claim(
+        self,
+        execution_id: int,
+        owner: str,
+        now: datetime,
+        expires: datetime,
+        limit: int,
+        after: int,
+    ) -> list[tuple[int, str]]:
+        item = table(ExecutionItem)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {item} SET {q('lease_owner')} = %s, {q('lease_expires_at')} = %s "
+                f"WHERE {q('id')} IN (SELECT {q('id')} FROM {item} "
+                f"WHERE {q('execution_id')} = %s AND {q('state')} = %s AND {q('id')} > %s "
+                f"AND ({q('lease_expires_at')} IS NULL OR {q('lease_expires_at')} < %s) "
+                f"ORDER BY {q('id')} LIMIT %s{self.skip_locked}) "
+                f"RETURNING {q('id')}, {q('relpath')}",
+                [owner, stamp(expires), execution_id, ItemState.PENDING, after, stamp(now), limit],
+            )
+            return sorted(cursor.fetchall())
+
+    def owned_items(self, *, ids: Iterable[int], owner: str) -> set[int]:
+        """Of these items, the ones still pending under this owner's lease (locked on
+        PostgreSQL)."""
+        ids = list(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {q('id')} FROM {table(ExecutionItem)} "
+                f"WHERE {q('id')} IN ({marks(len(ids))}) "
+                f"AND {q('lease_owner')} = %s AND {q('state')} = %s{self.lock_rows}",
+                [*ids, owner, ItemState.PENDING],
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    def release(self, *, ids: Iterable[int], owner: str) -> None:
+        """Give back leased items that were not processed (a cancel arrived)."""
+        ids = list(ids)
+        if not ids:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table(ExecutionItem)} "
+                f"SET {q('lease_owner')} = '', {q('lease_expires_at')} = NULL "
+                f"WHERE {q('id')} IN ({marks(len(ids))}) "
+                f"AND {q('lease_owner')} = %s AND {q('state')} = %s",
+                [*ids, owner, ItemState.PENDING],
+            )
+
+    def beat_slot(self, *, execution_id: int, slot: int, generation: int, now: datetime) -> bool:
+        """Record that this slot's task is alive; False when the slot has a newer generation."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table(ExecutionSlot)} SET {q('heartbeat_at')} = %s "
+                f"WHERE {q('execution_id')} = %s AND {q('number')} = %s "
+                f"AND {q('generation')} = %s",
+                [stamp(now), execution_id, slot, generation],
+            )
+            return cursor.rowcount == 1
+
+    # Writes -----------------------------------------------------------------------------------
+
+    def add_items(
+        self,
+        *,
+        execution_id: int,
+        pending: Sequence[str],
+        skipped: Sequence[tuple[str, str]],
+        now: datetime,
+    ) -> None:
+        """Add files to an execution's manifest: ``pending`` relpaths, and ``skipped`` ones
+        (relpath, reason) that the walk could not hand to processing."""
+        item = table(ExecutionItem)
+        names = columns(*ITEM_COLUMNS)
+        with connection.cursor() as cursor:
+            if pending:
+                self.add_pending(cursor, execution_id, pending)
+            if skipped:
+                when = stamp(now)
+                cursor.executemany(
+                    f"INSERT INTO {item} ({names}, {q('finished_at')}) "
+                    "VALUES (%s, %s, %s, '', %s, '', %s)",
+                    [
+                        (execution_id, relpath, ItemState.SKIPPED, reason, when)
+                        for relpath, reason in skipped
+                    ],
+                )
+
+    def append_log(
+        self,
+        *,
+        execution_id: int,
+        lines: Sequence[tuple[str, str]],
+        now: datetime,
+        counters: dict[str, int] | None = None,
+    ) -> None:
+        """Append log lines and add to counters of an execution, in the caller's transaction.
+
+        Line numbers come from ``log_line_count``, incremented by the same UPDATE that reads it
+        back, so they are dense and never reused while several workers write.
+        """
+        increments = {name: value for name, value in (counters or {}).items() if value}
+        if lines:
+            increments["log_line_count"] = len(lines)
+        assignments = [f"{q(name)} = {q(name)} + %s" for name in increments]
+        assignments.append(f"{q('heartbeat_at')} = %s")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table(Execution)} SET {', '.join(assignments)} WHERE {q('id')} = %s "
+                f"RETURNING {q('log_line_count')}",
+                [*increments.values(), stamp(now), execution_id],
+            )
+            (end,) = cursor.fetchone()
+            if not lines:
+                return
+            start = end - len(lines)
+            when = stamp(now)
+            self.insert_many(
+                cursor,
+                LogLine,
+                ("execution_id", "line", "time", "level", "message"),
+                [
+                    (execution_id, start + offset, when, level, message)
+                    for offset, (level, message) in enumerate(lines)
+                ],
+            )
+
+    def write_results(
+        self, *, results: Sequence[tuple[int, processing.AssetResult]], now: datetime
+    ) -> None:
+        """Write assets, their references and key definitions, and the items' final states.
+
+        ``results`` pairs item ids with what processing them produced; the caller has checked
+        that it still holds their leases. A failure replaces the asset's references (it has none
+        now); an unchanged skip leaves the asset as it was.
+        """
+        when = stamp(now)
+        rewritten = [result for _, result in results if result.status != processing.SKIPPED]
+        with connection.cursor() as cursor:
+            asset_ids: dict[str, int] = {}
+            if rewritten:
+                asset_ids, existing = self.upsert_assets(
+                    cursor, [self._asset_row(r, when) for r in rewritten]
+                )
+                if existing:
+                    for model in (Reference, KeyDefinition):
+                        cursor.execute(
+                            f"DELETE FROM {table(model)} "
+                            f"WHERE {q('asset_id')} IN ({marks(len(existing))})",
+                            existing,
+                        )
+                self._insert_references(cursor, rewritten, asset_ids)
+
+            # One UPDATE per distinct outcome: most of a batch shares state, type and (empty)
+            # error.
+            groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+            for item_id, result in results:
+                groups[(_STATE_OF[result.status], result.asset_type, result.error)].append(item_id)
+            item = table(ExecutionItem)
+            for (state, asset_type, error), ids in groups.items():
+                cursor.execute(
+                    f"UPDATE {item} SET {q('state')} = %s, {q('asset_type')} = %s, "
+                    f"{q('error')} = %s, {q('finished_at')} = %s, "
+                    f"{q('lease_owner')} = '', {q('lease_expires_at')} = NULL, "
+                    f"{q('asset_id')} = (SELECT a.{q('id')} FROM {table(Asset)} a "
+                    f"WHERE a.{q('relpath')} = {item}.{q('relpath')}) "
+                    f"WHERE {q('id')} IN ({marks(len(ids))})",
+                    [state, asset_type, error, when, *ids],
+                )
+
+    def _asset_row(self, result: processing.AssetResult, when: Any) -> tuple[Any, ...]:
+        success = result.status == processing.SUCCESS
+        return (
+            result.relpath,
+            self.uuid_value(uuid.uuid4()),
+            result.asset_type,
+            result.status,
+            result.title,
+            result.size,
+            result.mtime,
+            result.checksum,
+            result.error,
+            _json(result.metadata),
+            when,
+            result.size if success else None,
+            result.mtime if success else None,
+            result.checksum if success else "",
+        )
+
+    def _insert_references(
+        self, cursor: Any, results: Iterable[processing.AssetResult], asset_ids: dict[str, int]
+    ) -> None:
+        ref_rows = []
+        key_rows = []
+        for result in results:
+            if result.status != processing.SUCCESS:
+                continue
+            asset_id = asset_ids[result.relpath]
+            for ref in result.references:
+                ref_rows.append(
+                    (asset_id, ref.attribute, ref.value, ref.link_type, ref.scope,
+                     ref.element[:64], ref.line, ref.target or "", (ref.key or "")[:255],
+                     ref.broken)
+                )  # fmt: skip
+            for key in result.key_definitions:
+                key_rows.append((asset_id, key.key[:255], key.href, key.target or ""))
+        self.insert_many(cursor, Reference, _REFERENCE_COLUMNS, ref_rows)
+        self.insert_many(cursor, KeyDefinition, ("asset_id", "key", "href", "target"), key_rows)
+
+    # The key pass -----------------------------------------------------------------------------
+
+    def resolve_keys(self, execution_id: int) -> list[tuple[str, int, str]]:
+        """Mark key references of this execution's assets broken where no map defines the key.
+
+        Returns (key, references, first asset) for every undefined key, sorted by key.
+        """
+        ref, keydef, asset = table(Reference), table(KeyDefinition), table(Asset)
+        key = q("key")
+        with connection.cursor() as cursor:
+            undefined = f"NOT EXISTS (SELECT 1 FROM {keydef} k WHERE k.{key} = {ref}.{key})"
+            broken = columns("broken")
+            # Only rows whose verdict changes are written: most keys are defined, as they were.
+            cursor.execute(
+                f"UPDATE {ref} SET {broken} = {undefined} "
+                f"WHERE {ref}.{key} <> '' AND {ref}.{broken} <> {undefined} "
+                f"AND {ref}.{columns('asset_id')} IN ({_in_execution_sql()})",
+                [execution_id, ItemState.DONE],
+            )
+            cursor.execute(
+                f"SELECT r.{key}, COUNT(*), MIN(a.{columns('relpath')}) FROM {ref} r "
+                f"JOIN {asset} a ON a.{columns('id')} = r.{columns('asset_id')} "
+                f"WHERE r.{columns('broken')} AND r.{key} <> '' "
+                f"AND r.{columns('asset_id')} IN ({_in_execution_sql()}) "
+                f"GROUP BY r.{key} ORDER BY r.{key}",
+                [execution_id, ItemState.DONE],
+            )
+            return [(name, count, first) for name, count, first in cursor.fetchall()]
+
+    def broken_reference_count(self, execution_id: int) -> int:
+        ref = table(Reference)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {ref} WHERE {columns('broken')} "
+                f"AND {columns('asset_id')} IN ({_in_execution_sql()})",
+                [execution_id, ItemState.DONE],
+            )
+            return int(cursor.fetchone()[0])
+
+
+# The columns of a manifest item as the calculation inserts it.
+ITEM_COLUMNS = ("execution_id", "relpath", "state", "lease_owner", "error", "asset_type")

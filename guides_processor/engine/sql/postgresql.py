@@ -1,0 +1,103 @@
+"""The engine's SQL on PostgreSQL: row locks skipped by claims, COPY, an advisory queue lock,
+asynchronous commits of the engine's own work, and planner statistics kept current."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from ...models import Asset, ExecutionItem, ItemState
+from .common import ASSET_COLUMNS, ITEM_COLUMNS, Backend, columns, q, table, upsert_assets_sql
+
+# pg_advisory_xact_lock key that serialises queue decisions across hosts ("GAPQ").
+_QUEUE_LOCK_KEY = 0x47415051
+
+# Tables that grow with every batch, and how much they may change before their planner
+# statistics are refreshed (see refresh_statistics).
+_ANALYZED = ("executionitem", "asset", "reference", "keydefinition", "logline")
+_ANALYZE_AFTER_ROWS = 2000
+
+_STAGE = "guides_asset_stage"
+
+
+class PostgreSQLBackend(Backend):
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+    lock_rows = " FOR UPDATE"
+
+    def lock_queue(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_QUEUE_LOCK_KEY])
+
+    def commit_without_waiting(self) -> None:
+        """The commit returns before its WAL reaches the disk (see ``Backend``)."""
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+    def refresh_statistics(self) -> list[str]:
+        """ANALYZE the engine's tables whose statistics are missing or stale.
+
+        The batch statements look rows up by their indexes, which the planner uses only once it
+        knows how many distinct values a column holds; a first run over a large repository fills
+        tables faster than autovacuum (if it runs at all) analyses them, and without statistics a
+        ``DELETE ... WHERE asset_id IN (...)`` scans the whole table.
+        """
+        names = [f"guides_processor_{name}" for name in _ANALYZED]
+        analysed = []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname, n_live_tup, n_mod_since_analyze, "
+                "last_analyze IS NULL AND last_autoanalyze IS NULL "
+                "FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                [names],
+            )
+            for name, live, modified, never in cursor.fetchall():
+                # Analysed when it has about doubled since: a handful of times over a large run.
+                if modified > max(_ANALYZE_AFTER_ROWS, live // 2) or (never and modified):
+                    cursor.execute(f"ANALYZE {q(name)}")
+                    analysed.append(name)
+        return analysed
+
+    def uuid_value(self, value: Any) -> Any:
+        return value
+
+    def insert_many(
+        self, cursor: Any, model: Any, names: Sequence[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """COPY: nothing is parsed per row."""
+        if not rows:
+            return
+        with cursor.cursor.copy(f"COPY {table(model)} ({columns(*names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def add_pending(self, cursor: Any, execution_id: int, pending: Sequence[str]) -> None:
+        rows = [(execution_id, relpath, ItemState.PENDING, "", "", "") for relpath in pending]
+        self.insert_many(cursor, ExecutionItem, ITEM_COLUMNS, rows)
+
+    def upsert_assets(
+        self, cursor: Any, rows: list[tuple[Any, ...]]
+    ) -> tuple[dict[str, int], list[int]]:
+        """The rows are copied into a temporary table, emptied at commit, and upserted from it in
+        one statement (a statement carrying the rows as parameters would be parsed anew each
+        time, which costs more than the upsert itself)."""
+        asset = table(Asset)
+        names = columns(*ASSET_COLUMNS)
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS "
+            f"AS SELECT {names} FROM {asset} WITH NO DATA"
+        )
+        # Empty already, unless a caller's transaction is open.
+        cursor.execute(f"DELETE FROM {_STAGE}")
+        with cursor.cursor.copy(f"COPY {_STAGE} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"SELECT a.{q('id')} FROM {asset} a "
+            f"JOIN {_STAGE} s ON a.{q('relpath')} = s.{q('relpath')}"
+        )
+        existing = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            upsert_assets_sql(f"SELECT {names} FROM {_STAGE}")
+            + f" RETURNING {q('relpath')}, {q('id')}"
+        )
+        return dict(cursor.fetchall()), existing
