@@ -1,0 +1,53 @@
+"""Reads: the status object (``status``), log pages (``logs``), lists of executions (``lists``),
+and what an execution did (``reports``). Nothing here writes, and nothing here imports the
+services or the engine.
+"""
+
+from .lists import (
+    EXECUTIONS_PAGE_SIZE,
+    ExecutionPage,
+    executions_active_exist,
+    executions_page,
+    executions_recent,
+)
+from .logs import (
+    LOG_CHUNK_LINES,
+    LOG_LIMIT_DEFAULT,
+    LOG_LIMIT_MAX,
+    LogPage,
+    log_after,
+    log_before,
+    log_chunks,
+    log_page,
+    log_tail,
+)
+from .reports import (
+    ItemCounts,
+    execution_broken_references,
+    execution_failed_items,
+    execution_item_counts,
+)
+from .status import eta_seconds, execution_status
+
+__all__ = [
+    "EXECUTIONS_PAGE_SIZE",
+    "LOG_CHUNK_LINES",
+    "LOG_LIMIT_DEFAULT",
+    "LOG_LIMIT_MAX",
+    "ExecutionPage",
+    "ItemCounts",
+    "LogPage",
+    "eta_seconds",
+    "execution_broken_references",
+    "execution_failed_items",
+    "execution_item_counts",
+    "execution_status",
+    "executions_active_exist",
+    "executions_page",
+    "executions_recent",
+    "log_after",
+    "log_before",
+    "log_chunks",
+    "log_page",
+    "log_tail",
+]

@@ -1,0 +1,79 @@
+"""Lists of executions: the API's history and the console's pages."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from ..models import ACTIVE_STATUSES, Execution
+
+
+def executions_recent(*, limit: int) -> QuerySet[Execution]:
+    """The newest executions first, with what the status object needs fetched along."""
+    return (
+        Execution.objects.order_by("-id")
+        .select_related("restarted_from")
+        .prefetch_related("excluded")[:limit]
+    )
+
+
+EXECUTIONS_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class ExecutionPage:
+    """One page of executions, newest first, with the cursors of its neighbours.
+
+    Paging is by id (keyset), so a page costs O(page size) whatever the table holds, and a page
+    that is not the newest stays the same while new executions arrive.
+    """
+
+    executions: list[Execution]
+    newer_than: int | None  # pass as ``after`` for the page of newer executions, None when first
+    older_than: int | None  # pass as ``before`` for the page of older executions, None when last
+
+
+def executions_page(
+    *,
+    status: str = "",
+    folder: str = "",
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = EXECUTIONS_PAGE_SIZE,
+) -> ExecutionPage:
+    """Executions with ``status`` (any when empty) on ``folder`` or below it (any when empty).
+
+    ``before`` gives the page of executions older than that id, ``after`` the page just newer than
+    it; neither gives the newest page.
+    """
+    queryset = Execution.objects.all()
+    if status:
+        queryset = queryset.filter(status=status)
+    if folder:
+        queryset = queryset.filter(Q(path=folder) | Q(path__startswith=folder.rstrip("/") + "/"))
+    queryset = queryset.select_related("restarted_from").prefetch_related("excluded")
+    if after is not None:
+        rows = list(queryset.filter(pk__gt=after).order_by("id")[: limit + 1])
+        if len(rows) <= limit:
+            # Nothing newer beyond this page: it is the newest page, shown full.
+            return executions_page(status=status, folder=folder, limit=limit)
+        rows = rows[:limit][::-1]
+        has_newer = has_older = True
+    else:
+        if before is not None:
+            queryset = queryset.filter(pk__lt=before)
+        rows = list(queryset.order_by("-id")[: limit + 1])
+        has_older = len(rows) > limit
+        rows = rows[:limit]
+        has_newer = before is not None
+    if not rows:
+        return ExecutionPage([], None, None)
+    return ExecutionPage(
+        rows,
+        newer_than=rows[0].pk if has_newer else None,
+        older_than=rows[-1].pk if has_older else None,
+    )
+
+
+def executions_active_exist() -> bool:
+    """Whether any execution waits or runs (one probe of the status index)."""
+    return Execution.objects.filter(status__in=ACTIVE_STATUSES).exists()
