@@ -32,7 +32,8 @@ from ninja.security import APIKeyCookie, HttpBasicAuth
 from ninja.utils import check_csrf
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from . import permissions, selectors, services
+from . import executions as services
+from . import permissions, selectors
 from .basic_auth import authenticate_basic
 from .models import CalculationStatus, Execution, ExecutionStatus
 from .processing import ASSET_TYPES

@@ -1,4 +1,4 @@
-"""django-q2 entry points. Each is a thin call into services; ids in, nothing returned of note.
+"""django-q2 entry points. Each is a thin call into the services; ids in, nothing returned of note.
 
 Besides the tasks, every worker process of a cluster runs the watchdog in a background thread
 every ``GUIDES_WATCHDOG_SECONDS``: django-q2's scheduler looks at its schedules only every 30 s and
@@ -13,19 +13,20 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from . import services
+from . import executions
+from .engine.slot import execution_work
 
 logger = logging.getLogger(__name__)
 
 
 def run_slot(execution_id: int, slot: int, generation: int) -> str:
     """Work on one slot of an execution for a time budget, then hand over to a continuation."""
-    return services.execution_work(execution_id=execution_id, slot=slot, generation=generation)
+    return execution_work(execution_id=execution_id, slot=slot, generation=generation)
 
 
 def watchdog() -> int:
     """Scheduled every minute: recover executions whose workers went silent."""
-    return services.executions_recover()
+    return executions.executions_recover()
 
 
 def ping() -> str:
@@ -46,7 +47,7 @@ def _watch(interval: float) -> None:
     stop = threading.Event()
     while not stop.wait(interval):
         try:
-            services.executions_recover()
+            executions.executions_recover()
         except Exception:  # the database may be away; the next round tries again
             logger.warning("watchdog round failed", exc_info=True)
         finally:

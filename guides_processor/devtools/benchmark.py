@@ -39,7 +39,8 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.tasks import async_task, result
 
-from .. import services, writes
+from .. import executions
+from ..engine import sql
 from ..models import FINISHED_STATUSES, Execution, ExecutionStatus, LogLine
 from .demo import generate_demo_content
 
@@ -222,7 +223,7 @@ def _full_path(
         previous_root = settings.GUIDES_CONTENT_ROOT
         settings.GUIDES_CONTENT_ROOT = root
         try:
-            execution = services.execution_create(path="/content/dam", created_by=user.username)
+            execution = executions.execution_create(path="/content/dam", created_by=user.username)
         finally:
             settings.GUIDES_CONTENT_ROOT = previous_root
         memory = _MemoryWatch(cluster.pid)
@@ -269,9 +270,9 @@ def _calculation(root: Path) -> dict[str, Any]:
     settings.GUIDES_CONTENT_ROOT = root
     try:
         walk(str(root))  # the same warm page cache as the bare walk had
-        execution = services.execution_create(path="/content/dam", created_by="benchmark")
+        execution = executions.execution_create(path="/content/dam", created_by="benchmark")
         start = time.perf_counter()
-        execution = services.execution_calculate(processing_id=execution.processing_id)
+        execution = executions.execution_calculate(processing_id=execution.processing_id)
         seconds = time.perf_counter() - start
     finally:
         settings.GUIDES_CONTENT_ROOT = previous_root
@@ -418,13 +419,13 @@ def _log_execution(lines: int) -> Execution:
     execution = Execution.objects.create(
         path="/content/dam", created_by="benchmark", status=ExecutionStatus.SUCCESS
     )
-    now = writes.stamp(timezone.now())
+    now = sql.stamp(timezone.now())
     chunk = 50_000
     with connection.cursor() as cursor:
         for start in range(0, lines, chunk):
             cursor.executemany(
-                f"INSERT INTO {writes.table(LogLine)} "
-                f"({writes.columns('execution_id', 'line', 'time', 'level', 'message')}) "
+                f"INSERT INTO {sql.table(LogLine)} "
+                f"({sql.columns('execution_id', 'line', 'time', 'level', 'message')}) "
                 "VALUES (%s, %s, %s, %s, %s)",
                 [
                     (

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from .. import content, permissions, selectors, services
+from .. import content, permissions, selectors
+from .. import executions as services
 from ..models import ACTIVE_STATUSES, RUNNING_STATUSES, AssetType, Execution, ExecutionStatus
 from .access import HtmxHttpRequest, console_view, safe_next, with_toast
 

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from .. import permissions, selectors, services
+from .. import executions as services
+from .. import permissions, selectors
 from ..models import ACTIVE_STATUSES, AssetType, CalculationStatus, Execution, ExecutionStatus
 from .access import HtmxHttpRequest, console_view
 from .executions import Row

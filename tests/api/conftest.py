@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import Execution, ExecutionStatus, LogLine
 from tests.engine.trees import guide
 
@@ -86,8 +86,8 @@ def finished(write_tree, db) -> Callable[..., Execution]:
         path: str = "/content/dam/guide", files: dict[str, str | bytes] | None = None
     ) -> Execution:
         write_tree(files if files is not None else guide())
-        execution = services.execution_create(path=path, created_by="admin")
-        return services.execution_run_inline(processing_id=execution.processing_id)
+        execution = executions.execution_create(path=path, created_by="admin")
+        return executions.execution_run_inline(processing_id=execution.processing_id)
 
     return run
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import Execution, ExecutionStatus
 from tests.engine.trees import many
 
@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 def waiting(write_tree, settings):
     """The second of two executions, queued behind the first (one runs at a time)."""
     write_tree({**many(3, "a"), **many(3, "b")})
-    services.execution_create(path="/content/dam/a", created_by="admin")
-    return services.execution_create(path="/content/dam/b", created_by="admin")
+    executions.execution_create(path="/content/dam/a", created_by="admin")
+    return executions.execution_create(path="/content/dam/b", created_by="admin")
 
 
 def test_cancel_takes_the_processing_id_from_the_body(api, post_json, waiting):
@@ -51,7 +51,7 @@ def test_a_running_execution_is_cancelling_until_its_workers_stop(api, post_json
 
 
 def test_resume_returns_the_same_execution_queued_again(api, post_json, waiting):
-    services.execution_cancel(processing_id=waiting.processing_id, by="admin")
+    executions.execution_cancel(processing_id=waiting.processing_id, by="admin")
 
     response = post_json(api, f"{BASE}/resume?processingId={waiting.processing_id}")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from guides_processor import services
+from guides_processor import executions
 from tests.engine.trees import many
 
 from .conftest import BASE
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def running(write_tree):
     """An execution that has started (no worker runs in these tests, so it stays running)."""
     write_tree(many(5))
-    return services.execution_create(path="/content/dam/bulk", created_by="admin")
+    return executions.execution_create(path="/content/dam/bulk", created_by="admin")
 
 
 def test_resuming_a_running_execution_is_a_409(api, post_json, running):

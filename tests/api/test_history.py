@@ -3,7 +3,7 @@
 import pytest
 
 from guides_processor import api as api_module
-from guides_processor import services
+from guides_processor import executions
 from tests.engine.trees import many
 
 from .conftest import BASE
@@ -16,7 +16,7 @@ def three(write_tree):
     """Three executions on separate folders, oldest first."""
     write_tree({**many(1, "a"), **many(1, "b"), **many(1, "c")})
     return [
-        services.execution_create(
+        executions.execution_create(
             path=f"/content/dam/{name}",
             created_by="admin",
             file_types=["DITATOPIC"] if name == "b" else [],

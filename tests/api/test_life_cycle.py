@@ -2,7 +2,7 @@
 
 import pytest
 
-from guides_processor import services
+from guides_processor import executions
 from tests.engine.trees import guide
 
 from .conftest import BASE
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run(processing_id: str) -> None:
-    services.execution_run_inline(processing_id=processing_id)
+    executions.execution_run_inline(processing_id=processing_id)
 
 
 def test_start_follow_read_the_logs_restart_and_list(api, post_json, write_tree):

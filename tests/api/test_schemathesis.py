@@ -22,12 +22,12 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 @pytest.fixture
 def known_ids(admin, finished, write_tree):
     """Real processingIds, so that generated requests also reach executions that exist."""
-    from guides_processor import services
+    from guides_processor import executions
     from tests.engine.trees import many
 
     done = finished()
     write_tree({**many(3, "bulk"), "status-fetch1/excluded-folder/a.md": "# A\n"})  # the example
-    running = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    running = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     return [str(done.processing_id), str(running.processing_id)]
 
 

@@ -4,7 +4,7 @@ import pytest
 from engine.trees import guide
 from playwright.sync_api import expect
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import Execution
 
 from .helpers import EXECUTIONS, row, sign_in
@@ -15,8 +15,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def finished(write_tree) -> Execution:
     write_tree(guide())
-    execution = services.execution_create(path="/content/dam/guide", created_by="admin")
-    return services.execution_run_inline(processing_id=execution.processing_id)
+    execution = executions.execution_create(path="/content/dam/guide", created_by="admin")
+    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 def test_a_reviewer_sees_the_executions_and_no_action(page, live_server, reviewer, finished, shot):

@@ -2,7 +2,9 @@
 
 import pytest
 
-from guides_processor import services
+from guides_processor import executions
+from guides_processor.engine import calculation
+from guides_processor.engine.slot import execution_work
 from guides_processor.models import (
     Execution,
     ExecutionItem,
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def one_step(execution: Execution) -> str:
     """One task with no time budget: it writes one batch (or one chunk of the manifest)."""
     slot = execution.slots.get(number=0)
-    return services.execution_work(
+    return execution_work(
         execution_id=execution.pk,
         slot=0,
         generation=slot.generation,
@@ -29,7 +31,7 @@ def one_step(execution: Execution) -> str:
 
 
 def run(execution: Execution) -> Execution:
-    return services.execution_run_inline(processing_id=execution.processing_id)
+    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 @pytest.fixture
@@ -39,11 +41,11 @@ def small_batches(settings):
 
 def test_cancel_of_a_waiting_execution_is_immediate(write_tree, settings):
     write_tree({**many(3, "a"), **many(3, "b")})
-    first = services.execution_create(path="/content/dam/a", created_by="admin")
-    second = services.execution_create(path="/content/dam/b", created_by="admin")
+    first = executions.execution_create(path="/content/dam/a", created_by="admin")
+    second = executions.execution_create(path="/content/dam/b", created_by="admin")
     assert second.status == ExecutionStatus.WAITING
 
-    cancelled = services.execution_cancel(processing_id=second.processing_id, by="admin")
+    cancelled = executions.execution_cancel(processing_id=second.processing_id, by="admin")
 
     assert cancelled.status == ExecutionStatus.CANCELLED
     assert cancelled.completed_at is not None
@@ -54,11 +56,11 @@ def test_cancel_mid_run_stops_between_batches_and_resume_processes_only_what_was
     write_tree, small_batches
 ):
     write_tree(many(45))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     one_step(execution)  # the manifest
     one_step(execution)  # one batch of 10
     one_step(execution)  # another
-    services.execution_cancel(processing_id=execution.processing_id, by="alice")
+    executions.execution_cancel(processing_id=execution.processing_id, by="alice")
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.CANCELLING
     one_step(execution)  # a worker notices the cancel and completes it
@@ -74,7 +76,7 @@ def test_cancel_mid_run_stops_between_batches_and_resume_processes_only_what_was
         )
     )
 
-    resumed = services.execution_resume(processing_id=execution.processing_id, by="alice")
+    resumed = executions.execution_resume(processing_id=execution.processing_id, by="alice")
     assert resumed.status == ExecutionStatus.IN_PROGRESS
     finished = run(resumed)
 
@@ -93,49 +95,51 @@ def test_cancel_mid_run_stops_between_batches_and_resume_processes_only_what_was
 
 
 def test_cancel_during_the_calculation_resumes_the_walk(write_tree, small_batches, monkeypatch):
-    monkeypatch.setattr(services, "_CALCULATION_CHUNK", 10)
+    monkeypatch.setattr(calculation, "_CALCULATION_CHUNK", 10)
     write_tree(many(35))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     one_step(execution)  # 10 entries of the manifest
-    services.execution_cancel(processing_id=execution.processing_id, by="admin")
+    executions.execution_cancel(processing_id=execution.processing_id, by="admin")
     one_step(execution)
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.CANCELLED
     assert execution.calculation_status == "WAITING"
     assert execution.total_files == 10
 
-    finished = run(services.execution_resume(processing_id=execution.processing_id, by="admin"))
+    finished = run(executions.execution_resume(processing_id=execution.processing_id, by="admin"))
     assert finished.status == ExecutionStatus.SUCCESS
     assert (finished.total_files, finished.processed_count) == (35, 35)
 
 
 def test_cancel_and_resume_are_refused_in_the_wrong_state(write_tree):
     write_tree(guide())
-    execution = run(services.execution_create(path="/content/dam/guide", created_by="admin"))
-    with pytest.raises(services.Conflict, match="only waiting or running"):
-        services.execution_cancel(processing_id=execution.processing_id, by="admin")
-    with pytest.raises(services.Conflict, match="only cancelled or failed"):
-        services.execution_resume(processing_id=execution.processing_id, by="admin")
+    execution = run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
+    with pytest.raises(executions.Conflict, match="only waiting or running"):
+        executions.execution_cancel(processing_id=execution.processing_id, by="admin")
+    with pytest.raises(executions.Conflict, match="only cancelled or failed"):
+        executions.execution_resume(processing_id=execution.processing_id, by="admin")
 
 
 def test_resume_of_a_running_execution_is_a_conflict(write_tree):
     write_tree(guide())
-    execution = services.execution_create(path="/content/dam/guide", created_by="admin")
-    with pytest.raises(services.Conflict):
-        services.execution_resume(processing_id=execution.processing_id, by="admin")
+    execution = executions.execution_create(path="/content/dam/guide", created_by="admin")
+    with pytest.raises(executions.Conflict):
+        executions.execution_resume(processing_id=execution.processing_id, by="admin")
 
 
 def test_unknown_ids_are_not_found():
-    with pytest.raises(services.NotFound):
-        services.execution_resume(processing_id="2b1f0f36-0000-4000-8000-000000000000", by="admin")
-    with pytest.raises(services.NotFound):
-        services.execution_cancel(processing_id="not-a-uuid", by="admin")
+    with pytest.raises(executions.NotFound):
+        executions.execution_resume(
+            processing_id="2b1f0f36-0000-4000-8000-000000000000", by="admin"
+        )
+    with pytest.raises(executions.NotFound):
+        executions.execution_cancel(processing_id="not-a-uuid", by="admin")
 
 
 def test_restart_makes_a_new_linked_execution_with_the_same_request(write_tree):
     write_tree({**guide(), **many(2, "guide/old")})
     original = run(
-        services.execution_create(
+        executions.execution_create(
             path="/content/dam/guide",
             excluded_paths=["/content/dam/guide/old"],
             file_types=["DITATOPIC"],
@@ -143,7 +147,7 @@ def test_restart_makes_a_new_linked_execution_with_the_same_request(write_tree):
             created_by="admin",
         )
     )
-    restarted = services.execution_restart(processing_id=original.processing_id, by="bob")
+    restarted = executions.execution_restart(processing_id=original.processing_id, by="bob")
 
     assert restarted.pk != original.pk
     assert restarted.restarted_from == original
@@ -155,19 +159,19 @@ def test_restart_makes_a_new_linked_execution_with_the_same_request(write_tree):
 
 def test_restart_of_an_active_execution_is_a_conflict(write_tree):
     write_tree(guide())
-    execution = services.execution_create(path="/content/dam/guide", created_by="admin")
-    with pytest.raises(services.Conflict, match="only finished"):
-        services.execution_restart(processing_id=execution.processing_id, by="admin")
+    execution = executions.execution_create(path="/content/dam/guide", created_by="admin")
+    with pytest.raises(executions.Conflict, match="only finished"):
+        executions.execution_restart(processing_id=execution.processing_id, by="admin")
 
 
 def test_restart_of_a_folder_that_is_gone_is_invalid_input(write_tree, content_root):
     import shutil
 
     write_tree(guide())
-    execution = run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    execution = run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
     shutil.rmtree(content_root / "guide")
-    with pytest.raises(services.InvalidInput, match="does not exist"):
-        services.execution_restart(processing_id=execution.processing_id, by="admin")
+    with pytest.raises(executions.InvalidInput, match="does not exist"):
+        executions.execution_restart(processing_id=execution.processing_id, by="admin")
 
 
 def test_a_folder_removed_mid_run_fails_the_execution_and_resume_can_continue(
@@ -176,7 +180,7 @@ def test_a_folder_removed_mid_run_fails_the_execution_and_resume_can_continue(
     import shutil
 
     write_tree(many(30))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     one_step(execution)
     one_step(execution)
     backup = content_root.parent / "backup"
@@ -188,5 +192,5 @@ def test_a_folder_removed_mid_run_fails_the_execution_and_resume_can_continue(
     assert execution.failed_count == 0  # nothing was blamed on the assets
 
     shutil.move(backup, content_root / "bulk")
-    finished = run(services.execution_resume(processing_id=execution.processing_id, by="admin"))
+    finished = run(executions.execution_resume(processing_id=execution.processing_id, by="admin"))
     assert (finished.status, finished.processed_count) == (ExecutionStatus.SUCCESS, 30)

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import Execution, ExecutionItem, ExecutionStatus, ItemState
 
 from .trees import many
@@ -28,7 +28,7 @@ def test_a_cluster_processes_an_execution_with_its_slots_side_by_side(
     settings.GUIDES_BATCH_SIZE = 20
     write_tree(many(400))
     start_cluster(GUIDES_BATCH_SIZE="20")
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
 
     finished = wait_for(execution, {ExecutionStatus.SUCCESS})
 
@@ -41,13 +41,13 @@ def test_a_cluster_processes_an_execution_with_its_slots_side_by_side(
 def test_cancel_of_a_running_execution_completes_within_seconds(write_tree, start_cluster):
     write_tree(many(3000))
     start_cluster(GUIDES_BATCH_SIZE="10")
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     deadline = time.monotonic() + 60
     while execution.processed_count < 50 and time.monotonic() < deadline:
         time.sleep(0.1)
         execution.refresh_from_db()
 
-    services.execution_cancel(processing_id=execution.processing_id, by="admin")
+    executions.execution_cancel(processing_id=execution.processing_id, by="admin")
     asked = time.monotonic()
     cancelled = wait_for(
         execution, {ExecutionStatus.CANCELLED, ExecutionStatus.SUCCESS}, timeout=10
@@ -58,6 +58,6 @@ def test_cancel_of_a_running_execution_completes_within_seconds(write_tree, star
     pending = ExecutionItem.objects.filter(execution=execution, state=ItemState.PENDING).count()
     assert pending > 0 and cancelled.triggered_count + pending == cancelled.total_files
 
-    services.execution_resume(processing_id=execution.processing_id, by="admin")
+    executions.execution_resume(processing_id=execution.processing_id, by="admin")
     resumed = wait_for(execution, {ExecutionStatus.SUCCESS}, timeout=120)
     assert resumed.processed_count == 3000

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import (
     Asset,
     Execution,
@@ -112,7 +112,7 @@ def two_clusters_a_third_done(write_tree, start_cluster) -> tuple[Any, Execution
     write_tree(many(FILES))
     first = start_cluster(**ROTATING)
     start_cluster(**ROTATING)
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     wait_until(progressed(execution, FILES // 3), 60, "progress")
     return first, execution
 
@@ -134,11 +134,11 @@ def test_a_cancel_while_a_cluster_dies_is_completed_and_resume_finishes_the_rest
     doomed, execution = two_clusters_a_third_done(write_tree, start_cluster)
 
     doomed.kill()
-    services.execution_cancel(processing_id=execution.processing_id, by="admin")
+    executions.execution_cancel(processing_id=execution.processing_id, by="admin")
 
     wait_until(finished(execution), 60, "the cancel")
     assert execution.status == ExecutionStatus.CANCELLED
-    services.execution_resume(processing_id=execution.processing_id, by="admin")
+    executions.execution_resume(processing_id=execution.processing_id, by="admin")
     wait_until(finished(execution), 120, "the resumed execution's end")
     assert_each_item_final_once(execution, FILES)
 
@@ -148,7 +148,7 @@ def test_when_every_worker_dies_the_watchdog_brings_the_execution_to_its_end(
 ):
     write_tree(many(FILES))
     doomed = start_cluster(**CLUSTER)
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     wait_until(progressed(execution, 300), 60, "progress")
     doomed.kill()
     # A new cluster starts with nothing queued for this execution (the ORM broker would hand the
@@ -171,7 +171,7 @@ def test_messages_lost_by_the_broker_are_recovered_by_the_watchdog(
 
     write_tree(many(FILES))
     # No cluster yet: the execution's tasks wait in Redis, and are lost with it.
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     redis.from_url(settings.GUIDES_BROKER_URL).flushdb()
     start_cluster(**CLUSTER)
 
@@ -198,7 +198,7 @@ def test_a_database_restart_mid_run_is_survived(write_tree, start_cluster, four_
         pytest.skip("pg_ctlcluster is not here to restart PostgreSQL")
     write_tree(many(FILES))
     start_cluster(**CLUSTER)
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     wait_until(progressed(execution, 300), 60, "progress")
 
     subprocess.run(command, check=True, timeout=60)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.devtools.demo import generate_demo_content
 from guides_processor.models import ExecutionItem, ItemState, Reference
 
@@ -12,8 +12,8 @@ pytestmark = pytest.mark.django_db
 def test_the_engine_finds_exactly_the_defects_the_generator_planted(content_root):
     summary = generate_demo_content(content_root / "demo", files=1500, seed=7)
 
-    created = services.execution_create(path="/content/dam/demo", created_by="admin")
-    execution = services.execution_run_inline(processing_id=created.processing_id)
+    created = executions.execution_create(path="/content/dam/demo", created_by="admin")
+    execution = executions.execution_run_inline(processing_id=created.processing_id)
 
     assert execution.status == "SUCCESS"
     assert execution.total_files == summary.files

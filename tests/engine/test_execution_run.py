@@ -2,7 +2,9 @@
 
 import pytest
 
-from guides_processor import selectors, services
+from guides_processor import executions, selectors
+from guides_processor.engine import calculation
+from guides_processor.engine.slot import execution_work
 from guides_processor.models import (
     Asset,
     ExecutionItem,
@@ -18,12 +20,12 @@ pytestmark = pytest.mark.django_db
 
 
 def run(execution):
-    return services.execution_run_inline(processing_id=execution.processing_id)
+    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 def test_it_processes_every_asset_of_the_folder_and_reports_broken_references(write_tree):
     write_tree(guide())
-    execution = run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    execution = run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
 
     assert execution.status == ExecutionStatus.SUCCESS
     assert execution.total_files == 5
@@ -44,7 +46,7 @@ def test_it_processes_every_asset_of_the_folder_and_reports_broken_references(wr
 
 def test_it_logs_one_line_per_asset_with_dense_line_numbers(write_tree):
     write_tree(guide())
-    execution = run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    execution = run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
 
     lines = list(LogLine.objects.filter(execution=execution).order_by("line"))
     assert [line.line for line in lines] == list(range(execution.log_line_count))
@@ -61,7 +63,7 @@ def test_it_logs_one_line_per_asset_with_dense_line_numbers(write_tree):
 
 def test_the_status_object_has_every_field_of_the_seed(write_tree):
     write_tree(guide())
-    execution = run(services.execution_create(path="content/dam/guide/", created_by="admin"))
+    execution = run(executions.execution_create(path="content/dam/guide/", created_by="admin"))
     status = selectors.execution_status(execution)
 
     seed_fields = {
@@ -106,7 +108,7 @@ def test_the_status_object_has_every_field_of_the_seed(write_tree):
 def test_excluded_folders_are_left_out_of_the_manifest(write_tree):
     write_tree({**guide(), **many(3, "guide/archive"), **many(2, "guide/archive2")})
     execution = run(
-        services.execution_create(
+        executions.execution_create(
             path="/content/dam/guide",
             excluded_paths=["content/dam/guide/archive", "/content/dam/guide/topics"],
             created_by="admin",
@@ -130,7 +132,7 @@ def test_file_types_limit_the_manifest(write_tree):
         {**guide(), "guide/notes.md": "# Notes\n", "guide/extra.xml": "<map><title>M</title></map>"}
     )
     execution = run(
-        services.execution_create(
+        executions.execution_create(
             path="/content/dam/guide", file_types=["DITAMAP"], created_by="admin"
         )
     )
@@ -142,11 +144,11 @@ def test_file_types_limit_the_manifest(write_tree):
 
 def test_skip_processed_assets_skips_only_unchanged_ones(write_tree, content_root):
     write_tree(guide())
-    run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
     (content_root / "guide/topics/faq.dita").write_text(topic("faq", "Questions, revised"))
 
     second = run(
-        services.execution_create(
+        executions.execution_create(
             path="/content/dam/guide", filter_processed_assets=True, created_by="admin"
         )
     )
@@ -165,7 +167,7 @@ def test_modification_window_limits_the_manifest(write_tree, content_root):
     for index, name in enumerate(sorted(os.listdir(content_root / "bulk"))):
         os.utime(content_root / "bulk" / name, (1_000_000 + index * 100, 1_000_000 + index * 100))
     execution = run(
-        services.execution_create(
+        executions.execution_create(
             path="/content/dam/bulk",
             start_time=(1_000_000 + 100) * 1000,
             end_time=(1_000_000 + 200) * 1000,
@@ -182,9 +184,9 @@ def test_modification_window_limits_the_manifest(write_tree, content_root):
 
 def test_asset_uuid_is_stable_across_executions(write_tree):
     write_tree(guide())
-    run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
     first = dict(Asset.objects.values_list("relpath", "uuid"))
-    run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
     assert dict(Asset.objects.values_list("relpath", "uuid")) == first
     # References are replaced, not piled up.
     assert Reference.objects.filter(asset__relpath="guide/topics/intro.dita").count() == 2
@@ -193,14 +195,14 @@ def test_asset_uuid_is_stable_across_executions(write_tree):
 def test_the_calculation_resumes_from_its_cursor_without_duplicates(
     write_tree, settings, monkeypatch
 ):
-    monkeypatch.setattr(services, "_CALCULATION_CHUNK", 7)
+    monkeypatch.setattr(calculation, "_CALCULATION_CHUNK", 7)
     write_tree(many(40))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     slot = execution.slots.get(number=0)
     # A zero budget: each task writes one chunk of the manifest (or one batch) and hands over.
     rounds = 0
     while execution.status != ExecutionStatus.SUCCESS and rounds < 100:
-        services.execution_work(
+        execution_work(
             execution_id=execution.pk,
             slot=0,
             generation=slot.generation,
@@ -220,7 +222,7 @@ def test_the_calculation_resumes_from_its_cursor_without_duplicates(
 
 def test_key_verdicts_follow_the_maps_both_ways(write_tree, content_root):
     write_tree(guide())
-    run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
     assert Reference.objects.get(key="nowhere").broken
     assert not Reference.objects.get(key="setup").broken
 
@@ -231,7 +233,7 @@ def test_key_verdicts_follow_the_maps_both_ways(write_tree, content_root):
         '<keydef keys="nowhere" href="topics/faq.dita"/>\n  <keydef keys="retired"',
     )
     ditamap.write_text(text)
-    again = run(services.execution_create(path="/content/dam/guide", created_by="admin"))
+    again = run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
 
     assert not Reference.objects.get(key="nowhere").broken
     assert Reference.objects.get(key="setup").broken

@@ -7,7 +7,9 @@ import pytest
 from django.utils import timezone
 from django_q.brokers import get_broker
 
-from guides_processor import services, tasks
+from guides_processor import executions, tasks
+from guides_processor.engine import batch
+from guides_processor.engine.slot import CONTINUE, STOP, SlotWorker, execution_work
 from guides_processor.models import (
     Asset,
     ExecutionItem,
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 def step(execution, slot=0, seconds=0.0):
     generation = ExecutionSlot.objects.get(execution=execution, number=slot).generation
-    return services.execution_work(
+    return execution_work(
         execution_id=execution.pk,
         slot=slot,
         generation=generation,
@@ -39,24 +41,24 @@ def test_a_batch_lost_by_a_killed_worker_is_reclaimed_and_every_item_is_final_on
     settings.GUIDES_BATCH_SIZE = 10
     settings.GUIDES_LEASE_SECONDS = 1
     write_tree(many(30))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     step(execution)  # the manifest
-    # A worker claims a batch, processes it, and dies before it writes.
-    dead = services._SlotWorker(execution.pk, 1, 1, time.monotonic() + 60)
-    claimed = dead._claim()
+    # A task of slot 1 claims a batch, processes it, and dies before it writes.
+    generation = ExecutionSlot.objects.get(execution=execution, number=1).generation
+    dead = SlotWorker(execution.pk, 1, generation, time.monotonic() + 60)
+    claimed = batch.claim(dead)
     assert len(claimed) == 10
-    results = [
-        (item, services.processing.process(settings.GUIDES_CONTENT_ROOT, item.relpath))
-        for item in claimed
-    ]
+    processed = batch.process(dead, claimed)
+    assert processed is not None
 
-    finished = services.execution_run_inline(processing_id=execution.processing_id)
+    finished = executions.execution_run_inline(processing_id=execution.processing_id)
 
     assert finished.status == ExecutionStatus.SUCCESS
     assert finished.processed_count == 30
     assert not ExecutionItem.objects.filter(execution=execution, state=ItemState.PENDING).exists()
-    # The dead worker was only slow: it comes back and writes. Nothing of it may land.
-    services._write_results(execution.pk, dead.owner, results)
+    # The dead task was only slow: it comes back and writes its batch. Nothing of it may land.
+    results, leftover = processed
+    batch.write(dead, results, leftover)
     finished.refresh_from_db()
     assert finished.processed_count == 30
     messages = list(LogLine.objects.filter(execution=execution).values_list("message", flat=True))
@@ -70,7 +72,7 @@ def test_the_watchdog_requeues_silent_slots_and_the_old_task_stops(
 ):
     settings.GUIDES_STALE_SECONDS = 60
     write_tree(many(12))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     old = dict(
         ExecutionSlot.objects.filter(execution=execution).values_list("number", "generation")
     )
@@ -81,7 +83,7 @@ def test_the_watchdog_requeues_silent_slots_and_the_old_task_stops(
     queued = broker.queue_size()
 
     with django_capture_on_commit_callbacks(execute=True):
-        recovered = services.executions_recover()
+        recovered = executions.executions_recover()
 
     assert recovered == settings.GUIDES_PARALLEL_TASKS
     assert broker.queue_size() == queued + recovered
@@ -96,12 +98,12 @@ def test_the_watchdog_requeues_silent_slots_and_the_old_task_stops(
         == recovered
     )
     # A task of the old generation (say, the broker delivered it late) does nothing.
-    assert tasks.run_slot(execution.pk, 0, old[0]) == services.STOP
+    assert tasks.run_slot(execution.pk, 0, old[0]) == STOP
     assert ExecutionItem.objects.filter(execution=execution).count() == 0
     # The re-enqueued one does the work.
-    outcome = services.CONTINUE
-    while outcome == services.CONTINUE:
-        outcome = services.execution_work(
+    outcome = CONTINUE
+    while outcome == CONTINUE:
+        outcome = execution_work(
             execution_id=execution.pk,
             slot=0,
             generation=new[0],
@@ -114,23 +116,23 @@ def test_the_watchdog_requeues_silent_slots_and_the_old_task_stops(
 
 def test_the_watchdog_leaves_live_slots_alone(write_tree):
     write_tree(many(3))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
-    assert services.executions_recover() == 0
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
+    assert executions.executions_recover() == 0
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.IN_PROGRESS
 
 
 def test_a_cancel_nobody_completes_is_completed_by_the_watchdog(write_tree):
     write_tree(many(3))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
-    services.execution_cancel(processing_id=execution.processing_id, by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
+    executions.execution_cancel(processing_id=execution.processing_id, by="admin")
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.CANCELLING
     ExecutionSlot.objects.filter(execution=execution).update(
         heartbeat_at=timezone.now() - timedelta(hours=1)
     )
 
-    services.executions_recover()
+    executions.executions_recover()
 
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.CANCELLED
@@ -138,12 +140,12 @@ def test_a_cancel_nobody_completes_is_completed_by_the_watchdog(write_tree):
 
 def test_cancel_completes_at_once_when_no_worker_is_alive(write_tree):
     write_tree(many(3))
-    execution = services.execution_create(path="/content/dam/bulk", created_by="admin")
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     ExecutionSlot.objects.filter(execution=execution).update(
         heartbeat_at=timezone.now() - timedelta(hours=1)
     )
 
-    cancelled = services.execution_cancel(processing_id=execution.processing_id, by="admin")
+    cancelled = executions.execution_cancel(processing_id=execution.processing_id, by="admin")
 
     assert cancelled.status == ExecutionStatus.CANCELLED
 
@@ -151,10 +153,10 @@ def test_cancel_completes_at_once_when_no_worker_is_alive(write_tree):
 def test_the_watchdog_starts_waiting_executions_when_a_slot_is_free(write_tree, settings):
     settings.GUIDES_MAX_RUNNING = 1
     write_tree({**many(2, "a"), **many(2, "b")})
-    a = services.execution_create(path="/content/dam/a", created_by="admin")
-    b = services.execution_create(path="/content/dam/b", created_by="admin")
+    a = executions.execution_create(path="/content/dam/a", created_by="admin")
+    b = executions.execution_create(path="/content/dam/b", created_by="admin")
     settings.GUIDES_MAX_RUNNING = 2
-    services.executions_recover()
+    executions.executions_recover()
     b.refresh_from_db()
     assert (a.status, b.status) == (ExecutionStatus.IN_PROGRESS, ExecutionStatus.IN_PROGRESS)
 

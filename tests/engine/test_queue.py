@@ -2,7 +2,7 @@
 
 import pytest
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import ExecutionStatus
 
 from .trees import guide, many
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run(execution):
-    return services.execution_run_inline(processing_id=execution.processing_id)
+    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 @pytest.mark.parametrize(
@@ -28,8 +28,8 @@ def run(execution):
 )
 def test_it_refuses_a_path_it_cannot_process(write_tree, path, message):
     write_tree(guide())
-    with pytest.raises(services.InvalidInput, match=message) as raised:
-        services.execution_create(path=path, created_by="admin")
+    with pytest.raises(executions.InvalidInput, match=message) as raised:
+        executions.execution_create(path=path, created_by="admin")
     assert raised.value.field == "path"
 
 
@@ -38,21 +38,21 @@ def test_it_refuses_a_symlink_that_leaves_the_root(write_tree, content_root, tmp
     outside = tmp_path / "outside"
     outside.mkdir()
     (content_root / "escape").symlink_to(outside)
-    with pytest.raises(services.InvalidInput, match="symbolic link"):
-        services.execution_create(path="/content/dam/escape", created_by="admin")
+    with pytest.raises(executions.InvalidInput, match="symbolic link"):
+        executions.execution_create(path="/content/dam/escape", created_by="admin")
 
 
 def test_it_refuses_exclusions_that_are_not_inside_the_folder(write_tree):
     write_tree({**guide(), **many(1, "other")})
     with pytest.raises(
-        services.InvalidInput, match=r"excludedPaths\[0\].*not a folder inside"
+        executions.InvalidInput, match=r"excludedPaths\[0\].*not a folder inside"
     ) as raised:
-        services.execution_create(
+        executions.execution_create(
             path="/content/dam/guide", excluded_paths=["/content/dam/other"], created_by="admin"
         )
     assert raised.value.field == "excludedPaths[0]"
-    with pytest.raises(services.InvalidInput, match="does not exist"):
-        services.execution_create(
+    with pytest.raises(executions.InvalidInput, match="does not exist"):
+        executions.execution_create(
             path="/content/dam/guide",
             excluded_paths=["/content/dam/guide/gone"],
             created_by="admin",
@@ -61,14 +61,14 @@ def test_it_refuses_exclusions_that_are_not_inside_the_folder(write_tree):
 
 def test_it_refuses_unknown_types_and_filters(write_tree):
     write_tree(guide())
-    with pytest.raises(services.InvalidInput, match="type must be"):
-        services.execution_create(
+    with pytest.raises(executions.InvalidInput, match="type must be"):
+        executions.execution_create(
             path="/content/dam/guide", processing_type="MIGRATION", created_by="a"
         )
-    with pytest.raises(services.InvalidInput, match="not an asset type"):
-        services.execution_create(path="/content/dam/guide", file_types=["PDF"], created_by="a")
-    with pytest.raises(services.InvalidInput, match="later than"):
-        services.execution_create(
+    with pytest.raises(executions.InvalidInput, match="not an asset type"):
+        executions.execution_create(path="/content/dam/guide", file_types=["PDF"], created_by="a")
+    with pytest.raises(executions.InvalidInput, match="later than"):
+        executions.execution_create(
             path="/content/dam/guide", start_time=2000, end_time=1000, created_by="a"
         )
 
@@ -78,23 +78,23 @@ def test_it_refuses_unknown_types_and_filters(write_tree):
 )
 def test_an_overlapping_path_is_refused_naming_the_execution(write_tree, other):
     write_tree(guide())
-    running = services.execution_create(path="/content/dam/guide", created_by="admin")
-    with pytest.raises(services.Conflict, match=str(running.processing_id)):
-        services.execution_create(path=other, created_by="admin")
+    running = executions.execution_create(path="/content/dam/guide", created_by="admin")
+    with pytest.raises(executions.Conflict, match=str(running.processing_id)):
+        executions.execution_create(path=other, created_by="admin")
 
 
 def test_a_finished_execution_does_not_block_its_path(write_tree):
     write_tree(guide())
-    run(services.execution_create(path="/content/dam/guide", created_by="admin"))
-    assert services.execution_create(path="/content/dam/guide", created_by="admin").pk
+    run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
+    assert executions.execution_create(path="/content/dam/guide", created_by="admin").pk
 
 
 def test_queueing_respects_max_running(write_tree, settings):
     settings.GUIDES_MAX_RUNNING = 1
     write_tree({**many(2, "a"), **many(2, "b"), **many(2, "c")})
-    a = services.execution_create(path="/content/dam/a", created_by="admin")
-    b = services.execution_create(path="/content/dam/b", created_by="admin")
-    c = services.execution_create(path="/content/dam/c", created_by="admin")
+    a = executions.execution_create(path="/content/dam/a", created_by="admin")
+    b = executions.execution_create(path="/content/dam/b", created_by="admin")
+    c = executions.execution_create(path="/content/dam/c", created_by="admin")
     assert [a.status, b.status, c.status] == ["IN_PROGRESS", "WAITING", "WAITING"]
 
     run(a)
@@ -107,7 +107,7 @@ def test_two_may_run_at_once_when_allowed(write_tree, settings):
     settings.GUIDES_MAX_RUNNING = 2
     write_tree({**many(2, "a"), **many(2, "b"), **many(2, "c")})
     statuses = [
-        services.execution_create(path=f"/content/dam/{name}", created_by="admin").status
+        executions.execution_create(path=f"/content/dam/{name}", created_by="admin").status
         for name in "abc"
     ]
     assert statuses == ["IN_PROGRESS", "IN_PROGRESS", "WAITING"]

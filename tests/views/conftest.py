@@ -1,11 +1,11 @@
-"""Users of every kind, signed-in clients, and executions made through the services."""
+"""Users of every kind, signed-in clients, and executions made through the executions."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 from engine.trees import guide
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import Execution, ExecutionSlot
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/tools/"}
@@ -51,14 +51,14 @@ def finished(write_tree) -> Execution:
     """A completed execution of the guide tree (one failed asset, broken references)."""
     write_tree(guide())
     write_tree({"guide/topics/broken.dita": "<concept id='x'><title>Unclosed</concept>"})
-    execution = services.execution_create(path="/content/dam/guide", created_by="operator")
-    return services.execution_run_inline(processing_id=execution.processing_id)
+    execution = executions.execution_create(path="/content/dam/guide", created_by="operator")
+    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 @pytest.fixture
 def running(write_tree) -> Execution:
     """An execution that is in progress, with no live worker (so a cancel completes at once)."""
     write_tree({"other/a.dita": "<topic id='a'><title>A</title></topic>"})
-    execution = services.execution_create(path="/content/dam/other", created_by="operator")
+    execution = executions.execution_create(path="/content/dam/other", created_by="operator")
     ExecutionSlot.objects.filter(execution=execution).update(heartbeat_at=None)
     return execution

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import Execution
 
 from .conftest import HTMX
@@ -55,7 +55,7 @@ def test_broken_references_are_listed_with_attribute_value_type_and_line(runner_
 
 
 def test_a_restart_links_back_to_the_execution_it_restarted(runner_client, finished):
-    new = services.execution_restart(processing_id=finished.processing_id, by="operator")
+    new = executions.execution_restart(processing_id=finished.processing_id, by="operator")
 
     html = detail(runner_client, new).content.decode()
     original = detail(runner_client, finished).content.decode()

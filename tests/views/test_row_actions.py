@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from guides_processor import services
+from guides_processor import executions
 from guides_processor.models import Execution, ExecutionStatus
 
 from .conftest import HTMX
@@ -32,7 +32,7 @@ def test_a_running_row_offers_cancel_and_logs(runner_client, running):
 
 
 def test_a_cancelled_row_offers_resume_and_restart(runner_client, running):
-    services.execution_cancel(processing_id=running.processing_id, by="operator")
+    executions.execution_cancel(processing_id=running.processing_id, by="operator")
 
     assert actions_of(table(runner_client), running) == {
         "View logs",
@@ -71,7 +71,7 @@ def test_cancel_says_so_and_refreshes_the_table(runner_client, running):
 
 
 def test_resume_continues_a_cancelled_execution(runner_client, running):
-    services.execution_cancel(processing_id=running.processing_id, by="operator")
+    executions.execution_cancel(processing_id=running.processing_id, by="operator")
     url = reverse("guides_processor:execution_resume", args=[running.processing_id])
 
     response = runner_client.post(url, **HTMX)

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_q.tasks import async_task, result
 from tqdm import tqdm
 
-from guides_processor import selectors, services
+from guides_processor import executions, selectors
 from guides_processor.models import (
     FINISHED_STATUSES,
     CalculationStatus,
@@ -65,14 +65,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         file_types = [name for name in options["file_types"].split(",") if name.strip()]
         try:
-            execution = services.execution_create(
+            execution = executions.execution_create(
                 path=options["path"],
                 excluded_paths=options["exclude"],
                 file_types=file_types,
                 filter_processed_assets=options["skip_processed"],
                 created_by=options["user"],
             )
-        except services.ServiceError as exc:
+        except executions.ServiceError as exc:
             raise CommandError(exc.message, returncode=2) from None
         if not options["json"]:
             self.stderr.write(f"Execution {execution.processing_id} queued for {execution.path}.")
@@ -106,7 +106,7 @@ class Command(BaseCommand):
 
         try:
             if inline:
-                return services.execution_run_inline(
+                return executions.execution_run_inline(
                     processing_id=execution.processing_id, on_progress=show
                 )
             while True:

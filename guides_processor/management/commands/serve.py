@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from guides_processor import services
+from guides_processor import executions
 
 DEMO_FILES = 300
 
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         self._ensure_admin()
         if not options["no_demo"]:
             self._ensure_content()
-        services.executions_recover()
+        executions.executions_recover()
 
         env = dict(os.environ, GUIDES_WORKERS=str(options["workers"]))
         manage = Path(settings.BASE_DIR) / "manage.py"

@@ -1,0 +1,89 @@
+"""Finishing an execution: once its manifest is complete and every item final, the key pass marks
+key references broken where no map defines the key, and the summary is written.
+"""
+
+from django.utils import timezone
+
+from .. import content
+from ..engine import sql
+from ..engine.loglines import INFO, WARN
+from ..models import (
+    RUNNING_STATUSES,
+    CalculationStatus,
+    Execution,
+    ExecutionItem,
+    ExecutionStatus,
+    ItemState,
+)
+from ..text import plural
+from .queue import queue_lock, start_waiting_locked
+
+# Undefined keys listed one by one in the log when an execution finishes.
+_KEY_LOG_LIMIT = 100
+
+
+def finish_if_complete(execution_id: int) -> bool:
+    """Finish the execution when its manifest is complete and every item is final.
+
+    Returns True when the execution is finished (now, or already).
+    """
+
+    def complete() -> bool | None:
+        state = (
+            Execution.objects.filter(pk=execution_id)
+            .values_list("status", "calculation_status")
+            .first()
+        )
+        if state is None or state[0] not in RUNNING_STATUSES:
+            return True
+        if state[1] != CalculationStatus.SUCCESS:
+            return False
+        if ExecutionItem.objects.filter(
+            execution_id=execution_id, state=ItemState.PENDING
+        ).exists():
+            return False
+        return None
+
+    # Look first without a transaction: this is asked often, and usually the answer is no.
+    answer = complete()
+    if answer is not None:
+        return answer
+    # The queue lock comes first, as everywhere, so that no two transactions wait on each other.
+    with queue_lock():
+        answer = complete()
+        if answer is not None:
+            return answer
+        now = timezone.now()
+        # Claim the right to finish before the key pass, so that it runs once.
+        if not Execution.objects.filter(pk=execution_id, status__in=RUNNING_STATUSES).update(
+            status=ExecutionStatus.SUCCESS, completed_at=now
+        ):
+            return True
+        undefined = sql.resolve_keys(execution_id)
+        execution = Execution.objects.get(pk=execution_id)
+        broken = sql.broken_reference_count(execution_id)
+        seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)
+        comments = (
+            f"{execution.processed_count} processed, {execution.failed_count} failed, "
+            f"{execution.skipped_count} skipped; {plural(broken, 'broken reference')}."
+        )
+        Execution.objects.filter(pk=execution_id).update(
+            broken_reference_count=broken, comments=comments
+        )
+        lines = [
+            (
+                WARN,
+                f'Undefined key "{key}": {plural(count, "reference")}, '
+                f"first in {content.to_virtual(first)}.",
+            )
+            for key, count, first in undefined[:_KEY_LOG_LIMIT]
+        ]
+        if len(undefined) > _KEY_LOG_LIMIT:
+            lines.append((WARN, f"... and {len(undefined) - _KEY_LOG_LIMIT} more undefined keys."))
+        rate = execution.triggered_count / seconds
+        lines.append(
+            (INFO, f"Execution completed in {seconds:.1f} s ({rate:.0f} assets/s): {comments}")
+        )
+        sql.append_log(execution_id=execution_id, lines=lines, now=now)
+        start_waiting_locked(now)
+    return True

@@ -1,0 +1,260 @@
+"""The state changes an operator asks for, and the one the engine makes when it cannot go on.
+
+Each is a compare-and-swap update along the edges of ``models.TRANSITIONS``: the UPDATE names the
+statuses it may leave (``sources_of``), so a change that is not allowed changes nothing and raises
+``Conflict``.
+"""
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
+
+from ..engine import sql
+from ..engine.loglines import ERROR, INFO
+from ..models import (
+    FINISHED_STATUSES,
+    PROCESSING_TYPE,
+    CalculationStatus,
+    ExcludedFolder,
+    Execution,
+    ExecutionItem,
+    ExecutionSlot,
+    ExecutionStatus,
+    ItemState,
+    sources_of,
+)
+from .errors import Conflict, NotFound
+from .queue import queue_lock, refuse_overlap, start_waiting_locked
+from .validation import validate
+
+logger = logging.getLogger(__name__)
+
+
+def _get(processing_id: object) -> Execution:
+    try:
+        key = uuid.UUID(str(processing_id))
+    except ValueError:
+        raise NotFound(f"No execution has the processingId {processing_id!r}.") from None
+    try:
+        return Execution.objects.get(processing_id=key)
+    except Execution.DoesNotExist:
+        raise NotFound(f"No execution has the processingId {processing_id}.") from None
+
+
+def execution_get(*, processing_id: object) -> Execution:
+    """The execution with this processingId, or NotFound."""
+    return _get(processing_id)
+
+
+def execution_create(
+    *,
+    path: object,
+    created_by: str,
+    excluded_paths: Iterable[object] = (),
+    file_types: Iterable[object] = (),
+    filter_processed_assets: bool = False,
+    start_time: object = None,
+    end_time: object = None,
+    processing_type: object = PROCESSING_TYPE,
+    restarted_from: Execution | None = None,
+) -> Execution:
+    """Queue a new execution and return it.
+
+    Raises InvalidInput for a path, exclusion, type or filter that is not acceptable, and Conflict
+    when the path overlaps a waiting or running execution.
+    """
+    request = validate(
+        path=path,
+        excluded_paths=excluded_paths,
+        file_types=file_types,
+        filter_processed_assets=filter_processed_assets,
+        start_time=start_time,
+        end_time=end_time,
+        processing_type=processing_type,
+    )
+    now = timezone.now()
+    with queue_lock():
+        refuse_overlap(request.path)
+        execution = Execution.objects.create(
+            path=request.path,
+            created_by=created_by,
+            file_types=list(request.file_types),
+            filter_processed_assets=request.filter_processed_assets,
+            modified_after=request.modified_after,
+            modified_before=request.modified_before,
+            restarted_from=restarted_from,
+        )
+        ExcludedFolder.objects.bulk_create(
+            ExcludedFolder(execution=execution, path=excluded)
+            for excluded in request.excluded_paths
+        )
+        lines = [(INFO, f"Execution created by {created_by} for {request.path}.")]
+        if request.excluded_paths:
+            lines.append((INFO, "Excluded folders: " + ", ".join(request.excluded_paths) + "."))
+        if restarted_from is not None:
+            lines.append((INFO, f"Restart of execution {restarted_from.processing_id}."))
+        sql.append_log(execution_id=execution.pk, lines=lines, now=now)
+        start_waiting_locked(now)
+    execution.refresh_from_db()
+    return execution
+
+
+def execution_cancel(*, processing_id: object, by: str) -> Execution:
+    """Cancel a waiting execution at once, or ask a running one to stop.
+
+    A running execution becomes CANCELLING; its workers stop between assets and the last one marks
+    it CANCELLED. Raises NotFound, or Conflict when it is already finished or cancelling.
+    """
+    execution = _get(processing_id)
+    now = timezone.now()
+    with transaction.atomic():
+        if Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.WAITING).update(
+            status=ExecutionStatus.CANCELLED,
+            completed_at=now,
+            comments=f"Cancelled by {by} before it started.",
+        ):
+            sql.append_log(
+                execution_id=execution.pk,
+                lines=[(INFO, f"Cancelled by {by} while waiting.")],
+                now=now,
+            )
+        elif Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.IN_PROGRESS).update(
+            status=ExecutionStatus.CANCELLING
+        ):
+            sql.append_log(
+                execution_id=execution.pk, lines=[(INFO, f"Cancel requested by {by}.")], now=now
+            )
+        else:
+            execution.refresh_from_db()
+            raise Conflict(
+                f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
+                "only waiting or running executions can be cancelled."
+            )
+    if not any_slot_alive(execution.pk, now):
+        # Nobody is working on it (no cluster running): there is no one to stop, so stop it here.
+        cancel_complete(execution.pk)
+    execution.refresh_from_db()
+    return execution
+
+
+def any_slot_alive(execution_id: int, now: datetime) -> bool:
+    fresh = now - timedelta(seconds=settings.GUIDES_STALE_SECONDS)
+    return ExecutionSlot.objects.filter(execution_id=execution_id, heartbeat_at__gte=fresh).exists()
+
+
+def cancel_complete(execution_id: int) -> None:
+    now = timezone.now()
+    with queue_lock():
+        done = Execution.objects.filter(pk=execution_id, status=ExecutionStatus.CANCELLING).update(
+            status=ExecutionStatus.CANCELLED,
+            completed_at=now,
+            calculation_status=Case(
+                When(
+                    calculation_status=CalculationStatus.IN_PROGRESS,
+                    then=Value(CalculationStatus.WAITING),
+                ),
+                default=F("calculation_status"),
+            ),
+        )
+        if done:
+            execution = Execution.objects.get(pk=execution_id)
+            remaining = ExecutionItem.objects.filter(
+                execution_id=execution_id, state=ItemState.PENDING
+            ).count()
+            summary = (
+                f"Cancelled after {execution.triggered_count} of {execution.total_files} assets; "
+                f"{remaining} remain"
+                + (
+                    ""
+                    if execution.calculation_status == CalculationStatus.SUCCESS
+                    else " (the folder walk was not finished)"
+                )
+                + ". Resume continues with them."
+            )
+            Execution.objects.filter(pk=execution_id).update(comments=summary)
+            sql.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
+        start_waiting_locked(now)
+
+
+def execution_resume(*, processing_id: object, by: str) -> Execution:
+    """Queue a cancelled or failed execution again; it continues with the items still pending.
+
+    Raises NotFound, or Conflict when it is not cancelled or failed, or when its path now overlaps
+    another active execution.
+    """
+    execution = _get(processing_id)
+    now = timezone.now()
+    with queue_lock():
+        refuse_overlap(execution.path, ignore=execution.pk)
+        resumed = Execution.objects.filter(
+            pk=execution.pk, status__in=sources_of(ExecutionStatus.WAITING)
+        ).update(status=ExecutionStatus.WAITING, completed_at=None, comments="")
+        if not resumed:
+            execution.refresh_from_db()
+            raise Conflict(
+                f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
+                "only cancelled or failed executions can be resumed."
+            )
+        remaining = ExecutionItem.objects.filter(
+            execution=execution, state=ItemState.PENDING
+        ).count()
+        sql.append_log(
+            execution_id=execution.pk,
+            lines=[(INFO, f"Resumed by {by}; {remaining} assets remain in the manifest.")],
+            now=now,
+        )
+        start_waiting_locked(now)
+    execution.refresh_from_db()
+    return execution
+
+
+def execution_restart(*, processing_id: object, by: str) -> Execution:
+    """A new execution with the path, exclusions and filter of a finished one, linked to it.
+
+    Raises NotFound, Conflict when the execution is still active or the path overlaps another
+    active execution, and InvalidInput when its folder no longer exists.
+    """
+    original = _get(processing_id)
+    if original.status not in FINISHED_STATUSES:
+        raise Conflict(
+            f"Execution {original.processing_id} is {original.get_status_display().lower()}; "
+            "only finished executions can be restarted (cancel it first)."
+        )
+    return execution_create(
+        path=original.path,
+        created_by=by,
+        excluded_paths=list(original.excluded.values_list("path", flat=True)),
+        file_types=original.file_types,
+        filter_processed_assets=original.filter_processed_assets,
+        start_time=_to_epoch_ms(original.modified_after),
+        end_time=_to_epoch_ms(original.modified_before),
+        restarted_from=original,
+    )
+
+
+def _to_epoch_ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+def execution_fail(*, execution_id: int, reason: str) -> None:
+    """Mark a running execution FAILED: the job itself cannot go on. Resume can continue it."""
+    now = timezone.now()
+    with queue_lock():
+        failed = Execution.objects.filter(
+            pk=execution_id, status__in=sources_of(ExecutionStatus.FAILED)
+        ).update(status=ExecutionStatus.FAILED, completed_at=now, comments=reason)
+        if failed:
+            ExecutionItem.objects.filter(
+                execution_id=execution_id, state=ItemState.PENDING
+            ).exclude(lease_owner="").update(lease_owner="", lease_expires_at=None)
+            sql.append_log(
+                execution_id=execution_id, lines=[(ERROR, f"Execution failed: {reason}")], now=now
+            )
+            logger.error("execution %s failed: %s", execution_id, reason)
+        start_waiting_locked(now)
