@@ -109,9 +109,8 @@ class Execution(models.Model):
     broken_reference_count = models.PositiveIntegerField(default=0)
     log_line_count = models.PositiveIntegerField(default=0)
 
-    # Liveness and speed: the last time any worker wrote, and where the current run segment began
-    # (so that the ETA measures this run, not the time it spent cancelled).
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Speed: where the current run segment began (so that the ETA measures this run, not the time
+    # it spent cancelled). Liveness is per slot: ``ExecutionSlot.heartbeat_at``.
     segment_started_at = models.DateTimeField(null=True, blank=True)
     segment_start_count = models.PositiveIntegerField(default=0)
 

@@ -73,7 +73,6 @@ def _begin(execution_id: int, now: datetime) -> None:
         status=ExecutionStatus.IN_PROGRESS,
         started_at=Coalesce(F("started_at"), Value(now, output_field=DateTimeField())),
         completed_at=None,
-        heartbeat_at=now,
         segment_started_at=now,
         segment_start_count=F("processed_count") + F("failed_count") + F("skipped_count"),
     )

@@ -275,15 +275,15 @@ class Backend:
         back, so they are dense and never reused while several workers write.
         """
         increments = {name: value for name, value in (counters or {}).items() if value}
-        if lines:
-            increments["log_line_count"] = len(lines)
+        # Always one assignment at least (adding 0 lines), so the statement is valid and returns
+        # the line count.
+        increments["log_line_count"] = len(lines)
         assignments = [f"{q(name)} = {q(name)} + %s" for name in increments]
-        assignments.append(f"{q('heartbeat_at')} = %s")
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table(Execution)} SET {', '.join(assignments)} WHERE {q('id')} = %s "
                 f"RETURNING {q('log_line_count')}",
-                [*increments.values(), stamp(now), execution_id],
+                [*increments.values(), execution_id],
             )
             (end,) = cursor.fetchone()
             if not lines:
