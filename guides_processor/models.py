@@ -10,6 +10,8 @@ import uuid
 
 from django.db import models
 
+from . import processing
+
 PROCESSING_TYPE = "ASSET_PROCESSING"
 
 
@@ -64,13 +66,12 @@ class ItemState(models.TextChoices):
     SKIPPED = "SKIPPED", "Skipped"
 
 
-class AssetType(models.TextChoices):
-    DITATOPIC = "DITATOPIC", "DITA topic"
-    DITAMAP = "DITAMAP", "DITA map"
-    DITAVAL = "DITAVAL", "DITAVAL"
-    MARKDOWN = "MARKDOWN", "Markdown"
-    HTML_CSS = "HTML/CSS", "HTML/CSS"
-    OTHERS = "OTHERS", "Others"
+class AssetType:
+    """The asset types of processing (``processing.ASSET_TYPE_LABELS``, their one list) as the
+    choices of a field and of the console's filters."""
+
+    choices: list[tuple[str, str]] = list(processing.ASSET_TYPE_LABELS.items())
+    values: list[str] = list(processing.ASSET_TYPE_LABELS)
 
 
 class Execution(models.Model):

@@ -7,6 +7,7 @@ asset's type from its name and first bytes, cheaply enough to filter a whole tre
 from .core import MAX_XML_BYTES, UNCHANGED, process
 from .detect import HEAD_BYTES, detect_type
 from .result import (
+    ASSET_TYPE_LABELS,
     ASSET_TYPES,
     DITAMAP,
     DITATOPIC,
@@ -37,6 +38,7 @@ from .result import (
 
 __all__ = [
     "ASSET_TYPES",
+    "ASSET_TYPE_LABELS",
     "DITAMAP",
     "DITATOPIC",
     "DITAVAL",

@@ -13,7 +13,16 @@ DITAVAL = "DITAVAL"
 MARKDOWN = "MARKDOWN"
 HTML_CSS = "HTML/CSS"
 OTHERS = "OTHERS"
-ASSET_TYPES = (DITATOPIC, DITAMAP, DITAVAL, MARKDOWN, HTML_CSS, OTHERS)
+# Every asset type, in the order lists show them, with the name people read.
+ASSET_TYPE_LABELS = {
+    DITATOPIC: "DITA topic",
+    DITAMAP: "DITA map",
+    DITAVAL: "DITAVAL",
+    MARKDOWN: "Markdown",
+    HTML_CSS: "HTML/CSS",
+    OTHERS: "Others",
+}
+ASSET_TYPES = tuple(ASSET_TYPE_LABELS)
 
 # Link types of the broken-links report.
 LINK_TOPIC = "topic"
