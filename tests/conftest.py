@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -74,10 +73,9 @@ class Cluster:
             start_new_session=True,
         )
         handle.close()
-        from django_q.tasks import async_task, result
+        from guides_processor.cluster import cluster_alive
 
-        task_id = async_task("guides_processor.tasks.ping", task_name=f"ping-{time.time_ns()}")
-        if result(task_id, wait=int(wait * 1000)) != "pong":
+        if not cluster_alive(seconds=wait):
             self.kill()
             raise RuntimeError(f"the cluster did not answer within {wait} s; see {self.log}")
         return self

@@ -37,9 +37,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_q.conf import Conf
-from django_q.tasks import async_task, result
 
 from .. import executions
+from ..cluster import cluster_alive
 from ..engine import sql
 from ..models import FINISHED_STATUSES, Execution, ExecutionStatus, LogLine
 from .demo import generate_demo_content
@@ -79,7 +79,7 @@ def run(options: Options) -> dict[str, Any]:
     # The console and the API are timed in this process through Django's test client.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     report: dict[str, Any] = {
-        "database": connection.vendor,
+        "database": sql.VENDOR,
         "broker": "redis" if settings.GUIDES_BROKER_URL else "orm",
         "cpus": os.cpu_count(),
     }
@@ -217,8 +217,7 @@ def _full_path(
         start_new_session=True,
     )
     try:
-        ping = async_task("guides_processor.tasks.ping", task_name=f"ping-{time.time_ns()}")
-        if result(ping, wait=60_000) != "pong":
+        if not cluster_alive(seconds=60):
             raise RuntimeError("the benchmark's cluster did not start")
         previous_root = settings.GUIDES_CONTENT_ROOT
         settings.GUIDES_CONTENT_ROOT = root
@@ -389,7 +388,7 @@ def _scratch_database() -> Iterator[str]:
 
 def _database_url() -> str:
     db = connection.settings_dict
-    if connection.vendor == "sqlite":
+    if sql.VENDOR == "sqlite":
         return f"sqlite:///{db['NAME']}"
     from urllib.parse import quote
 

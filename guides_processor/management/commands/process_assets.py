@@ -10,10 +10,10 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_q.tasks import async_task, result
 from tqdm import tqdm
 
 from guides_processor import executions, selectors
+from guides_processor.cluster import cluster_alive
 from guides_processor.models import (
     FINISHED_STATUSES,
     CalculationStatus,
@@ -89,7 +89,7 @@ class Command(BaseCommand):
                 sys.exit(1)
 
     def _wait(self, execution: Execution, cluster_wait: float) -> Execution:
-        inline = not _cluster_running(cluster_wait)
+        inline = not cluster_alive(seconds=cluster_wait)
         if inline:
             self.stderr.write("No task cluster answered; processing in this process.")
         bar = tqdm(total=0, unit="asset", file=sys.stderr, dynamic_ncols=True, desc="Waiting")
@@ -117,11 +117,3 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         finally:
             bar.close()
-
-
-def _cluster_running(seconds: float) -> bool:
-    """Whether a django-q2 cluster picks up a task within ``seconds``."""
-    if seconds <= 0:
-        return False
-    task_id = async_task("guides_processor.tasks.ping", task_name=f"ping-{time.time_ns()}")
-    return result(task_id, wait=int(seconds * 1000)) == "pong"
