@@ -2,12 +2,14 @@
 
 The backend is picked by ``connection.vendor`` once, when this is first imported (after Django's
 settings are loaded: the engine is imported by apps, tasks and commands, never by settings), and
-its statements are the names below. ``common.py`` holds what both databases run alike.
+its statements are the names below. ``common.py`` holds what both databases run alike, ``keys.py``
+the key pass.
 """
 
 from django.db import connection
 
 from .common import Backend, columns, marks, q, stamp, table
+from .keys import broken_reference_count, resolve_keys
 from .postgresql import PostgreSQLBackend
 from .sqlite import SQLiteBackend
 
@@ -33,8 +35,6 @@ beat_slot = BACKEND.beat_slot
 add_items = BACKEND.add_items
 append_log = BACKEND.append_log
 write_results = BACKEND.write_results
-resolve_keys = BACKEND.resolve_keys
-broken_reference_count = BACKEND.broken_reference_count
 
 __all__ = [
     "BACKEND",

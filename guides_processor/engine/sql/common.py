@@ -87,14 +87,6 @@ def upsert_assets_sql(source: str) -> str:
     )
 
 
-def _in_execution_sql() -> str:
-    return (
-        f"SELECT {columns('asset_id')} FROM {table(ExecutionItem)} "
-        f"WHERE {columns('execution_id')} = %s AND {columns('state')} = %s "
-        f"AND {columns('asset_id')} IS NOT NULL"
-    )
-
-
 class Backend:
     """The engine's statements. Subclasses fill in what their database does its own way."""
 
@@ -381,45 +373,6 @@ class Backend:
                 key_rows.append((asset_id, key.key[:255], key.href, key.target or ""))
         self.insert_many(cursor, Reference, _REFERENCE_COLUMNS, ref_rows)
         self.insert_many(cursor, KeyDefinition, ("asset_id", "key", "href", "target"), key_rows)
-
-    # The key pass -----------------------------------------------------------------------------
-
-    def resolve_keys(self, execution_id: int) -> list[tuple[str, int, str]]:
-        """Mark key references of this execution's assets broken where no map defines the key.
-
-        Returns (key, references, first asset) for every undefined key, sorted by key.
-        """
-        ref, keydef, asset = table(Reference), table(KeyDefinition), table(Asset)
-        key = q("key")
-        with connection.cursor() as cursor:
-            undefined = f"NOT EXISTS (SELECT 1 FROM {keydef} k WHERE k.{key} = {ref}.{key})"
-            broken = columns("broken")
-            # Only rows whose verdict changes are written: most keys are defined, as they were.
-            cursor.execute(
-                f"UPDATE {ref} SET {broken} = {undefined} "
-                f"WHERE {ref}.{key} <> '' AND {ref}.{broken} <> {undefined} "
-                f"AND {ref}.{columns('asset_id')} IN ({_in_execution_sql()})",
-                [execution_id, ItemState.DONE],
-            )
-            cursor.execute(
-                f"SELECT r.{key}, COUNT(*), MIN(a.{columns('relpath')}) FROM {ref} r "
-                f"JOIN {asset} a ON a.{columns('id')} = r.{columns('asset_id')} "
-                f"WHERE r.{columns('broken')} AND r.{key} <> '' "
-                f"AND r.{columns('asset_id')} IN ({_in_execution_sql()}) "
-                f"GROUP BY r.{key} ORDER BY r.{key}",
-                [execution_id, ItemState.DONE],
-            )
-            return [(name, count, first) for name, count, first in cursor.fetchall()]
-
-    def broken_reference_count(self, execution_id: int) -> int:
-        ref = table(Reference)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {ref} WHERE {columns('broken')} "
-                f"AND {columns('asset_id')} IN ({_in_execution_sql()})",
-                [execution_id, ItemState.DONE],
-            )
-            return int(cursor.fetchone()[0])
 
 
 # The columns of a manifest item as the calculation inserts it.
