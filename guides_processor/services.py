@@ -387,7 +387,7 @@ def execution_cancel(*, processing_id: object, by: str) -> Execution:
             )
     if not _any_slot_alive(execution.pk, now):
         # Nobody is working on it (no cluster running): there is no one to stop, so stop it here.
-        _cancel_complete(execution.pk)
+        _cancel_complete(execution.pk, force=True)
     execution.refresh_from_db()
     return execution
 
@@ -397,38 +397,63 @@ def _any_slot_alive(execution_id: int, now: datetime) -> bool:
     return ExecutionSlot.objects.filter(execution_id=execution_id, heartbeat_at__gte=fresh).exists()
 
 
-def _cancel_complete(execution_id: int) -> None:
+class _StillWriting(Exception):
+    """A slot still holds a leased batch: the cancel is completed once it has written it."""
+
+
+def _cancel_complete(execution_id: int, *, force: bool) -> None:
+    """Make a CANCELLING execution CANCELLED, once no slot holds a batch it may still write.
+
+    Called by each slot between batches (``force`` false): while another slot holds live leases
+    it leaves the cancel to the last of them, so that no result is written after CANCELLED and
+    the summary's counts are final. With ``force`` (nobody is alive to write: the cancel of an
+    execution without workers, the watchdog, an interrupted in-process run) the leases are
+    released instead; a late writer then finds nothing it owns and writes nothing.
+    """
     now = timezone.now()
-    with _queue_lock():
-        done = Execution.objects.filter(pk=execution_id, status=ExecutionStatus.CANCELLING).update(
-            status=ExecutionStatus.CANCELLED,
-            completed_at=now,
-            calculation_status=Case(
-                When(
-                    calculation_status=CalculationStatus.IN_PROGRESS,
-                    then=Value(CalculationStatus.WAITING),
+    try:
+        with _queue_lock():
+            # The status UPDATE comes first: it waits for claims in flight (they read the status
+            # under a shared lock), so every lease taken before it is seen below.
+            done = Execution.objects.filter(
+                pk=execution_id, status=ExecutionStatus.CANCELLING
+            ).update(
+                status=ExecutionStatus.CANCELLED,
+                completed_at=now,
+                calculation_status=Case(
+                    When(
+                        calculation_status=CalculationStatus.IN_PROGRESS,
+                        then=Value(CalculationStatus.WAITING),
+                    ),
+                    default=F("calculation_status"),
                 ),
-                default=F("calculation_status"),
-            ),
-        )
-        if done:
-            execution = Execution.objects.get(pk=execution_id)
-            remaining = ExecutionItem.objects.filter(
-                execution_id=execution_id, state=ItemState.PENDING
-            ).count()
-            summary = (
-                f"Cancelled after {execution.triggered_count} of {execution.total_files} assets; "
-                f"{remaining} remain"
-                + (
-                    ""
-                    if execution.calculation_status == CalculationStatus.SUCCESS
-                    else " (the folder walk was not finished)"
-                )
-                + ". Resume continues with them."
             )
-            Execution.objects.filter(pk=execution_id).update(comments=summary)
-            writes.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
-        _start_waiting_locked(now)
+            if done:
+                leased = ExecutionItem.objects.filter(
+                    execution_id=execution_id, state=ItemState.PENDING
+                ).exclude(lease_owner="")
+                if not force and leased.filter(lease_expires_at__gte=now).exists():
+                    raise _StillWriting()
+                leased.update(lease_owner="", lease_expires_at=None)
+                execution = Execution.objects.get(pk=execution_id)
+                remaining = ExecutionItem.objects.filter(
+                    execution_id=execution_id, state=ItemState.PENDING
+                ).count()
+                summary = (
+                    f"Cancelled after {execution.triggered_count} of {execution.total_files} "
+                    f"assets; {remaining} remain"
+                    + (
+                        ""
+                        if execution.calculation_status == CalculationStatus.SUCCESS
+                        else " (the folder walk was not finished)"
+                    )
+                    + ". Resume continues with them."
+                )
+                Execution.objects.filter(pk=execution_id).update(comments=summary)
+                writes.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
+            _start_waiting_locked(now)
+    except _StillWriting:
+        return
 
 
 def execution_resume(*, processing_id: object, by: str) -> Execution:
@@ -524,7 +549,7 @@ def executions_recover(*, now: datetime | None = None) -> int:
     for execution in Execution.objects.filter(status__in=RUNNING_STATUSES):
         if execution.status == ExecutionStatus.CANCELLING:
             if not _any_slot_alive(execution.pk, now):
-                _cancel_complete(execution.pk)
+                _cancel_complete(execution.pk, force=True)
             continue
         if _finish_if_complete(execution.pk):
             continue
@@ -661,7 +686,7 @@ class _SlotWorker:
         while True:
             status = self._read_status(force=True)
             if status == ExecutionStatus.CANCELLING:
-                _cancel_complete(self.execution_id)
+                _cancel_complete(self.execution_id, force=False)
                 return STOP
             if status != ExecutionStatus.IN_PROGRESS:
                 return STOP
@@ -672,6 +697,8 @@ class _SlotWorker:
                     return CONTINUE
                 continue  # processing, or (when cancelled or failed) the next round sees it
             batch = self._claim()
+            if self._status != ExecutionStatus.IN_PROGRESS:
+                continue  # cancelled or failed meanwhile: the next round acts on it
             if batch:
                 self._process(batch)
                 self._requeue_silent_siblings()
@@ -852,6 +879,12 @@ class _SlotWorker:
         with transaction.atomic():
             writes.commit_without_waiting()
             self._beat()
+            # Read under a shared lock: a cancel's completion waits for this claim, and a claim
+            # after it sees the new status and takes nothing.
+            self._status = writes.execution_status_for_claim(execution_id=self.execution_id)
+            self._last_status_check = time.monotonic()
+            if self._status != ExecutionStatus.IN_PROGRESS:
+                return []
             rows = writes.claim_batch(
                 execution_id=self.execution_id,
                 owner=self.owner,
@@ -975,7 +1008,14 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
+# Broken references named in an asset's log line; the rest are counted (the execution's report
+# lists every one of them).
+_BROKEN_NAMED = 3
+
+
 def _log_lines(result: processing.AssetResult) -> list[tuple[str, str]]:
+    """One line per asset, whatever it holds: a file with a million references must not make a
+    million log lines."""
     where = content.to_virtual(result.relpath)
     if result.status == processing.FAILURE:
         return [(ERROR, f"Failed {where} ({result.asset_type}): {result.error}")]
@@ -984,23 +1024,19 @@ def _log_lines(result: processing.AssetResult) -> list[tuple[str, str]]:
     refs = len(result.references)
     broken = [ref for ref in result.references if ref.broken]
     title = f' "{result.title}"' if result.title else ""
-    lines = [
-        (
-            INFO,
-            f"Processed {where} ({result.asset_type}{title}): {_plural(refs, 'reference')}"
-            + (f", {len(broken)} broken." if broken else "."),
-        )
+    summary = (
+        f"Processed {where} ({result.asset_type}{title}): "
+        f"{refs:,} reference{'' if refs == 1 else 's'}"
+    )
+    if not broken:
+        return [(INFO, summary + ".")]
+    named = [
+        f'{ref.attribute}="{ref.value}"' + (f" line {ref.line}" if ref.line else "")
+        for ref in broken[:_BROKEN_NAMED]
     ]
-    for ref in broken:
-        at = f" line {ref.line}" if ref.line else ""
-        lines.append(
-            (
-                WARN,
-                f"Broken {ref.link_type} reference in {where}{at}: "
-                f'{ref.attribute}="{ref.value}" (not found).',
-            )
-        )
-    return lines
+    more = len(broken) - len(named)
+    listing = ", ".join(named) + (f" and {more:,} more" if more else "")
+    return [(WARN, f"{summary}, {len(broken):,} broken: {listing}.")]
 
 
 # --- finishing --------------------------------------------------------------------------------
