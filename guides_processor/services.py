@@ -465,6 +465,20 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
     execution = _get(processing_id)
     now = timezone.now()
     with _queue_lock():
+        execution.refresh_from_db()
+        if execution.status not in sources_of(ExecutionStatus.WAITING):
+            raise Conflict(
+                f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
+                "only cancelled or failed executions can be resumed."
+            )
+        try:
+            content.resolve_folder(_content_root(), execution.path)
+        except content.ContentPathError as exc:
+            # Resuming would only fail again at once: say why now, and change nothing.
+            raise Conflict(
+                f"Execution {execution.processing_id} cannot be resumed: its folder is missing "
+                f"or unusable ({exc.message}). Put the folder back, then resume."
+            ) from None
         _refuse_overlap(execution.path, ignore=execution.pk)
         resumed = Execution.objects.filter(
             pk=execution.pk, status__in=sources_of(ExecutionStatus.WAITING)
@@ -475,17 +489,43 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
                 "only cancelled or failed executions can be resumed."
             )
+        lines = []
+        retried = _retry_missing(execution.pk, only_present=True)
+        if retried:
+            lines.append(
+                (INFO, f"{_plural(retried, 'asset')} reported missing before are back; retried.")
+            )
         remaining = ExecutionItem.objects.filter(
             execution=execution, state=ItemState.PENDING
         ).count()
-        writes.append_log(
-            execution_id=execution.pk,
-            lines=[(INFO, f"Resumed by {by}; {remaining} assets remain in the manifest.")],
-            now=now,
-        )
+        lines.append((INFO, f"Resumed by {by}; {remaining} assets remain in the manifest."))
+        writes.append_log(execution_id=execution.pk, lines=lines, now=now)
         _start_waiting_locked(now)
     execution.refresh_from_db()
     return execution
+
+
+def _retry_missing(execution_id: int, *, only_present: bool) -> int:
+    """Make items that failed only because their file was missing pending again; return how many.
+
+    A folder being removed (``rm -rf``) deletes its files before the folder itself, so the
+    batches processed meanwhile find them missing: that is the folder's fate, not the assets'.
+    With ``only_present``, only the items whose file is there again.
+    """
+    missing = ExecutionItem.objects.filter(
+        execution_id=execution_id, state=ItemState.FAILED, error=processing.NOT_FOUND
+    )
+    ids = list(missing.values_list("pk", "relpath"))
+    if only_present:
+        root = _content_root()
+        ids = [(pk, relpath) for pk, relpath in ids if (root / relpath).is_file()]
+    if not ids:
+        return 0
+    count = ExecutionItem.objects.filter(
+        pk__in=[pk for pk, _ in ids], state=ItemState.FAILED
+    ).update(state=ItemState.PENDING, error="", finished_at=None, lease_owner="")
+    Execution.objects.filter(pk=execution_id).update(failed_count=F("failed_count") - count)
+    return count
 
 
 def execution_restart(*, processing_id: object, by: str) -> Execution:
@@ -516,8 +556,13 @@ def _to_epoch_ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def execution_fail(*, execution_id: int, reason: str) -> None:
-    """Mark a running execution FAILED: the job itself cannot go on. Resume can continue it."""
+def execution_fail(*, execution_id: int, reason: str, folder_gone: bool = False) -> None:
+    """Mark a running execution FAILED: the job itself cannot go on. Resume can continue it.
+
+    ``reason`` is kept in ``comments``, which the status object shows. With ``folder_gone`` (the
+    execution's folder disappeared) the assets that batches found missing meanwhile are not
+    blamed: they are pending again, for resume once the folder is back.
+    """
     now = timezone.now()
     with _queue_lock():
         failed = Execution.objects.filter(
@@ -527,9 +572,18 @@ def execution_fail(*, execution_id: int, reason: str) -> None:
             ExecutionItem.objects.filter(
                 execution_id=execution_id, state=ItemState.PENDING
             ).exclude(lease_owner="").update(lease_owner="", lease_expires_at=None)
-            writes.append_log(
-                execution_id=execution_id, lines=[(ERROR, f"Execution failed: {reason}")], now=now
-            )
+            lines = [(ERROR, f"Execution failed: {reason}")]
+            if folder_gone:
+                unblamed = _retry_missing(execution_id, only_present=False)
+                if unblamed:
+                    lines.append(
+                        (
+                            INFO,
+                            f"{_plural(unblamed, 'asset')} found missing while the folder was "
+                            "being removed are pending again; resume retries them.",
+                        )
+                    )
+            writes.append_log(execution_id=execution_id, lines=lines, now=now)
             logger.error("execution %s failed: %s", execution_id, reason)
         _start_waiting_locked(now)
 
@@ -771,6 +825,7 @@ class _SlotWorker:
             execution_fail(
                 execution_id=self.execution_id,
                 reason=f"the folder cannot be processed: {exc.message}",
+                folder_gone=True,
             )
             return False
         if execution.calculation_status != CalculationStatus.IN_PROGRESS:
@@ -926,6 +981,7 @@ class _SlotWorker:
             execution_fail(
                 execution_id=self.execution_id,
                 reason=f"the folder {execution.path} no longer exists under the content root.",
+                folder_gone=True,
             )
             return
         done_ids = {item.item_id for item, _ in results}
