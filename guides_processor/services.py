@@ -392,6 +392,19 @@ def execution_cancel(*, processing_id: object, by: str) -> Execution:
     return execution
 
 
+def execution_cancel_abandoned(*, processing_id: object, by: str) -> Execution:
+    """Cancel an execution whose only worker was this process and has just been stopped (the
+    command line's in-process run, interrupted): it is CANCELLED at once, its leases released,
+    so that resume continues it. Raises NotFound, or Conflict when it is already finished.
+    """
+    execution = execution_cancel(processing_id=processing_id, by=by)
+    if execution.status == ExecutionStatus.CANCELLING:
+        # This process's slot still looks alive (it beat a moment ago), but it works no more.
+        _cancel_complete(execution.pk, force=True)
+        execution.refresh_from_db()
+    return execution
+
+
 def _any_slot_alive(execution_id: int, now: datetime) -> bool:
     fresh = now - timedelta(seconds=settings.GUIDES_STALE_SECONDS)
     return ExecutionSlot.objects.filter(execution_id=execution_id, heartbeat_at__gte=fresh).exists()
