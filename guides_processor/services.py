@@ -387,8 +387,21 @@ def execution_cancel(*, processing_id: object, by: str) -> Execution:
             )
     if not _any_slot_alive(execution.pk, now):
         # Nobody is working on it (no cluster running): there is no one to stop, so stop it here.
-        _cancel_complete(execution.pk)
+        _cancel_complete(execution.pk, force=True)
     execution.refresh_from_db()
+    return execution
+
+
+def execution_cancel_abandoned(*, processing_id: object, by: str) -> Execution:
+    """Cancel an execution whose only worker was this process and has just been stopped (the
+    command line's in-process run, interrupted): it is CANCELLED at once, its leases released,
+    so that resume continues it. Raises NotFound, or Conflict when it is already finished.
+    """
+    execution = execution_cancel(processing_id=processing_id, by=by)
+    if execution.status == ExecutionStatus.CANCELLING:
+        # This process's slot still looks alive (it beat a moment ago), but it works no more.
+        _cancel_complete(execution.pk, force=True)
+        execution.refresh_from_db()
     return execution
 
 
@@ -397,38 +410,63 @@ def _any_slot_alive(execution_id: int, now: datetime) -> bool:
     return ExecutionSlot.objects.filter(execution_id=execution_id, heartbeat_at__gte=fresh).exists()
 
 
-def _cancel_complete(execution_id: int) -> None:
+class _StillWriting(Exception):
+    """A slot still holds a leased batch: the cancel is completed once it has written it."""
+
+
+def _cancel_complete(execution_id: int, *, force: bool) -> None:
+    """Make a CANCELLING execution CANCELLED, once no slot holds a batch it may still write.
+
+    Called by each slot between batches (``force`` false): while another slot holds live leases
+    it leaves the cancel to the last of them, so that no result is written after CANCELLED and
+    the summary's counts are final. With ``force`` (nobody is alive to write: the cancel of an
+    execution without workers, the watchdog, an interrupted in-process run) the leases are
+    released instead; a late writer then finds nothing it owns and writes nothing.
+    """
     now = timezone.now()
-    with _queue_lock():
-        done = Execution.objects.filter(pk=execution_id, status=ExecutionStatus.CANCELLING).update(
-            status=ExecutionStatus.CANCELLED,
-            completed_at=now,
-            calculation_status=Case(
-                When(
-                    calculation_status=CalculationStatus.IN_PROGRESS,
-                    then=Value(CalculationStatus.WAITING),
+    try:
+        with _queue_lock():
+            # The status UPDATE comes first: it waits for claims in flight (they read the status
+            # under a shared lock), so every lease taken before it is seen below.
+            done = Execution.objects.filter(
+                pk=execution_id, status=ExecutionStatus.CANCELLING
+            ).update(
+                status=ExecutionStatus.CANCELLED,
+                completed_at=now,
+                calculation_status=Case(
+                    When(
+                        calculation_status=CalculationStatus.IN_PROGRESS,
+                        then=Value(CalculationStatus.WAITING),
+                    ),
+                    default=F("calculation_status"),
                 ),
-                default=F("calculation_status"),
-            ),
-        )
-        if done:
-            execution = Execution.objects.get(pk=execution_id)
-            remaining = ExecutionItem.objects.filter(
-                execution_id=execution_id, state=ItemState.PENDING
-            ).count()
-            summary = (
-                f"Cancelled after {execution.triggered_count} of {execution.total_files} assets; "
-                f"{remaining} remain"
-                + (
-                    ""
-                    if execution.calculation_status == CalculationStatus.SUCCESS
-                    else " (the folder walk was not finished)"
-                )
-                + ". Resume continues with them."
             )
-            Execution.objects.filter(pk=execution_id).update(comments=summary)
-            writes.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
-        _start_waiting_locked(now)
+            if done:
+                leased = ExecutionItem.objects.filter(
+                    execution_id=execution_id, state=ItemState.PENDING
+                ).exclude(lease_owner="")
+                if not force and leased.filter(lease_expires_at__gte=now).exists():
+                    raise _StillWriting()
+                leased.update(lease_owner="", lease_expires_at=None)
+                execution = Execution.objects.get(pk=execution_id)
+                remaining = ExecutionItem.objects.filter(
+                    execution_id=execution_id, state=ItemState.PENDING
+                ).count()
+                summary = (
+                    f"Cancelled after {execution.triggered_count} of {execution.total_files} "
+                    f"assets; {remaining} remain"
+                    + (
+                        ""
+                        if execution.calculation_status == CalculationStatus.SUCCESS
+                        else " (the folder walk was not finished)"
+                    )
+                    + ". Resume continues with them."
+                )
+                Execution.objects.filter(pk=execution_id).update(comments=summary)
+                writes.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
+            _start_waiting_locked(now)
+    except _StillWriting:
+        return
 
 
 def execution_resume(*, processing_id: object, by: str) -> Execution:
@@ -440,6 +478,20 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
     execution = _get(processing_id)
     now = timezone.now()
     with _queue_lock():
+        execution.refresh_from_db()
+        if execution.status not in sources_of(ExecutionStatus.WAITING):
+            raise Conflict(
+                f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
+                "only cancelled or failed executions can be resumed."
+            )
+        try:
+            content.resolve_folder(_content_root(), execution.path)
+        except content.ContentPathError as exc:
+            # Resuming would only fail again at once: say why now, and change nothing.
+            raise Conflict(
+                f"Execution {execution.processing_id} cannot be resumed: its folder is missing "
+                f"or unusable ({exc.message}). Put the folder back, then resume."
+            ) from None
         _refuse_overlap(execution.path, ignore=execution.pk)
         resumed = Execution.objects.filter(
             pk=execution.pk, status__in=sources_of(ExecutionStatus.WAITING)
@@ -450,17 +502,43 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
                 "only cancelled or failed executions can be resumed."
             )
+        lines = []
+        retried = _retry_missing(execution.pk, only_present=True)
+        if retried:
+            lines.append(
+                (INFO, f"{_plural(retried, 'asset')} reported missing before are back; retried.")
+            )
         remaining = ExecutionItem.objects.filter(
             execution=execution, state=ItemState.PENDING
         ).count()
-        writes.append_log(
-            execution_id=execution.pk,
-            lines=[(INFO, f"Resumed by {by}; {remaining} assets remain in the manifest.")],
-            now=now,
-        )
+        lines.append((INFO, f"Resumed by {by}; {remaining} assets remain in the manifest."))
+        writes.append_log(execution_id=execution.pk, lines=lines, now=now)
         _start_waiting_locked(now)
     execution.refresh_from_db()
     return execution
+
+
+def _retry_missing(execution_id: int, *, only_present: bool) -> int:
+    """Make items that failed only because their file was missing pending again; return how many.
+
+    A folder being removed (``rm -rf``) deletes its files before the folder itself, so the
+    batches processed meanwhile find them missing: that is the folder's fate, not the assets'.
+    With ``only_present``, only the items whose file is there again.
+    """
+    missing = ExecutionItem.objects.filter(
+        execution_id=execution_id, state=ItemState.FAILED, error=processing.NOT_FOUND
+    )
+    ids = list(missing.values_list("pk", "relpath"))
+    if only_present:
+        root = _content_root()
+        ids = [(pk, relpath) for pk, relpath in ids if (root / relpath).is_file()]
+    if not ids:
+        return 0
+    count = ExecutionItem.objects.filter(
+        pk__in=[pk for pk, _ in ids], state=ItemState.FAILED
+    ).update(state=ItemState.PENDING, error="", finished_at=None, lease_owner="")
+    Execution.objects.filter(pk=execution_id).update(failed_count=F("failed_count") - count)
+    return count
 
 
 def execution_restart(*, processing_id: object, by: str) -> Execution:
@@ -491,8 +569,13 @@ def _to_epoch_ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def execution_fail(*, execution_id: int, reason: str) -> None:
-    """Mark a running execution FAILED: the job itself cannot go on. Resume can continue it."""
+def execution_fail(*, execution_id: int, reason: str, folder_gone: bool = False) -> None:
+    """Mark a running execution FAILED: the job itself cannot go on. Resume can continue it.
+
+    ``reason`` is kept in ``comments``, which the status object shows. With ``folder_gone`` (the
+    execution's folder disappeared) the assets that batches found missing meanwhile are not
+    blamed: they are pending again, for resume once the folder is back.
+    """
     now = timezone.now()
     with _queue_lock():
         failed = Execution.objects.filter(
@@ -502,9 +585,18 @@ def execution_fail(*, execution_id: int, reason: str) -> None:
             ExecutionItem.objects.filter(
                 execution_id=execution_id, state=ItemState.PENDING
             ).exclude(lease_owner="").update(lease_owner="", lease_expires_at=None)
-            writes.append_log(
-                execution_id=execution_id, lines=[(ERROR, f"Execution failed: {reason}")], now=now
-            )
+            lines = [(ERROR, f"Execution failed: {reason}")]
+            if folder_gone:
+                unblamed = _retry_missing(execution_id, only_present=False)
+                if unblamed:
+                    lines.append(
+                        (
+                            INFO,
+                            f"{_plural(unblamed, 'asset')} found missing while the folder was "
+                            "being removed are pending again; resume retries them.",
+                        )
+                    )
+            writes.append_log(execution_id=execution_id, lines=lines, now=now)
             logger.error("execution %s failed: %s", execution_id, reason)
         _start_waiting_locked(now)
 
@@ -524,7 +616,7 @@ def executions_recover(*, now: datetime | None = None) -> int:
     for execution in Execution.objects.filter(status__in=RUNNING_STATUSES):
         if execution.status == ExecutionStatus.CANCELLING:
             if not _any_slot_alive(execution.pk, now):
-                _cancel_complete(execution.pk)
+                _cancel_complete(execution.pk, force=True)
             continue
         if _finish_if_complete(execution.pk):
             continue
@@ -661,7 +753,7 @@ class _SlotWorker:
         while True:
             status = self._read_status(force=True)
             if status == ExecutionStatus.CANCELLING:
-                _cancel_complete(self.execution_id)
+                _cancel_complete(self.execution_id, force=False)
                 return STOP
             if status != ExecutionStatus.IN_PROGRESS:
                 return STOP
@@ -672,6 +764,8 @@ class _SlotWorker:
                     return CONTINUE
                 continue  # processing, or (when cancelled or failed) the next round sees it
             batch = self._claim()
+            if self._status != ExecutionStatus.IN_PROGRESS:
+                continue  # cancelled or failed meanwhile: the next round acts on it
             if batch:
                 self._process(batch)
                 self._requeue_silent_siblings()
@@ -744,6 +838,7 @@ class _SlotWorker:
             execution_fail(
                 execution_id=self.execution_id,
                 reason=f"the folder cannot be processed: {exc.message}",
+                folder_gone=True,
             )
             return False
         if execution.calculation_status != CalculationStatus.IN_PROGRESS:
@@ -852,6 +947,12 @@ class _SlotWorker:
         with transaction.atomic():
             writes.commit_without_waiting()
             self._beat()
+            # Read under a shared lock: a cancel's completion waits for this claim, and a claim
+            # after it sees the new status and takes nothing.
+            self._status = writes.execution_status_for_claim(execution_id=self.execution_id)
+            self._last_status_check = time.monotonic()
+            if self._status != ExecutionStatus.IN_PROGRESS:
+                return []
             rows = writes.claim_batch(
                 execution_id=self.execution_id,
                 owner=self.owner,
@@ -893,6 +994,7 @@ class _SlotWorker:
             execution_fail(
                 execution_id=self.execution_id,
                 reason=f"the folder {execution.path} no longer exists under the content root.",
+                folder_gone=True,
             )
             return
         done_ids = {item.item_id for item, _ in results}
@@ -975,7 +1077,14 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
+# Broken references named in an asset's log line; the rest are counted (the execution's report
+# lists every one of them).
+_BROKEN_NAMED = 3
+
+
 def _log_lines(result: processing.AssetResult) -> list[tuple[str, str]]:
+    """One line per asset, whatever it holds: a file with a million references must not make a
+    million log lines."""
     where = content.to_virtual(result.relpath)
     if result.status == processing.FAILURE:
         return [(ERROR, f"Failed {where} ({result.asset_type}): {result.error}")]
@@ -984,23 +1093,19 @@ def _log_lines(result: processing.AssetResult) -> list[tuple[str, str]]:
     refs = len(result.references)
     broken = [ref for ref in result.references if ref.broken]
     title = f' "{result.title}"' if result.title else ""
-    lines = [
-        (
-            INFO,
-            f"Processed {where} ({result.asset_type}{title}): {_plural(refs, 'reference')}"
-            + (f", {len(broken)} broken." if broken else "."),
-        )
+    summary = (
+        f"Processed {where} ({result.asset_type}{title}): "
+        f"{refs:,} reference{'' if refs == 1 else 's'}"
+    )
+    if not broken:
+        return [(INFO, summary + ".")]
+    named = [
+        f'{ref.attribute}="{ref.value}"' + (f" line {ref.line}" if ref.line else "")
+        for ref in broken[:_BROKEN_NAMED]
     ]
-    for ref in broken:
-        at = f" line {ref.line}" if ref.line else ""
-        lines.append(
-            (
-                WARN,
-                f"Broken {ref.link_type} reference in {where}{at}: "
-                f'{ref.attribute}="{ref.value}" (not found).',
-            )
-        )
-    return lines
+    more = len(broken) - len(named)
+    listing = ", ".join(named) + (f" and {more:,} more" if more else "")
+    return [(WARN, f"{summary}, {len(broken):,} broken: {listing}.")]
 
 
 # --- finishing --------------------------------------------------------------------------------

@@ -255,6 +255,9 @@ GUIDES_STALE_SECONDS = env_int("GUIDES_STALE_SECONDS", 90)
 GUIDES_WATCHDOG_SECONDS = env_int("GUIDES_WATCHDOG_SECONDS", 15, minimum=0)
 # XML-based assets larger than this fail instead of being parsed.
 GUIDES_MAX_XML_BYTES = env_int("GUIDES_MAX_XML_BYTES", 32 * 1024 * 1024)
+# An asset with more outgoing references than this fails (with none recorded) instead of
+# writing a row for each: one generated file must not multiply into millions of rows.
+GUIDES_MAX_REFERENCES_PER_ASSET = env_int("GUIDES_MAX_REFERENCES_PER_ASSET", 10_000)
 
 GUIDES_BROKER_URL = env_str("GUIDES_BROKER_URL", "")
 _task_timeout = env_int("GUIDES_TASK_TIMEOUT", max(300, GUIDES_TASK_SECONDS * 10))

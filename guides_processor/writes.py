@@ -7,6 +7,7 @@ inside its transactions.
 """
 
 import json
+import re
 import time
 import uuid
 from collections import defaultdict
@@ -126,6 +127,19 @@ def refresh_statistics(*, every: float = 0.0) -> list[str]:
     return analysed
 
 
+def execution_status_for_claim(*, execution_id: int) -> str:
+    """The execution's status, read under a shared row lock on PostgreSQL (SQLite's write lock
+    already serialises the claim): a status change waits for the claim's commit, and a claim
+    after it reads the new status."""
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {q('status')} FROM {table(Execution)} WHERE {q('id')} = %s{lock}",
+            [execution_id],
+        )
+        return str(cursor.fetchone()[0])
+
+
 def claim_batch(
     *, execution_id: int, owner: str, now: datetime, expires: datetime, limit: int, after: int = 0
 ) -> list[tuple[int, str]]:
@@ -214,6 +228,28 @@ def beat_slot(*, execution_id: int, slot: int, generation: int, now: datetime) -
         return cursor.rowcount == 1
 
 
+# Characters that would break a log line in two, or hide part of it, wherever it is shown: C0 and
+# C1 controls (newline, carriage return, tab, escape...), DEL, and the Unicode line and paragraph
+# separators. A file name may hold any of them.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_log_message(message: str) -> str:
+    """``message`` as one line: control characters written as backslash escapes (``\\n``,
+    ``\\x1b``, ``\\u2028``), so that no text in it (a file name, a parser's message) can end
+    a line or start a forged one."""
+    return _CONTROL.sub(_escape_control, message)
+
+
 def append_log(
     *,
     execution_id: int,
@@ -224,7 +260,8 @@ def append_log(
     """Append log lines and add to counters of an execution, in the caller's transaction.
 
     Line numbers come from ``log_line_count``, incremented by the same UPDATE that reads it back,
-    so they are dense and never reused while several workers write.
+    so they are dense and never reused while several workers write. Every message is stored
+    through ``escape_log_message``: one stored line is one displayed line.
     """
     increments = {name: value for name, value in (counters or {}).items() if value}
     if lines:
@@ -247,7 +284,7 @@ def append_log(
             LogLine,
             ("execution_id", "line", "time", "level", "message"),
             [
-                (execution_id, start + offset, when, level, message)
+                (execution_id, start + offset, when, level, escape_log_message(message))
                 for offset, (level, message) in enumerate(lines)
             ],
         )
