@@ -1,4 +1,15 @@
+"""The Django admin: users and groups are managed here; the engine's tables are only shown.
+
+Executions, their manifests, slots, log lines, assets, references and key definitions are written
+by the engine alone (``services``), under leases and compare-and-swap transitions; a hand edit of
+a status, a counter, a heartbeat or a lease would break its guarantees. So every engine table is
+view-only here.
+"""
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import (
     Asset,
@@ -12,13 +23,26 @@ from .models import (
 )
 
 
-class ExcludedFolderInline(admin.TabularInline):
+class ViewOnlyMixin:
+    """Nothing added, changed or deleted through the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ExcludedFolderInline(ViewOnlyMixin, admin.TabularInline):
     model = ExcludedFolder
     extra = 0
 
 
 @admin.register(Execution)
-class ExecutionAdmin(admin.ModelAdmin):
+class ExecutionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = [
         "processing_id",
         "path",
@@ -31,62 +55,53 @@ class ExecutionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "calculation_status"]
     search_fields = ["processing_id", "path", "created_by"]
-    readonly_fields = ["processing_id", "created_at"]
-    raw_id_fields = ["restarted_from"]
     inlines = [ExcludedFolderInline]
 
 
 @admin.register(ExecutionItem)
-class ExecutionItemAdmin(admin.ModelAdmin):
+class ExecutionItemAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["relpath", "execution", "state", "asset_type", "finished_at"]
     list_filter = ["state", "asset_type"]
     search_fields = ["relpath"]
-    raw_id_fields = ["execution", "asset"]
     show_full_result_count = False
 
 
 @admin.register(ExecutionSlot)
-class ExecutionSlotAdmin(admin.ModelAdmin):
+class ExecutionSlotAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["execution", "number", "generation", "heartbeat_at"]
-    raw_id_fields = ["execution"]
 
 
 @admin.register(LogLine)
-class LogLineAdmin(admin.ModelAdmin):
+class LogLineAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["execution", "line", "time", "level", "message"]
     list_filter = ["level"]
-    raw_id_fields = ["execution"]
     show_full_result_count = False
 
 
-class ReferenceInline(admin.TabularInline):
+class ReferenceInline(ViewOnlyMixin, admin.TabularInline):
     model = Reference
     extra = 0
     fields = ("attribute", "value", "link_type", "scope", "target", "key", "broken")
-    readonly_fields = fields
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["relpath", "asset_type", "status", "title", "size", "processed_at"]
     list_filter = ["asset_type", "status"]
     search_fields = ["relpath", "title"]
-    readonly_fields = ["uuid"]
     inlines = [ReferenceInline]
     show_full_result_count = False
 
 
 @admin.register(Reference)
-class ReferenceAdmin(admin.ModelAdmin):
+class ReferenceAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["asset", "attribute", "value", "link_type", "scope", "broken"]
     list_filter = ["broken", "link_type", "scope"]
     search_fields = ["value", "target", "key"]
-    raw_id_fields = ["asset"]
     show_full_result_count = False
 
 
 @admin.register(KeyDefinition)
-class KeyDefinitionAdmin(admin.ModelAdmin):
+class KeyDefinitionAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_display = ["key", "asset", "href"]
     search_fields = ["key"]
-    raw_id_fields = ["asset"]

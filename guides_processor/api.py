@@ -9,8 +9,11 @@ Every error, ninja's own included, has one shape: ``{"error": CODE, "message": s
 ``field`` when one input is at fault. Nothing a client sends may produce a 500.
 
 Authentication is HTTP Basic (scripts) or the Django session (the console); a session write must
-carry the CSRF token, a Basic one need not (browsers do not attach it to a forged request unless
-the user typed the credentials into the browser's own prompt). Reads need ``can_read``, writes
+carry the CSRF token, a Basic one need not. A browser resends Basic credentials typed into its own
+prompt with any request, forged ones included, so a write that a browser sends from another origin
+is refused (``middleware.ApiGuardMiddleware``) and a write body must be declared JSON, which no
+page can send to another origin without the browser asking first. Failed sign-ins are throttled
+by django-axes (``basic_auth.py``, ``settings.py``). Reads need ``can_read``, writes
 ``can_run`` (``permissions.py``).
 """
 
@@ -20,9 +23,11 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import wraps
 from typing import Annotated, Any, Literal
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Field, NinjaAPI, Query, Schema
@@ -41,10 +46,13 @@ from .processing import ASSET_TYPES
 logger = logging.getLogger(__name__)
 
 REALM = "Guides Asset Processor"
+# Where the API is mounted (urls.py); the middleware answers for everything below it.
+PREFIX = "/bin/guides/v1/"
 # History returns at most this many executions, whatever ``limit`` asks for.
 HISTORY_LIMIT_MAX = 500
 HISTORY_LIMIT_DEFAULT = 20
-# Offsets beyond this are refused: they fit every database's integer, and no log is that long.
+# Offsets, limits and tails beyond this are refused: they fit every database's integer (and a
+# JSON number), and no log is that long.
 OFFSET_MAX = 2**53 - 1
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
@@ -243,6 +251,7 @@ class LogsQuery(In):
         None,
         json_schema_extra=_absent_not_null,
         ge=1,
+        le=OFFSET_MAX,
         description=f"The most lines to return: default {selectors.LOG_LIMIT_DEFAULT}, larger "
         f"values are capped at {selectors.LOG_LIMIT_MAX}. Not with tail.",
     )
@@ -250,6 +259,7 @@ class LogsQuery(In):
         None,
         json_schema_extra=_absent_not_null,
         ge=1,
+        le=OFFSET_MAX,
         description=f"Return the last N lines instead (capped at {selectors.LOG_LIMIT_MAX}); "
         "the response's offset says where they start.",
     )
@@ -259,6 +269,7 @@ class HistoryQuery(In):
     limit: int = Field(
         HISTORY_LIMIT_DEFAULT,
         ge=1,
+        le=OFFSET_MAX,
         description=f"How many executions, newest first: default {HISTORY_LIMIT_DEFAULT}, "
         f"larger values are capped at {HISTORY_LIMIT_MAX}.",
     )
@@ -267,7 +278,8 @@ class HistoryQuery(In):
 class ErrorOut(Out):
     error: str = Field(
         description="A stable code: INVALID_INPUT, MALFORMED_JSON, UNAUTHORIZED, FORBIDDEN, "
-        "NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT or INTERNAL_ERROR."
+        "NOT_FOUND, METHOD_NOT_ALLOWED, CONFLICT, TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, "
+        "TOO_MANY_REQUESTS or INTERNAL_ERROR."
     )
     message: str = Field(description="What went wrong, in a sentence for a person.")
     field: str | None = Field(
@@ -361,7 +373,9 @@ class LogsOut(Out):
 
 
 def _responses(ok: Any, *errors: int) -> dict[int, Any]:
-    return {200: ok, **dict.fromkeys(errors, ErrorOut)}
+    """The documented answers: ``ok`` for 200, the error shape for ``errors`` and for 429 (any
+    authenticated request may meet the sign-in throttle)."""
+    return {200: ok, **dict.fromkeys((*errors, 429), ErrorOut)}
 
 
 # --- the API and its errors --------------------------------------------------------------------
@@ -371,15 +385,84 @@ class _NotAnObject(ValueError):
     """A body that is JSON but not an object: every body of this API is one."""
 
 
+def _lone_surrogate(value: Any, where: str = "") -> str | None:
+    """Where in a parsed JSON value a string holds a lone surrogate (``"\\ud800"``), or None.
+
+    JSON may escape one, but it is no character: no file name or database text can hold it.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where
+        return None
+    items: Iterator[tuple[str, Any]]
+    if isinstance(value, dict):
+        items = ((f"{where}.{key}" if where else str(key), item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{index}]", item) for index, item in enumerate(value))
+    else:
+        return None
+    # Keys are not looked at: the schemas ignore keys they do not know.
+    for place, item in items:
+        found = _lone_surrogate(item, place)
+        if found is not None:
+            return found
+    return None
+
+
+class _LoneSurrogate(ValueError):
+    """A string of the JSON body holds a lone surrogate; ``field`` says which."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class _NotJson(ValueError):
+    """A body sent with another Content-Type than application/json."""
+
+
 class _JsonParser(Parser):
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        # Only a body declared as JSON is read: a browser may send a text/plain or form body to
+        # another origin without asking first, never a JSON one. A write without a body (cancel
+        # with processingId in the query string) does not come here and needs no Content-Type.
+        media_type = (request.content_type or "").lower()
+        if media_type != "application/json":
+            raise _NotJson(media_type or "no Content-Type")
         data = json.loads(request.body)
         if data is None:
             return {}  # as if the fields had been left out
         if not isinstance(data, dict):
             kind = "an array" if isinstance(data, list) else f"the {type(data).__name__} {data!r}"
             raise _NotAnObject(f"The JSON body must be an object ({{...}}), not {kind}.")
+        field = _lone_surrogate(data)
+        if field is not None:
+            raise _LoneSurrogate(field)
         return data
+
+
+def _signed_in_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The OpenAPI document and the docs page need a reader, as every read of the API does.
+
+    Without credentials the document is a 401 with the Basic challenge (what a script expects)
+    and the docs page sends the browser to sign in.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            user = next((user for auth in READ_AUTH if (user := auth(request))), None)
+        except AuthorizationError as refusal:
+            return _error(request, 403, "FORBIDDEN", str(refusal))
+        if user is not None:
+            return view(request, *args, **kwargs)
+        if request.path.endswith(api.docs_url or "/docs"):
+            return redirect_to_login(request.get_full_path())
+        return _unauthenticated(request, AuthenticationError())
+
+    return guarded
 
 
 api = NinjaAPI(
@@ -388,14 +471,19 @@ api = NinjaAPI(
     description=(
         "Start, follow, cancel, resume and restart the processing of a folder of the content "
         "repository. Authenticate with HTTP Basic, or with the console's session (then writes "
-        "need the X-CSRFToken header). Times are epoch milliseconds. Every error is "
-        '{"error": CODE, "message": sentence}.'
+        "need the X-CSRFToken header). A write's body is JSON, sent with Content-Type: "
+        "application/json (415 otherwise); a write that needs no body (cancel, resume or "
+        "restart with processingId in the query string) may be sent without one. A browser "
+        "may write only from the server's own origin (403 otherwise). After repeated failed "
+        "sign-ins, authentication is refused with 429 and Retry-After. Times are epoch "
+        'milliseconds. Every error is {"error": CODE, "message": sentence}.'
     ),
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
     auth=READ_AUTH,
     parser=_JsonParser(),
+    docs_decorator=_signed_in_only,
 )
 
 
@@ -456,8 +544,26 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return _error(request, 400, "MALFORMED_JSON", "The request body is not UTF-8 text.")
     if isinstance(cause, _NotAnObject):
         return _error(request, 400, "INVALID_INPUT", str(cause))
+    if isinstance(cause, _NotJson):
+        return _error(
+            request,
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "The request body must be JSON, sent with Content-Type: application/json "
+            f"(not {cause}).",
+        )
+    if isinstance(cause, _LoneSurrogate):
+        return _error(
+            request,
+            400,
+            "INVALID_INPUT",
+            f"{cause.field} in the JSON body holds a lone surrogate escape (such as \\ud800), "
+            "which is not a character.",
+            field=cause.field,
+        )
     if isinstance(cause, RequestDataTooBig):
-        return _error(request, 400, "INVALID_INPUT", "The request body is too large.")
+        # The middleware refuses a body announced as too large; this is one that was not.
+        return _error(request, 413, "TOO_LARGE", "The request body is too large.")
     if cause is not None:
         return _error(request, 400, "INVALID_INPUT", f"The request body cannot be read: {cause}.")
     code = _CODES.get(exc.status_code, "INVALID_INPUT" if exc.status_code < 500 else "ERROR")
@@ -516,7 +622,7 @@ def _describe(error: dict[str, Any]) -> tuple[str, str]:
 @api.post(
     "/assets/process",
     auth=RUN_AUTH,
-    response=_responses(StartOut, 400, 401, 403, 409),
+    response=_responses(StartOut, 400, 401, 403, 409, 413, 415),
     summary="Start processing a folder",
     description="Queues an execution over path (minus excludedPaths) and returns its "
     "processingId at once; the work runs in the background. 409 when the path overlaps a "
@@ -607,8 +713,10 @@ def process_logs(request: HttpRequest, query: Query[LogsQuery]) -> dict[str, Any
         "line written last when the download starts."
     ),
     openapi_extra={
+        # The same key as the responses above (an int), so that it is merged into their 200
+        # rather than written beside it as a second "200".
         "responses": {
-            "200": {
+            200: {
                 "description": "The ZIP archive.",
                 "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
             }
@@ -640,7 +748,7 @@ def _target(payload: ProcessingIdBody | None, query: OptionalProcessingIdQuery) 
     return given.pop()
 
 
-_ACTION_ERRORS = (400, 401, 403, 404, 409)
+_ACTION_ERRORS = (400, 401, 403, 404, 409, 413, 415)
 
 
 @api.post(
@@ -758,17 +866,27 @@ def _zipped_log(execution: Execution) -> Iterator[bytes]:
 
 # --- the same error shape for a wrong method or an unknown URL under the API ----------------------
 
+# Any other method is answered by ApiGuardMiddleware (middleware.py), as is HEAD on a GET
+# endpoint (it is answered as GET without the body).
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_READ = ["GET", "HEAD"]
 _ALLOWED = {
     "/assets/process": ["POST"],
-    "/assets/process/status": ["GET"],
-    "/assets/process/logs": ["GET"],
-    "/assets/process/logs/download": ["GET"],
+    "/assets/process/status": _READ,
+    "/assets/process/logs": _READ,
+    "/assets/process/logs/download": _READ,
     "/assets/process/cancel": ["POST"],
     "/assets/process/resume": ["POST"],
     "/assets/process/restart": ["POST"],
-    "/assets/process/history": ["GET"],
+    "/assets/process/history": _READ,
+    "/openapi.json": _READ,
+    "/docs": _READ,
 }
+
+
+def allowed_methods(path: str) -> list[str]:
+    """The methods an API URL (a full path such as ``/bin/guides/v1/docs``) answers; [] if none."""
+    return _ALLOWED.get("/" + path.removeprefix(PREFIX), [])
 
 
 def _method_not_allowed(allowed: list[str]) -> Callable[[HttpRequest], HttpResponse]:
@@ -786,6 +904,8 @@ def _method_not_allowed(allowed: list[str]) -> Callable[[HttpRequest], HttpRespo
 
 
 for _path, _allowed in _ALLOWED.items():
+    if _path in {"/openapi.json", "/docs"}:
+        continue  # ninja's own views; they answer GET (and HEAD) only
     api.api_operation(
         [method for method in _METHODS if method not in _allowed],
         _path,

@@ -6,6 +6,11 @@ second (each request would cost a few hundred milliseconds of CPU). A verified p
 in this process, keyed by a keyed hash of the pair (the password itself is never kept), for
 ``TTL_SECONDS``; a remembered entry counts only while the user is active and their password hash is
 the one that was verified, so a password change or a deactivation takes effect at once.
+
+Failed sign-ins are throttled by django-axes (settings ``AXES_*``): a wrong pair is never
+remembered, so it always reaches ``authenticate``, where it is counted; and once a username or an
+address is throttled, even a remembered pair is refused, so that a guess that happens to be right
+is not let in by this memory during the cool-off.
 """
 
 import hashlib
@@ -14,6 +19,7 @@ import threading
 import time
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.http import HttpRequest
@@ -31,7 +37,14 @@ def _key(username: str, password: str) -> str:
 
 
 def authenticate_basic(request: HttpRequest, username: str, password: str) -> Any:
-    """The active user these credentials belong to, or None."""
+    """The active user these credentials belong to, or None.
+
+    None also when sign-ins are throttled for the username or the client's address; the request
+    is then marked so that django-axes' middleware answers 429, and no password is hashed.
+    """
+    if not AxesProxyHandler.is_allowed(request, {"username": username}):
+        request.axes_locked_out = True  # type: ignore[attr-defined]
+        return None
     key = _key(username, password)
     now = time.monotonic()
     with _lock:

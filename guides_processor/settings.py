@@ -9,6 +9,7 @@ import re
 import secrets
 import tempfile
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -95,6 +96,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "ninja",  # serves the API docs page with its own static files, no CDN
+    "axes",  # counts failed sign-ins in the database, so every process and host sees them
     "guides_processor",
 ]
 
@@ -108,6 +110,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "guides_processor.middleware.ApiGuardMiddleware",
+    "guides_processor.middleware.NoStoreMiddleware",
+    # Last, as django-axes asks: it turns a throttled sign-in into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "guides_processor.urls"
@@ -172,9 +178,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes' backend comes first: a throttled sign-in is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After this many failed sign-ins (the form or HTTP Basic) for one username, or from one client
+# address, within the cool-off of each other, sign-ins are refused with 429 for the cool-off.
+AXES_FAILURE_LIMIT = env_int("GUIDES_SIGNIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("GUIDES_SIGNIN_COOLOFF_SECONDS", 300))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "guides_processor.middleware.signin_lockout_response"
+AXES_CLIENT_IP_CALLABLE = "guides_processor.middleware.client_address"
+# Reverse proxies in front of the server that append the client's address to X-Forwarded-For.
+GUIDES_TRUSTED_PROXIES = env_int("GUIDES_TRUSTED_PROXIES", 0, minimum=0)
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "guides_processor:tools"
 LOGOUT_REDIRECT_URL = "login"
+
+# Behind a TLS-terminating proxy (which sets X-Forwarded-Proto): cookies only over HTTPS, HSTS,
+# and requests the proxy received over HTTPS are known to be secure.
+SECURE = env_bool("DJANGO_SECURE", False)
+if SECURE:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("DJANGO_TIME_ZONE", "UTC")
@@ -224,6 +255,9 @@ GUIDES_STALE_SECONDS = env_int("GUIDES_STALE_SECONDS", 90)
 GUIDES_WATCHDOG_SECONDS = env_int("GUIDES_WATCHDOG_SECONDS", 15, minimum=0)
 # XML-based assets larger than this fail instead of being parsed.
 GUIDES_MAX_XML_BYTES = env_int("GUIDES_MAX_XML_BYTES", 32 * 1024 * 1024)
+# An asset with more outgoing references than this fails (with none recorded) instead of
+# writing a row for each: one generated file must not multiply into millions of rows.
+GUIDES_MAX_REFERENCES_PER_ASSET = env_int("GUIDES_MAX_REFERENCES_PER_ASSET", 10_000)
 
 GUIDES_BROKER_URL = env_str("GUIDES_BROKER_URL", "")
 _task_timeout = env_int("GUIDES_TASK_TIMEOUT", max(300, GUIDES_TASK_SECONDS * 10))

@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from .api import api
+from .api import PREFIX, api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("bin/guides/v1/", api.urls),
+    path(PREFIX.removeprefix("/"), api.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("guides_processor.urls_console")),

@@ -40,6 +40,12 @@ def claim(worker: "SlotWorker") -> list[Claimed]:
     with transaction.atomic():
         sql.commit_without_waiting()
         worker.beat()
+        # Read under a shared lock: a cancel's completion waits for this claim, and a claim
+        # after it sees the new status and takes nothing.
+        status = sql.execution_status_for_claim(execution_id=worker.execution_id)
+        worker.status_seen_at_claim(status)
+        if status != ExecutionStatus.IN_PROGRESS:
+            return []
         rows = sql.claim_batch(
             execution_id=worker.execution_id,
             owner=worker.owner,
@@ -81,6 +87,7 @@ def process(
             item.relpath,
             previous=previous.get(item.relpath),
             max_xml_bytes=max_bytes,
+            max_references=settings.GUIDES_MAX_REFERENCES_PER_ASSET,
         )
         results.append((item, result))
     vanished = any(r.error == processing.NOT_FOUND for _, r in results)
@@ -89,6 +96,7 @@ def process(
         execution_fail(
             execution_id=worker.execution_id,
             reason=f"the folder {execution.path} no longer exists under the content root.",
+            folder_gone=True,
         )
         return None
     done_ids = {item.item_id for item, _ in results}

@@ -37,6 +37,7 @@ def calculate(worker: "SlotWorker") -> bool:
         execution_fail(
             execution_id=worker.execution_id,
             reason=f"the folder cannot be processed: {exc.message}",
+            folder_gone=True,
         )
         return False
     if execution.calculation_status != CalculationStatus.IN_PROGRESS:
@@ -90,14 +91,9 @@ def _wanted(
     if before is not None and entry.mtime > before.timestamp():
         return False
     if types:
-        head = None
-        if entry.relpath.lower().endswith(".xml"):
-            try:
-                with open(worker.root / entry.relpath, "rb") as handle:
-                    head = handle.read(4096)
-            except OSError:
-                return True  # processing will report why it cannot be read
-        return processing.detect_type(entry.relpath, head) in types
+        # The same decision processing makes, from the same bytes of the file's head.
+        asset_type = processing.file_type(worker.root, entry.relpath)
+        return asset_type is None or asset_type in types  # unreadable: processing says why
     return True
 
 

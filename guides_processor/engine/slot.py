@@ -183,7 +183,7 @@ class SlotWorker:
         while True:
             status = self.read_status(force=True)
             if status == ExecutionStatus.CANCELLING:
-                cancel_complete(self.execution_id)
+                cancel_complete(self.execution_id, force=False)
                 return STOP
             if status != ExecutionStatus.IN_PROGRESS:
                 return STOP
@@ -194,6 +194,8 @@ class SlotWorker:
                     return CONTINUE
                 continue  # processing, or (when cancelled or failed) the next round sees it
             claimed = batch.claim(self)
+            if self._status != ExecutionStatus.IN_PROGRESS:
+                continue  # cancelled or failed meanwhile: the next round acts on it
             if claimed:
                 written = batch.process(self, claimed)
                 if written is not None:
@@ -249,6 +251,11 @@ class SlotWorker:
             now=timezone.now(),
         ):
             raise Superseded()
+
+    def status_seen_at_claim(self, status: str) -> None:
+        """Remember the status a claim read under its lock, as fresh as a forced read."""
+        self._status = status
+        self._status_poll.due(force=True)
 
     def read_status(self, *, force: bool = False) -> str:
         """The execution's status, read again at most every ``_CANCEL_POLL_SECONDS`` unless

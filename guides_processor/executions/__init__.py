@@ -23,6 +23,7 @@ from .errors import Conflict, InvalidInput, NotFound, ServiceError
 from .inline import execution_calculate, execution_run_inline
 from .lifecycle import (
     execution_cancel,
+    execution_cancel_abandoned,
     execution_create,
     execution_fail,
     execution_get,
@@ -39,6 +40,7 @@ __all__ = [
     "ServiceError",
     "execution_calculate",
     "execution_cancel",
+    "execution_cancel_abandoned",
     "execution_create",
     "execution_fail",
     "execution_get",

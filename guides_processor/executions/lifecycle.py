@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
+from .. import content, processing
 from ..engine import sql
 from ..engine.loglines import ERROR, INFO
 from ..models import (
@@ -29,9 +30,10 @@ from ..models import (
     ItemState,
     sources_of,
 )
+from ..text import plural
 from .errors import Conflict, NotFound
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
-from .validation import validate
+from .validation import content_root, validate
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +140,21 @@ def execution_cancel(*, processing_id: object, by: str) -> Execution:
             )
     if not any_slot_alive(execution.pk, now):
         # Nobody is working on it (no cluster running): there is no one to stop, so stop it here.
-        cancel_complete(execution.pk)
+        cancel_complete(execution.pk, force=True)
     execution.refresh_from_db()
+    return execution
+
+
+def execution_cancel_abandoned(*, processing_id: object, by: str) -> Execution:
+    """Cancel an execution whose only worker was this process and has just been stopped (the
+    command line's in-process run, interrupted): it is CANCELLED at once, its leases released,
+    so that resume continues it. Raises NotFound, or Conflict when it is already finished.
+    """
+    execution = execution_cancel(processing_id=processing_id, by=by)
+    if execution.status == ExecutionStatus.CANCELLING:
+        # This process's slot still looks alive (it beat a moment ago), but it works no more.
+        cancel_complete(execution.pk, force=True)
+        execution.refresh_from_db()
     return execution
 
 
@@ -148,49 +163,92 @@ def any_slot_alive(execution_id: int, now: datetime) -> bool:
     return ExecutionSlot.objects.filter(execution_id=execution_id, heartbeat_at__gte=fresh).exists()
 
 
-def cancel_complete(execution_id: int) -> None:
+class _StillWriting(Exception):
+    """A slot still holds a leased batch: the cancel is completed once it has written it."""
+
+
+def cancel_complete(execution_id: int, *, force: bool) -> None:
+    """Make a CANCELLING execution CANCELLED, once no slot holds a batch it may still write.
+
+    Called by each slot between batches (``force`` false): while another slot holds live leases
+    it leaves the cancel to the last of them, so that no result is written after CANCELLED and
+    the summary's counts are final. With ``force`` (nobody is alive to write: the cancel of an
+    execution without workers, the watchdog, an interrupted in-process run) the leases are
+    released instead; a late writer then finds nothing it owns and writes nothing.
+    """
     now = timezone.now()
-    with queue_lock():
-        done = Execution.objects.filter(pk=execution_id, status=ExecutionStatus.CANCELLING).update(
-            status=ExecutionStatus.CANCELLED,
-            completed_at=now,
-            calculation_status=Case(
-                When(
-                    calculation_status=CalculationStatus.IN_PROGRESS,
-                    then=Value(CalculationStatus.WAITING),
+    try:
+        with queue_lock():
+            # The status UPDATE comes first: it waits for claims in flight (they read the status
+            # under a shared lock), so every lease taken before it is seen below.
+            done = Execution.objects.filter(
+                pk=execution_id, status=ExecutionStatus.CANCELLING
+            ).update(
+                status=ExecutionStatus.CANCELLED,
+                completed_at=now,
+                calculation_status=Case(
+                    When(
+                        calculation_status=CalculationStatus.IN_PROGRESS,
+                        then=Value(CalculationStatus.WAITING),
+                    ),
+                    default=F("calculation_status"),
                 ),
-                default=F("calculation_status"),
-            ),
-        )
-        if done:
-            execution = Execution.objects.get(pk=execution_id)
-            remaining = ExecutionItem.objects.filter(
-                execution_id=execution_id, state=ItemState.PENDING
-            ).count()
-            summary = (
-                f"Cancelled after {execution.triggered_count} of {execution.total_files} assets; "
-                f"{remaining} remain"
-                + (
-                    ""
-                    if execution.calculation_status == CalculationStatus.SUCCESS
-                    else " (the folder walk was not finished)"
-                )
-                + ". Resume continues with them."
             )
-            Execution.objects.filter(pk=execution_id).update(comments=summary)
-            sql.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
-        start_waiting_locked(now)
+            if done:
+                leased = ExecutionItem.objects.filter(
+                    execution_id=execution_id, state=ItemState.PENDING
+                ).exclude(lease_owner="")
+                if not force and leased.filter(lease_expires_at__gte=now).exists():
+                    raise _StillWriting()
+                leased.update(lease_owner="", lease_expires_at=None)
+                _cancelled_summary(execution_id, now)
+            start_waiting_locked(now)
+    except _StillWriting:
+        return
+
+
+def _cancelled_summary(execution_id: int, now: datetime) -> None:
+    execution = Execution.objects.get(pk=execution_id)
+    remaining = ExecutionItem.objects.filter(
+        execution_id=execution_id, state=ItemState.PENDING
+    ).count()
+    summary = (
+        f"Cancelled after {execution.triggered_count} of {execution.total_files} "
+        f"assets; {remaining} remain"
+        + (
+            ""
+            if execution.calculation_status == CalculationStatus.SUCCESS
+            else " (the folder walk was not finished)"
+        )
+        + ". Resume continues with them."
+    )
+    Execution.objects.filter(pk=execution_id).update(comments=summary)
+    sql.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
 
 
 def execution_resume(*, processing_id: object, by: str) -> Execution:
     """Queue a cancelled or failed execution again; it continues with the items still pending.
 
-    Raises NotFound, or Conflict when it is not cancelled or failed, or when its path now overlaps
-    another active execution.
+    Raises NotFound, or Conflict when it is not cancelled or failed, when its folder is missing,
+    or when its path now overlaps another active execution.
     """
     execution = _get(processing_id)
     now = timezone.now()
     with queue_lock():
+        execution.refresh_from_db()
+        if execution.status not in sources_of(ExecutionStatus.WAITING):
+            raise Conflict(
+                f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
+                "only cancelled or failed executions can be resumed."
+            )
+        try:
+            content.resolve_folder(content_root(), execution.path)
+        except content.ContentPathError as exc:
+            # Resuming would only fail again at once: say why now, and change nothing.
+            raise Conflict(
+                f"Execution {execution.processing_id} cannot be resumed: its folder is missing "
+                f"or unusable ({exc.message}). Put the folder back, then resume."
+            ) from None
         refuse_overlap(execution.path, ignore=execution.pk)
         resumed = Execution.objects.filter(
             pk=execution.pk, status__in=sources_of(ExecutionStatus.WAITING)
@@ -201,17 +259,43 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
                 "only cancelled or failed executions can be resumed."
             )
+        lines = []
+        retried = _retry_missing(execution.pk, only_present=True)
+        if retried:
+            lines.append(
+                (INFO, f"{plural(retried, 'asset')} reported missing before are back; retried.")
+            )
         remaining = ExecutionItem.objects.filter(
             execution=execution, state=ItemState.PENDING
         ).count()
-        sql.append_log(
-            execution_id=execution.pk,
-            lines=[(INFO, f"Resumed by {by}; {remaining} assets remain in the manifest.")],
-            now=now,
-        )
+        lines.append((INFO, f"Resumed by {by}; {remaining} assets remain in the manifest."))
+        sql.append_log(execution_id=execution.pk, lines=lines, now=now)
         start_waiting_locked(now)
     execution.refresh_from_db()
     return execution
+
+
+def _retry_missing(execution_id: int, *, only_present: bool) -> int:
+    """Make items that failed only because their file was missing pending again; return how many.
+
+    A folder being removed (``rm -rf``) deletes its files before the folder itself, so the
+    batches processed meanwhile find them missing: that is the folder's fate, not the assets'.
+    With ``only_present``, only the items whose file is there again.
+    """
+    missing = ExecutionItem.objects.filter(
+        execution_id=execution_id, state=ItemState.FAILED, error=processing.NOT_FOUND
+    )
+    ids = list(missing.values_list("pk", "relpath"))
+    if only_present:
+        root = content_root()
+        ids = [(pk, relpath) for pk, relpath in ids if (root / relpath).is_file()]
+    if not ids:
+        return 0
+    count = ExecutionItem.objects.filter(
+        pk__in=[pk for pk, _ in ids], state=ItemState.FAILED
+    ).update(state=ItemState.PENDING, error="", finished_at=None, lease_owner="")
+    Execution.objects.filter(pk=execution_id).update(failed_count=F("failed_count") - count)
+    return count
 
 
 def execution_restart(*, processing_id: object, by: str) -> Execution:
@@ -242,8 +326,13 @@ def _to_epoch_ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp() * 1000)
 
 
-def execution_fail(*, execution_id: int, reason: str) -> None:
-    """Mark a running execution FAILED: the job itself cannot go on. Resume can continue it."""
+def execution_fail(*, execution_id: int, reason: str, folder_gone: bool = False) -> None:
+    """Mark a running execution FAILED: the job itself cannot go on. Resume can continue it.
+
+    ``reason`` is kept in ``comments``, which the status object shows. With ``folder_gone`` (the
+    execution's folder disappeared) the assets that batches found missing meanwhile are not
+    blamed: they are pending again, for resume once the folder is back.
+    """
     now = timezone.now()
     with queue_lock():
         failed = Execution.objects.filter(
@@ -253,8 +342,17 @@ def execution_fail(*, execution_id: int, reason: str) -> None:
             ExecutionItem.objects.filter(
                 execution_id=execution_id, state=ItemState.PENDING
             ).exclude(lease_owner="").update(lease_owner="", lease_expires_at=None)
-            sql.append_log(
-                execution_id=execution_id, lines=[(ERROR, f"Execution failed: {reason}")], now=now
-            )
+            lines = [(ERROR, f"Execution failed: {reason}")]
+            if folder_gone:
+                unblamed = _retry_missing(execution_id, only_present=False)
+                if unblamed:
+                    lines.append(
+                        (
+                            INFO,
+                            f"{plural(unblamed, 'asset')} found missing while the folder was "
+                            "being removed are pending again; resume retries them.",
+                        )
+                    )
+            sql.append_log(execution_id=execution_id, lines=lines, now=now)
             logger.error("execution %s failed: %s", execution_id, reason)
         start_waiting_locked(now)

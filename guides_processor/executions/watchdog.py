@@ -29,7 +29,7 @@ def executions_recover(*, now: datetime | None = None) -> int:
     for execution in Execution.objects.filter(status__in=RUNNING_STATUSES):
         if execution.status == ExecutionStatus.CANCELLING:
             if not any_slot_alive(execution.pk, now):
-                cancel_complete(execution.pk)
+                cancel_complete(execution.pk, force=True)
             continue
         if finish_if_complete(execution.pk):
             continue

@@ -1,14 +1,19 @@
 """Processing one asset: a file of the content repository in, an ``AssetResult`` out.
 
 Pure Python (no Django): ``process`` reads, hashes and parses one file; ``detect_type`` tells an
-asset's type from its name and first bytes, cheaply enough to filter a whole tree with.
+asset's type from its name and first bytes, and ``file_type`` reads those bytes for it, cheaply
+enough to filter a whole tree with; ``process`` types files with the same function.
 """
 
-from .core import MAX_XML_BYTES, UNCHANGED, process
-from .detect import HEAD_BYTES, detect_type
+from .core import EMPTY, MAX_REFERENCES, MAX_XML_BYTES, UNCHANGED, process
+from .detect import HEAD_BYTES, detect_type, file_type
 from .result import (
     ASSET_TYPE_LABELS,
     ASSET_TYPES,
+    BROKEN_ELEMENT,
+    BROKEN_NOT_FOUND,
+    BROKEN_OUTSIDE,
+    BROKEN_SYMLINK,
     DITAMAP,
     DITATOPIC,
     DITAVAL,
@@ -39,9 +44,14 @@ from .result import (
 __all__ = [
     "ASSET_TYPES",
     "ASSET_TYPE_LABELS",
+    "BROKEN_ELEMENT",
+    "BROKEN_NOT_FOUND",
+    "BROKEN_OUTSIDE",
+    "BROKEN_SYMLINK",
     "DITAMAP",
     "DITATOPIC",
     "DITAVAL",
+    "EMPTY",
     "FAILURE",
     "HEAD_BYTES",
     "HTML_CSS",
@@ -54,6 +64,7 @@ __all__ = [
     "LINK_MULTIMEDIA",
     "LINK_TOPIC",
     "MARKDOWN",
+    "MAX_REFERENCES",
     "MAX_XML_BYTES",
     "NOT_FOUND",
     "OTHERS",
@@ -68,5 +79,6 @@ __all__ = [
     "KeyDef",
     "Ref",
     "detect_type",
+    "file_type",
     "process",
 ]

@@ -10,8 +10,14 @@ import os
 import stat
 from io import FileIO
 
-from .detect import HEAD_BYTES, XML_EXTENSIONS, detect_type, extension, type_for_root
-from .dita import fill_ditaval, fill_map, fill_topic, local_name
+from .detect import HEAD_BYTES, XML_EXTENSIONS, detect_type, extension
+from .dita import (
+    count_references,
+    fill_ditaval,
+    fill_map,
+    fill_topic,
+    may_exceed,
+)
 from .html import fill_css, fill_html
 from .markdown import fill_markdown
 from .others import SVG_PARSE_LIMIT, image_dimensions, svg_dimensions
@@ -28,9 +34,11 @@ from .result import (
     AssetResult,
     Fingerprint,
 )
-from .xmlparser import XmlError, parse_xml
+from .xmlparser import XmlError, iter_finished_elements, parse_xml
 
 MAX_XML_BYTES = 32 * 1024 * 1024
+MAX_REFERENCES = 10_000
+EMPTY = "empty file"
 CHUNK_BYTES = 256 * 1024
 UNCHANGED = "unchanged since its last successful processing"
 
@@ -58,13 +66,16 @@ def process(
     *,
     previous: Fingerprint | None = None,
     max_xml_bytes: int = MAX_XML_BYTES,
+    max_references: int = MAX_REFERENCES,
 ) -> AssetResult:
     """Process the file at ``relpath`` (``/``-separated, relative to ``root``).
 
     Returns SUCCESS with what was extracted; FAILURE with a one-line ``error`` for anything about
-    the file itself (missing, unreadable, not a regular file, empty XML, too large to parse,
-    malformed, badly encoded); SKIPPED when ``previous`` is given and the file's size, mtime and
-    sha256 all equal it. ``size``, ``mtime`` and ``checksum`` are filled whenever the file could be
+    the file itself (missing, unreadable, not a regular file, too large to parse, malformed, badly
+    encoded, more than ``max_references`` references: then ``references`` is empty); SKIPPED when
+    ``previous`` is given and the file's size, mtime and sha256 all equal it, and for an empty
+    (0-byte) XML-based file (``error`` is ``EMPTY``: there is nothing to parse, which is not the
+    file's fault). ``size``, ``mtime`` and ``checksum`` are filled whenever the file could be
     read. Files that are parsed (XML, Markdown, HTML, CSS) and larger than ``max_xml_bytes`` are
     FAILURE, still checksummed. Only programming errors raise.
     """
@@ -85,12 +96,27 @@ def process(
             what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
             return AssetResult(relpath, FAILURE, detect_type(relpath), error=f"{what}, not a file")
         file = open(fd, "rb", buffering=0, closefd=False)  # noqa: SIM115 (fd closed below)
-        return _process_open(file, st, root, relpath, ext, previous, max_xml_bytes)
+        result = _process_open(
+            file, st, root, relpath, ext, previous, max_xml_bytes, max_references
+        )
     except OSError as error:  # EIO and the like, while reading
         reason = f"cannot read file: {error.strerror or type(error).__name__}"
         return AssetResult(relpath, FAILURE, detect_type(relpath), error=reason)
     finally:
         os.close(fd)
+    if len(result.references) > max_references:
+        # Markdown, HTML and CSS are only counted here, after the fact: their files are bounded by
+        # ``max_xml_bytes`` and they are rarely large. XML is refused before it is walked.
+        _too_many_references(result, max_references)
+    return result
+
+
+def _too_many_references(result: AssetResult, limit: int) -> None:
+    result.status = FAILURE
+    result.error = f"has more than {limit:,} references (limit {limit:,})"
+    result.references = []
+    result.key_definitions = []
+    result.ids = []
 
 
 def _process_open(
@@ -101,6 +127,7 @@ def _process_open(
     ext: str,
     previous: Fingerprint | None,
     max_xml_bytes: int,
+    max_references: int,
 ) -> AssetResult:
     parsed_as = _PARSED.get(ext)
     if parsed_as is not None:
@@ -140,8 +167,8 @@ def _process_open(
             result.metadata = image_dimensions(head)
         return result
     if parsed_as == "XML" and size == 0:
-        result.status = FAILURE
-        result.error = "file is empty"
+        result.status = SKIPPED
+        result.error = EMPTY
         return result
     if asset_type == OTHERS:
         return result  # an .xml that is not DITA: a plain file
@@ -153,7 +180,7 @@ def _process_open(
         )
         return result
     if parsed_as == "XML":
-        _fill_xml(result, root, data, ext)
+        _fill_xml(result, root, data, max_references)
     elif parsed_as == "Markdown":
         fill_markdown(result, data, Resolver(root, relpath))
     elif ext == ".css":
@@ -163,16 +190,30 @@ def _process_open(
     return result
 
 
-def _fill_xml(result: AssetResult, root: str, data: bytes, ext: str) -> None:
+def _fill_xml(result: AssetResult, root: str, data: bytes, max_references: int) -> None:
+    """Parse and fill a topic, map or DITAVAL; its type is the head's (``detect_type``), so the
+    ``fileTypes`` filter and processing never disagree.
+
+    A document that may hold more than ``max_references`` references (by a byte count) is first
+    counted while streaming, elements cleared as they end, so that a file with millions of links
+    fails without its tree or its reference objects ever being built.
+    """
+    if may_exceed(data, max_references):
+        try:
+            count = count_references(iter_finished_elements(data), stop_after=max_references)
+        except XmlError as error:
+            result.status = FAILURE
+            result.error = str(error)
+            return
+        if count > max_references:
+            _too_many_references(result, max_references)
+            return
     try:
         element = parse_xml(data)
     except XmlError as error:
         result.status = FAILURE
         result.error = str(error)
         return
-    if ext in (".dita", ".xml"):
-        # The parsed root has the last word over the head scan.
-        result.asset_type = type_for_root(ext, local_name(element))
     if result.asset_type == DITATOPIC:
         fill_topic(result, element, Resolver(root, result.relpath))
     elif result.asset_type == DITAMAP:

@@ -8,15 +8,23 @@ Choices where the rules leave room:
 - A key name is not a URI: only ``@scope`` can make a key reference external or peer.
 - A URL with neither ``@format`` nor an extension is a ``file`` link, not a ``topic`` (the
   "no format, no extension" topic default is for local references).
+- ``@format`` wins over the extension (DITA 1.3, "The @format attribute": it names the
+  target's format; the extension is only the fallback when it is absent): ``format="html"`` to a
+  ``.dita`` file is a ``file`` link, ``format="dita"`` to a ``.html`` a ``topic`` link.
+- ``-dita-use-conref-target`` is a reserved value, not a URI or a key (DITA 1.3, language reference,
+  "Using the -dita-use-conref-target value"): an attribute with it is no reference at all.
 """
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any, cast
 
 from lxml import etree
 
+from .detect import TOPIC_ROOTS, dita_class_base
 from .refs import Resolver, scope_of, target_extension
 from .result import (
+    BROKEN_ELEMENT,
     LINK_CONTENT,
     LINK_CONTENT_KEY,
     LINK_FILE,
@@ -36,7 +44,14 @@ from .result import (
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # An element is looked at closely only when it has one of these attributes.
-_INTERESTING = frozenset({"href", "conref", "conrefend", "keyref", "conkeyref", "mapref", "keys"})
+_INTERESTING = frozenset(
+    {"href", "conref", "conrefend", "keyref", "conkeyref", "mapref", "keys", "id"}
+)
+# Attributes that make one reference each (plus ``data`` on ``object``), in the order recorded.
+_REFERENCE_ATTRIBUTES = ("href", "keyref", "conref", "conrefend", "conkeyref", "mapref")
+# Every reference attribute's name contains one of these (see ``may_exceed``).
+_REFERENCE_NAME_PARTS = (b"href", b"keyref", b"conref", b"mapref", b"data")
+USE_CONREF_TARGET = "-dita-use-conref-target"
 _MULTIMEDIA = frozenset({"object", "video", "audio"})
 _MAP_EXTENSIONS = frozenset({".ditamap", ".bookmap"})
 _TOPIC_EXTENSIONS = frozenset({".dita", ".xml"})
@@ -172,12 +187,112 @@ def fill_ditaval(result: AssetResult, root: etree._Element) -> None:
     result.metadata = {"root_element": local_name(root), "conditions": conditions}
 
 
+def topic_elements(root: etree._Element) -> dict[etree._Element, str]:
+    """The topics of a topic document, each with its id ("" when it has none).
+
+    DITA 1.3, 3.2.1.1 ``<topic>`` and "The @class attribute": a topic is the root (unless it is
+    the ``dita`` container, whose element children are topics), and nested topics are element
+    children of a topic, after its body and related links. Without DTDs, such a child is a topic
+    when its @class starts with ``topic/topic``, when its name is a known topic type, or when its
+    first element child is ``<title>`` (a topic's required first child; no other child of a topic
+    starts with one).
+    """
+    topics: dict[etree._Element, str] = {}
+    if local_name(root) == "dita":
+        pending = [child for child in root if isinstance(child.tag, str)]
+    else:
+        pending = [root]
+    while pending:
+        topic = pending.pop()
+        topics[topic] = topic.get("id") or ""
+        pending.extend(child for child in topic if _is_nested_topic(child))
+    return topics
+
+
+def _is_nested_topic(element: etree._Element) -> bool:
+    if not isinstance(element.tag, str):
+        return False
+    base = dita_class_base(element.get("class"))
+    if base is not None:
+        return base == "topic/topic"
+    if local_name(element) in TOPIC_ROOTS:
+        return True
+    first = next((child for child in element if isinstance(child.tag, str)), None)
+    return first is not None and local_name(first) == "title"
+
+
+def _enclosing_topic(element: etree._Element, topics: dict[etree._Element, str]) -> str | None:
+    """The id of the nearest topic that is ``element`` or contains it (None outside any)."""
+    if element in topics:
+        return topics[element]
+    for ancestor in element.iterancestors():
+        if ancestor in topics:
+            return topics[ancestor]
+    return None
+
+
+def reference_values(tag: str, attrs: dict[str, str]) -> list[tuple[str, str]]:
+    """The (attribute, value) pairs of an element that make one reference each.
+
+    One per attribute of ``_REFERENCE_ATTRIBUTES`` present, plus ``data`` on ``<object>``; an
+    attribute whose value is the reserved ``-dita-use-conref-target`` makes none. Used both by the
+    walk and by the streaming count, so that the two agree.
+    """
+    found = [
+        (name, value)
+        for name in _REFERENCE_ATTRIBUTES
+        if (value := attrs.get(name)) is not None and value != USE_CONREF_TARGET
+    ]
+    if tag == "object":
+        value = attrs.get("data")
+        if value is not None and value != USE_CONREF_TARGET:
+            found.append(("data", value))
+    return found
+
+
+def may_exceed(data: bytes, limit: int) -> bool:
+    """False when the document ``data`` surely holds at most ``limit`` references.
+
+    An upper bound, counted in C without allocating: every reference attribute has an "=", and
+    its name contains one of ``_REFERENCE_NAME_PARTS`` (``conrefend`` holds ``conref``,
+    ``conkeyref`` holds ``keyref``). Words in text inflate the bound, never lower it; True only
+    means "count them properly".
+    """
+    if data.count(b"=") <= limit:
+        return False
+    return sum(data.count(part) for part in _REFERENCE_NAME_PARTS) > limit
+
+
+def count_references(elements: Iterator[etree._Element], *, stop_after: int) -> int:
+    """The number of references in a stream of finished elements (``iterparse``'s ``end``
+    events), stopping as soon as it passes ``stop_after``. Each element is cleared once counted,
+    and earlier siblings are dropped, so memory stays bounded whatever the document's size."""
+    count = 0
+    for element in elements:
+        tag = local_name(element)
+        names = element.keys()
+        if (names and not _INTERESTING.isdisjoint(names)) or tag == "object":
+            attrs = cast("dict[str, str]", dict(element.items()))
+            count += len(reference_values(tag, attrs))
+            if count > stop_after:
+                return count
+        element.clear()
+        parent = element.getparent()
+        if parent is not None:
+            while element.getprevious() is not None:
+                del parent[0]
+    return count
+
+
 def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_map: bool) -> None:
-    """Collect references (and, in a map, key definitions and topicref counts) in one pass."""
+    """Collect references (and, in a map, key definitions and topicref counts; in a topic, ids)
+    in one pass."""
     refs = result.references
     keydefs = result.key_definitions
     interesting = _INTERESTING
     topicrefs = maprefs = 0
+    topics: dict[etree._Element, str] = {} if is_map else topic_elements(root)
+    ids = result.ids
     for element in root.iter(etree.Element):
         if is_map:
             tag = local_name(element)
@@ -198,48 +313,96 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
         tag = element.tag
         if tag[0] == "{":
             tag = tag.rpartition("}")[2]
+        if not is_map:
+            element_id = attrs.get("id")
+            if element_id:
+                if element in topics:
+                    ids.append(element_id)
+                else:
+                    topic_id = _enclosing_topic(element, topics)
+                    if topic_id:
+                        ids.append(f"{topic_id}/{element_id}")
+        values = reference_values(tag, attrs)
+        if not values:
+            if is_map and attrs.get("keys"):
+                keydefs.extend(KeyDef(key) for key in attrs["keys"].split())
+            continue
         line = cast("int | None", element.sourceline)
         scope_attr = attrs.get("scope")
         fmt = attrs.get("format")
-
+        conkey = attrs.get("conkeyref")
         href_target: str | None = None
-        href = attrs.get("href")
-        if href is not None:
-            ref = _file_ref("href", href, tag, line, scope_attr, fmt, resolver)
-            href_target = ref.target
-            refs.append(ref)
-        value = attrs.get("keyref")
-        if value is not None:
-            refs.append(_key_ref("keyref", value, LINK_KEY, tag, line, scope_attr))
-        value = attrs.get("conref")
-        if value is not None:
-            # @scope describes the @href target, not the content a conref pulls in.
-            refs.append(_file_ref("conref", value, tag, line, None, None, resolver, LINK_CONTENT))
-        value = attrs.get("conrefend")
-        if value is not None:
-            refs.append(
-                _file_ref("conrefend", value, tag, line, None, None, resolver, LINK_CONTENT)
-            )
-        value = attrs.get("conkeyref")
-        if value is not None:
-            refs.append(_key_ref("conkeyref", value, LINK_CONTENT_KEY, tag, line, None))
-        value = attrs.get("mapref")
-        if value is not None:
-            refs.append(_file_ref("mapref", value, tag, line, scope_attr, fmt, resolver, LINK_MAP))
-        if tag == "object":
-            value = attrs.get("data")
-            if value is not None:
-                refs.append(
-                    _file_ref("data", value, tag, line, scope_attr, fmt, resolver, LINK_MULTIMEDIA)
+        for attribute, value in values:
+            if attribute == "href":
+                ref = _file_ref("href", value, tag, line, scope_attr, fmt, resolver)
+                href_target = ref.target
+            elif attribute == "keyref":
+                ref = _key_ref("keyref", value, LINK_KEY, tag, line, scope_attr)
+            elif attribute == "conref":
+                # @scope describes the @href target, not the content a conref pulls in.
+                ref = _file_ref("conref", value, tag, line, None, None, resolver, LINK_CONTENT)
+            elif attribute == "conrefend":
+                if conkey is not None and conkey != USE_CONREF_TARGET:
+                    ref = _conrefend_with_key(value, conkey, tag, line)
+                else:
+                    ref = _file_ref(
+                        "conrefend", value, tag, line, None, None, resolver, LINK_CONTENT
+                    )
+            elif attribute == "conkeyref":
+                ref = _key_ref("conkeyref", value, LINK_CONTENT_KEY, tag, line, None)
+            elif attribute == "mapref":
+                ref = _file_ref("mapref", value, tag, line, scope_attr, fmt, resolver, LINK_MAP)
+            else:  # data on <object>
+                ref = _file_ref(
+                    "data", value, tag, line, scope_attr, fmt, resolver, LINK_MULTIMEDIA
                 )
+            if ref.topic_id == "." and not is_map:
+                ref = _same_topic(ref, element, topics, resolver.relpath)
+            refs.append(ref)
         if is_map:
             keys = attrs.get("keys")
             if keys:
+                href = attrs.get("href")
+                if href == USE_CONREF_TARGET:
+                    href = None
                 for key in keys.split():
                     keydefs.append(KeyDef(key, href or "", href_target))
     if is_map:
         result.metadata["topicref_count"] = topicrefs
         result.metadata["mapref_count"] = maprefs
+    else:
+        _check_same_file_fragments(result, resolver.relpath)
+
+
+def _same_topic(
+    ref: Ref, element: etree._Element, topics: dict[etree._Element, str], relpath: str
+) -> Ref:
+    """Resolve the "." of ``#./elementid`` to the id of the topic that holds the reference.
+
+    DITA 1.3 part 3, 2.3.3 "URI-based (direct) addressing": "." stands for the nearest enclosing
+    topic and may only be used in a same-document reference (a bare fragment). With a file name
+    in front it addresses nothing checkable, so both ids are dropped.
+    """
+    if ref.target != relpath or not ref.value.startswith("#"):
+        return dataclasses.replace(ref, topic_id=None, element_id=None)
+    return dataclasses.replace(ref, topic_id=_enclosing_topic(element, topics) or None)
+
+
+def _check_same_file_fragments(result: AssetResult, relpath: str) -> None:
+    """Mark broken (``BROKEN_ELEMENT``) each reference into this very file whose topic id or
+    ``topicid/elementid`` is not among the file's ids: the ids are all known here, so there is no
+    need to wait for the engine. References to other files are left for it, with their
+    ``topic_id``/``element_id`` and the target's ``AssetResult.ids``."""
+    known: set[str] | None = None
+    refs = result.references
+    for index, ref in enumerate(refs):
+        if ref.target != relpath or ref.topic_id is None or ref.broken:
+            continue
+        if known is None:
+            known = set(result.ids)
+        wanted = ref.topic_id if ref.element_id is None else f"{ref.topic_id}/{ref.element_id}"
+        if wanted not in known:
+            refs[index] = dataclasses.replace(ref, broken=True, reason=BROKEN_ELEMENT)
 
 
 def _file_ref(
@@ -257,8 +420,68 @@ def _file_ref(
         link_type = _href_link_type(value, element, fmt, scope)
     if scope == SCOPE_EXTERNAL:
         return Ref(attribute, value, link_type, scope, element, line)
-    target, broken = resolver.resolve(value)
-    return Ref(attribute, value, link_type, scope, element, line, target, None, broken)
+    target, reason = resolver.resolve(value)
+    topic_id = element_id = None
+    if link_type in (LINK_TOPIC, LINK_CONTENT):
+        topic_id, element_id = split_fragment(value)
+    return Ref(
+        attribute,
+        value,
+        link_type,
+        scope,
+        element,
+        line,
+        target,
+        None,
+        bool(reason),
+        reason,
+        topic_id,
+        element_id,
+    )
+
+
+def split_fragment(value: str) -> tuple[str | None, str | None]:
+    """``(topic_id, element_id)`` of a URI reference to a DITA topic; (None, None) without one.
+
+    DITA 1.3 part 3, 2.3.3 "URI-based (direct) addressing": the fragment of a reference into a
+    topic document is ``topicid`` (a topic) or ``topicid/elementid`` (an element of that topic);
+    the topic id may be "." for the topic that contains the reference. Elements of maps are
+    addressed by ``#elementid`` alone, so this is only used for topic and content references.
+    """
+    hash_at = value.find("#")
+    if hash_at < 0 or hash_at == len(value) - 1:
+        return None, None
+    topic_id, slash, element_id = value[hash_at + 1 :].partition("/")
+    if not topic_id:
+        return None, None
+    return topic_id, (element_id or None) if slash else None
+
+
+def _conrefend_with_key(value: str, conkeyref: str, element: str, line: int | None) -> Ref:
+    """A ``conrefend`` beside a ``conkeyref``: its file and topic are the key's.
+
+    DITA 1.3, "The @conkeyref attribute" and "The @conrefend attribute" (using conrefend together
+    with conkeyref): conrefend cannot hold a key, so the map or topic that the conkeyref's key
+    addresses replaces whatever conrefend's URI addresses; only the element id of conrefend's
+    fragment is kept. So the reference is a key reference: ``key`` is the conkeyref's key,
+    ``target`` None, ``element_id`` the end element; nothing is checked until the key is resolved.
+    """
+    _topic_id, element_id = split_fragment(value)
+    key = conkeyref.split("/", 1)[0]
+    return Ref(
+        "conrefend",
+        value,
+        LINK_CONTENT_KEY,
+        SCOPE_LOCAL,
+        element,
+        line,
+        None,
+        key,
+        False,
+        "",
+        None,
+        element_id,
+    )
 
 
 def _key_ref(
@@ -269,6 +492,9 @@ def _key_ref(
     line: int | None,
     scope_attr: str | None,
 ) -> Ref:
+    """A ``keyref`` or ``conkeyref``: ``key/elementid`` (DITA 1.3, 2.3.4 "Indirect key-based
+    addressing"); the element id is kept in ``element_id`` for a check once the key's target is
+    known (its topic is the key's, so ``topic_id`` stays None)."""
     # A key name is not a URI, so only @scope can make it external or peer. Keys are resolved
     # later against every map's key definitions; until then a key reference is not broken.
     if scope_attr == "external":
@@ -277,15 +503,42 @@ def _key_ref(
         scope = SCOPE_PEER
     else:
         scope = SCOPE_LOCAL
-    key = value.split("/", 1)[0]
-    return Ref(attribute, value, link_type, scope, element, line, None, key, False)
+    key, _slash, element_id = value.partition("/")
+    return Ref(
+        attribute,
+        value,
+        link_type,
+        scope,
+        element,
+        line,
+        None,
+        key,
+        False,
+        "",
+        None,
+        element_id or None,
+    )
 
 
 def _href_link_type(value: str, element: str, fmt: str | None, scope: str) -> str:
+    """The link type of an ``href`` (or ``mapref``/``data``): ``@format`` first, then the
+    extension (DITA 1.3, "The @format attribute": when @format is absent the target's extension
+    decides, and with neither a local target is DITA)."""
     if element == "image":
         return LINK_IMAGE
     if element in _MULTIMEDIA:
         return LINK_MULTIMEDIA
+    if element == "mapref":
+        return LINK_MAP
+    if element == "coderef":
+        # Code is read as text, whatever its extension, and its fragment is a line range or a
+        # token, not a DITA id (DITA 1.3, programming domain, <coderef>).
+        return LINK_FILE
+    if fmt is not None and fmt.strip():
+        fmt = fmt.strip().lower()
+        if fmt == "ditamap":
+            return LINK_MAP
+        return LINK_TOPIC if fmt == "dita" else LINK_FILE
     if "://" in value:
         # The extension of a URL is its path's, not its host's ("https://www.dita-ot.org").
         _scheme, _sep, rest = value.partition("://")
@@ -293,12 +546,12 @@ def _href_link_type(value: str, element: str, fmt: str | None, scope: str) -> st
         ext = target_extension(rest[slash:]) if slash >= 0 else ""
     else:
         ext = target_extension(value)
-    if fmt == "ditamap" or ext in _MAP_EXTENSIONS or element == "mapref":
+    if ext in _MAP_EXTENSIONS:
         return LINK_MAP
-    if ext in _TOPIC_EXTENSIONS or fmt == "dita":
+    if ext in _TOPIC_EXTENSIONS:
         return LINK_TOPIC
     # DITA's default format is "dita": a local reference without format or extension is a topic.
     # A URL without either is just a web page, a file.
-    if fmt is None and not ext and scope != SCOPE_EXTERNAL:
+    if not ext and scope != SCOPE_EXTERNAL:
         return LINK_TOPIC
     return LINK_FILE

@@ -107,5 +107,7 @@ def _ref(
     scope = scope_of(value, None)
     if scope == SCOPE_EXTERNAL:
         return Ref(attribute, value, link_type, scope, element, line)
-    target, broken = resolver.resolve(value)
-    return Ref(attribute, value, link_type, scope, element, line, target, None, broken)
+    target, reason = resolver.resolve(value)
+    return Ref(
+        attribute, value, link_type, scope, element, line, target, None, bool(reason), reason
+    )

@@ -100,5 +100,7 @@ def _add(
     if scope == SCOPE_EXTERNAL:
         refs.append(Ref(attribute, value, link_type, scope, element, line))
         return
-    target, broken = resolver.resolve(value)
-    refs.append(Ref(attribute, value, link_type, scope, element, line, target, None, broken))
+    target, reason = resolver.resolve(value)
+    refs.append(
+        Ref(attribute, value, link_type, scope, element, line, target, None, bool(reason), reason)
+    )

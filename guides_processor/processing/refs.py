@@ -3,9 +3,17 @@
 import os
 import posixpath
 import re
+import stat
 from urllib.parse import unquote
 
-from .result import SCOPE_EXTERNAL, SCOPE_LOCAL, SCOPE_PEER
+from .result import (
+    BROKEN_NOT_FOUND,
+    BROKEN_OUTSIDE,
+    BROKEN_SYMLINK,
+    SCOPE_EXTERNAL,
+    SCOPE_LOCAL,
+    SCOPE_PEER,
+)
 
 _URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -52,30 +60,35 @@ def target_extension(value: str) -> str:
 class Resolver:
     """Resolves local and peer file references of one asset against the content root.
 
-    Existence checks are cached for the life of the resolver (one ``process`` call): a topic that
-    links to the same file twenty times costs one ``stat``.
+    Checks are cached for the life of the resolver (one ``process`` call): a topic that links to
+    the same file twenty times costs one ``lstat``, and a folder on the way is looked at once.
     """
 
-    __slots__ = ("_exists", "_resolved", "folder", "relpath", "root")
+    __slots__ = ("_folders", "_resolved", "_targets", "folder", "relpath", "root")
 
     def __init__(self, root: str, relpath: str) -> None:
         self.root = root
         self.relpath = relpath
         self.folder = posixpath.dirname(relpath)
-        self._exists: dict[str, bool] = {}
-        self._resolved: dict[str, tuple[str, bool]] = {}
+        self._targets: dict[str, str] = {}
+        self._folders: dict[str, str] = {}
+        self._resolved: dict[str, tuple[str, str]] = {}
 
-    def resolve(self, value: str) -> tuple[str, bool]:
-        """Return ``(target, broken)`` for a file reference ``value`` (``href``, ``conref``, ...).
+    def resolve(self, value: str) -> tuple[str, str]:
+        """Return ``(target, reason)`` for a file reference ``value`` (``href``, ``conref``, ...).
 
         The target is the path part (before ``?`` and ``#``), percent-decoded, joined to the
         asset's folder and normalised, relative to the root. A bare fragment is the asset itself.
-        A target that leaves the root, or an absolute path, is broken; otherwise it is broken when
-        no such file exists.
+        ``reason`` is "" when the target is a regular file in the root, else why it is broken
+        (``BROKEN_OUTSIDE`` for an absolute path or one that leaves the root, ``BROKEN_SYMLINK``
+        when the target or a folder on its way is a symbolic link, ``BROKEN_NOT_FOUND``).
+
+        Symbolic links are never followed: whether a link's destination exists would tell what
+        lies outside the content root, so a link is broken whatever it points to.
         """
         path = value.split("#", 1)[0].split("?", 1)[0]
         if not path:
-            return self.relpath, False
+            return self.relpath, ""
         known = self._resolved.get(path)
         if known is not None:
             return known
@@ -83,14 +96,42 @@ class Resolver:
         self._resolved[path] = resolved
         return resolved
 
-    def _resolve_path(self, path: str) -> tuple[str, bool]:
+    def _resolve_path(self, path: str) -> tuple[str, str]:
         if "%" in path:
             path = unquote(path)
         target = posixpath.normpath(posixpath.join(self.folder, path))
         if target == ".." or target.startswith(("../", "/")):
-            return target, True
-        exists = self._exists.get(target)
-        if exists is None:
-            exists = os.path.isfile(os.path.join(self.root, target))
-            self._exists[target] = exists
-        return target, not exists
+            return target, BROKEN_OUTSIDE
+        reason = self._targets.get(target)
+        if reason is None:
+            reason = self._check(target)
+            self._targets[target] = reason
+        return target, reason
+
+    def _check(self, target: str) -> str:
+        """ "" when ``target`` is a regular file reached through real folders, else the reason."""
+        folder = target.rpartition("/")[0]
+        reason = self._check_folder(folder) if folder else ""
+        return reason or self._kind(target, want_folder=False)
+
+    def _check_folder(self, folder: str) -> str:
+        """ "" when ``folder`` and each folder above it (up to the root) is a real folder."""
+        reason = self._folders.get(folder)
+        if reason is None:
+            parent = folder.rpartition("/")[0]
+            reason = self._check_folder(parent) if parent else ""
+            if not reason:
+                reason = self._kind(folder, want_folder=True)
+            self._folders[folder] = reason
+        return reason
+
+    def _kind(self, relpath: str, *, want_folder: bool) -> str:
+        try:
+            mode = os.lstat(os.path.join(self.root, relpath)).st_mode
+        except (OSError, ValueError):  # missing, not a folder, no permission, NUL in the name
+            return BROKEN_NOT_FOUND
+        if stat.S_ISLNK(mode):
+            return BROKEN_SYMLINK
+        if stat.S_ISDIR(mode) if want_folder else stat.S_ISREG(mode):
+            return ""
+        return BROKEN_NOT_FOUND

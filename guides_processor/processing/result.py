@@ -38,6 +38,12 @@ SCOPE_LOCAL = "local"
 SCOPE_PEER = "peer"
 SCOPE_EXTERNAL = "external"
 
+# Why a reference is broken (``Ref.reason``).
+BROKEN_NOT_FOUND = "not found"
+BROKEN_SYMLINK = "symbolic link"
+BROKEN_OUTSIDE = "outside the content root"
+BROKEN_ELEMENT = "element not found"
+
 
 @dataclass(frozen=True, slots=True)
 class Ref:
@@ -45,9 +51,17 @@ class Ref:
 
     ``target`` is the referenced file relative to the content root (``/``-separated, fragment
     dropped) for local and peer file references, and ``None`` otherwise. ``key`` is the key name
-    of a ``keyref``/``conkeyref`` (the part before ``/``). ``broken`` is decided for file targets
-    while processing (the file does not exist, or the target leaves the content root); key
-    references start unbroken and are resolved against the repository's key definitions later.
+    of a ``keyref``/``conkeyref`` (the part before ``/``), and of the ``conkeyref`` beside a
+    ``conrefend`` (whose file the key's target replaces). ``broken`` is decided for file targets
+    while processing, with ``reason`` one of the ``BROKEN_*`` sentences (the file does not exist,
+    it or a folder on its way is a symbolic link, the target leaves the content root, or a
+    same-file fragment names no such topic or element); key references start unbroken and are
+    resolved against the repository's key definitions later.
+
+    ``topic_id`` and ``element_id`` split the DITA fragment of a reference to a topic
+    (``file.dita#topicid/elementid``; ``#./elementid`` is stored with the enclosing topic's id) and
+    the element part of a ``keyref``/``conkeyref`` (``key/elementid``, ``topic_id`` None: the
+    key's target decides the topic). Both None when there is no fragment to check.
     """
 
     attribute: str
@@ -59,6 +73,9 @@ class Ref:
     target: str | None = None
     key: str | None = None
     broken: bool = False
+    reason: str = ""
+    topic_id: str | None = None
+    element_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +103,11 @@ class AssetResult:
     ``status`` is SUCCESS, FAILURE (``error`` is a one-line reason naming the line where there is
     one) or SKIPPED (``error`` says why). ``size``, ``mtime`` and ``checksum`` (sha256, hex) are
     filled whenever the file could be read.
+
+    ``ids`` lists what a topic file lets others address: each topic's id (nested topics too) and
+    ``topicid/elementid`` for each other element with an id, under its nearest enclosing topic
+    (DITA 1.3 part 3, 2.3.3 "URI-based (direct) addressing", and "ID attribute": non-topic ids
+    are unique per nearest ancestor topic). Empty for other types.
     """
 
     relpath: str
@@ -99,6 +121,7 @@ class AssetResult:
     metadata: dict[str, Any] = field(default_factory=dict)
     references: list[Ref] = field(default_factory=list)
     key_definitions: list[KeyDef] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
 
     @property
     def fingerprint(self) -> Fingerprint:

@@ -8,6 +8,8 @@ matter, and element types are recognised by element name.
 
 import re
 import threading
+from collections.abc import Iterator
+from io import BytesIO
 
 from lxml import etree
 
@@ -48,6 +50,31 @@ def parse_xml(data: bytes) -> etree._Element:
     """
     try:
         return etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as error:
+        raise XmlError(syntax_error_message(error)) from None
+
+
+def iter_finished_elements(data: bytes) -> Iterator[etree._Element]:
+    """Stream the elements of the document in ``data`` as each one ends, with the same hardening
+    as ``parse_xml``. The caller may clear each element (and drop its earlier siblings) to keep
+    memory bounded. Raises ``XmlError`` like ``parse_xml`` for a document that is not well formed.
+    """
+    events = etree.iterparse(
+        BytesIO(data),
+        events=("end",),
+        tag=etree.Element,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        attribute_defaults=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for _event, element in events:
+            yield element
     except etree.XMLSyntaxError as error:
         raise XmlError(syntax_error_message(error)) from None
 

@@ -1,9 +1,13 @@
 """The OpenAPI document describes every endpoint and every field; the docs page needs no CDN."""
 
+import json
+
 import pytest
-from django.test import Client
+from openapi_spec_validator import validate
 
 from guides_processor.selectors import LOG_LIMIT_MAX
+
+from .conftest import basic_client
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +23,25 @@ PATHS = {
 }
 
 
+def _refuse_duplicates(pairs):
+    keys = [key for key, _ in pairs]
+    duplicated = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicated:
+        raise ValueError(f"duplicated keys {duplicated}")
+    return dict(pairs)
+
+
 @pytest.fixture
-def document():
-    response = Client().get("/bin/guides/v1/openapi.json")
+def document(admin):
+    response = basic_client(admin).get("/bin/guides/v1/openapi.json")
     assert response.status_code == 200
-    return response.json()
+    return json.loads(response.content, object_pairs_hook=_refuse_duplicates)
+
+
+def test_it_is_a_valid_openapi_document_without_duplicated_keys(document):
+    validate(document)
+    download = document["paths"]["/bin/guides/v1/assets/process/logs/download"]["get"]
+    assert "application/zip" in download["responses"]["200"]["content"]
 
 
 def test_it_describes_every_endpoint_with_its_method(document):
@@ -73,8 +91,8 @@ def test_it_offers_basic_and_session_authentication(document):
     }
 
 
-def test_the_docs_page_is_served_with_local_assets():
-    response = Client().get("/bin/guides/v1/docs")
+def test_the_docs_page_is_served_with_local_assets(admin):
+    response = basic_client(admin).get("/bin/guides/v1/docs")
 
     assert response.status_code == 200
     page = response.content.decode()

@@ -194,3 +194,87 @@ def test_a_folder_removed_mid_run_fails_the_execution_and_resume_can_continue(
     shutil.move(backup, content_root / "bulk")
     finished = run(executions.execution_resume(processing_id=execution.processing_id, by="admin"))
     assert (finished.status, finished.processed_count) == (ExecutionStatus.SUCCESS, 30)
+
+
+def test_a_folder_deleted_file_by_file_blames_nothing_and_resume_retries_what_was_missing(
+    write_tree, content_root, small_batches
+):
+    # `rm -rf` removes the files first and the folder last: batches processed in between find
+    # files missing while the folder is still there.
+    import shutil
+
+    files = many(30)
+    write_tree(files)
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
+    one_step(execution)  # the manifest
+    one_step(execution)  # the first ten
+    for relpath in sorted(files)[10:]:
+        (content_root / relpath).unlink()
+    one_step(execution)  # the next ten are missing; the folder is still there
+    shutil.rmtree(content_root / "bulk")
+    one_step(execution)  # now the folder is gone
+    execution.refresh_from_db()
+
+    assert execution.status == ExecutionStatus.FAILED
+    assert "no longer exists" in execution.comments
+    assert execution.failed_count == 0
+    assert not ExecutionItem.objects.filter(execution=execution, state=ItemState.FAILED).exists()
+    assert ExecutionItem.objects.filter(execution=execution, state=ItemState.PENDING).count() == 20
+
+    write_tree(files)
+    finished = run(executions.execution_resume(processing_id=execution.processing_id, by="admin"))
+
+    assert finished.status == ExecutionStatus.SUCCESS, finished.comments
+    assert (finished.processed_count, finished.failed_count) == (30, 0)
+
+
+def test_resume_while_the_folder_is_missing_is_a_conflict_that_says_so(
+    write_tree, content_root, small_batches
+):
+    import shutil
+
+    write_tree(many(30))
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
+    one_step(execution)
+    one_step(execution)
+    shutil.rmtree(content_root / "bulk")
+    one_step(execution)
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.FAILED
+    reason = execution.comments
+
+    with pytest.raises(executions.Conflict, match="folder is missing") as refused:
+        executions.execution_resume(processing_id=execution.processing_id, by="admin")
+
+    assert "/content/dam/bulk" in refused.value.message
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.FAILED
+    assert execution.comments == reason  # the status object still says why it failed
+
+
+def test_the_api_answers_409_to_resume_while_the_folder_is_missing(
+    write_tree, content_root, small_batches, client, django_user_model
+):
+    import shutil
+
+    write_tree(many(15))
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
+    one_step(execution)
+    shutil.rmtree(content_root / "bulk")
+    one_step(execution)
+    client.force_login(django_user_model.objects.create_superuser("root", "r@example.org", "x"))
+
+    status = client.get(
+        "/bin/guides/v1/assets/process/status", {"processingId": str(execution.processing_id)}
+    ).json()
+    answer = client.post(
+        "/bin/guides/v1/assets/process/resume",
+        {"processingId": str(execution.processing_id)},
+        content_type="application/json",
+    )
+
+    assert status["status"] == "FAILED"
+    assert "no longer exists" in status["comments"]
+    assert answer.status_code == 409
+    assert answer.json()["error"] == "CONFLICT"
+    assert "folder is missing" in answer.json()["message"]

@@ -42,9 +42,9 @@ def guide() -> dict[str, str | bytes]:
     }
 
 
-def many(count: int, folder: str = "bulk") -> dict[str, str | bytes]:
+def many(count: int, folder: str = "bulk", *, body: str = "Text.") -> dict[str, str | bytes]:
     """``count`` small topics in one folder."""
     return {
-        f"{folder}/t{index:05d}.dita": topic(f"t{index}", f"Topic {index}")
+        f"{folder}/t{index:05d}.dita": topic(f"t{index}", f"Topic {index}", body)
         for index in range(count)
     }

@@ -48,6 +48,9 @@ def test_it_resolves_a_local_href_relative_to_the_topic(write: Write, refs_of) -
         target="topics/other.dita",
         key=None,
         broken=False,
+        reason="",
+        topic_id="other",
+        element_id="p1",
     )
 
 
@@ -57,7 +60,7 @@ def test_it_marks_a_missing_target_broken(refs_of) -> None:
 
 
 def test_it_takes_a_bare_fragment_for_the_topic_itself(refs_of) -> None:
-    [ref] = refs_of('<p><xref href="#t/p2"/></p>')
+    [ref] = refs_of('<p id="p2"><xref href="#t/p2"/></p>')
     assert (ref.target, ref.broken, ref.scope) == ("topics/t.dita", False, SCOPE_LOCAL)
 
 
@@ -185,6 +188,9 @@ def test_it_keeps_key_references_for_later_resolution(refs_of) -> None:
         target=None,
         key="install",
         broken=False,
+        reason="",
+        topic_id=None,
+        element_id="steps",
     )
     assert (conkeyref.key, conkeyref.link_type, conkeyref.target, conkeyref.broken) == (
         "reuse",
@@ -215,3 +221,75 @@ def test_it_checks_a_target_that_is_a_folder_as_broken(write: Write, refs_of) ->
     write("topics/folder/inside.dita", topic())
     [ref] = refs_of('<p><xref href="folder"/></p>')
     assert (ref.target, ref.broken) == ("topics/folder", True)
+
+
+def test_it_takes_use_conref_target_for_no_reference(refs_of) -> None:
+    # A reserved value, never a file: no reference, so nothing broken.
+    refs = refs_of(
+        '<ol><li conref="#t/a" conrefend="-dita-use-conref-target"/></ol>'
+        '<p><xref conref="#t/x" href="-dita-use-conref-target"/></p>'
+        '<p id="a"/><p id="x"/>'
+    )
+    assert [(ref.attribute, ref.value, ref.broken) for ref in refs] == [
+        ("conref", "#t/a", False),
+        ("conref", "#t/x", False),
+    ]
+
+
+def test_it_makes_a_conrefend_beside_a_conkeyref_a_key_reference(refs_of) -> None:
+    # default.dita does not exist, and does not matter: the key's target replaces it.
+    conrefend, conkeyref = refs_of(
+        '<ul><li conkeyref="xmp/first" conrefend="default.dita#default/last"/></ul>'
+    )
+    assert conkeyref.key == "xmp"
+    assert conrefend == Ref(
+        attribute="conrefend",
+        value="default.dita#default/last",
+        link_type=LINK_CONTENT_KEY,
+        scope=SCOPE_LOCAL,
+        element="li",
+        line=5,
+        target=None,
+        key="xmp",
+        broken=False,
+        reason="",
+        topic_id=None,
+        element_id="last",
+    )
+
+
+@pytest.mark.parametrize("fmt", ["html", "HTML", "pdf", "markdown"])
+def test_a_non_dita_format_makes_a_topic_file_a_file_link(write: Write, refs_of, fmt: str) -> None:
+    write("topics/page.dita", topic())
+    there, missing = refs_of(
+        f'<p><xref href="page.dita#t/x" format="{fmt}"/><xref href="gone.xml" format="{fmt}"/></p>'
+    )
+    assert (there.link_type, there.target, there.broken, there.topic_id) == (
+        LINK_FILE,
+        "topics/page.dita",
+        False,
+        None,
+    )
+    assert (missing.link_type, missing.broken, missing.reason) == (LINK_FILE, True, "not found")
+
+
+def test_an_external_scope_is_never_checked(refs_of) -> None:
+    refs = refs_of(
+        '<p><xref href="gone.dita#t/x" scope="external"/>'
+        '<xref href="../../etc/passwd" scope="external" format="txt"/></p>'
+    )
+    assert [(r.scope, r.target, r.broken, r.reason, r.topic_id) for r in refs] == [
+        (SCOPE_EXTERNAL, None, False, "", None),
+        (SCOPE_EXTERNAL, None, False, "", None),
+    ]
+
+
+def test_a_coderef_is_a_file_link_whatever_its_extension(write: Write, refs_of) -> None:
+    write("topics/sample.dita", topic())
+    [ref] = refs_of('<pre><coderef href="sample.dita#token=start,end"/></pre>')
+    assert (ref.link_type, ref.broken, ref.topic_id) == (LINK_FILE, False, None)
+
+
+def test_it_says_why_a_reference_is_broken(refs_of) -> None:
+    outside, missing = refs_of('<p><xref href="../../x.dita"/><xref href="gone.dita"/></p>')
+    assert (outside.reason, missing.reason) == ("outside the content root", "not found")

@@ -28,6 +28,7 @@ VENDOR: str = connection.vendor
 lock_queue = BACKEND.lock_queue
 commit_without_waiting = BACKEND.commit_without_waiting
 refresh_statistics = BACKEND.refresh_statistics
+execution_status_for_claim = BACKEND.execution_status_for_claim
 claim_batch = BACKEND.claim_batch
 owned_items = BACKEND.owned_items
 release = BACKEND.release
@@ -47,6 +48,7 @@ __all__ = [
     "claim_batch",
     "columns",
     "commit_without_waiting",
+    "execution_status_for_claim",
     "lock_queue",
     "marks",
     "owned_items",

@@ -26,6 +26,7 @@ from ...models import (
     LogLine,
     Reference,
 )
+from ...text import one_line
 
 _STATE_OF = {
     processing.SUCCESS: ItemState.DONE,
@@ -94,6 +95,8 @@ class Backend:
     skip_locked = ""
     # Appended to a SELECT whose rows the transaction is about to write, where supported.
     lock_rows = ""
+    # Appended to a SELECT whose row must not change before the transaction ends, where supported.
+    share_row = ""
 
     # Where the databases differ ---------------------------------------------------------------
 
@@ -139,6 +142,18 @@ class Backend:
         raise NotImplementedError
 
     # Claims -----------------------------------------------------------------------------------
+
+    def execution_status_for_claim(self, *, execution_id: int) -> str:
+        """The execution's status, read under a shared row lock where supported (SQLite's write
+        lock already serialises the claim): a status change waits for the claim's commit, and a
+        claim after it reads the new status."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {q('status')} FROM {table(Execution)} WHERE {q('id')} = %s"
+                f"{self.share_row}",
+                [execution_id],
+            )
+            return str(cursor.fetchone()[0])
 
     def claim_batch(
         self,
@@ -264,7 +279,8 @@ class Backend:
         """Append log lines and add to counters of an execution, in the caller's transaction.
 
         Line numbers come from ``log_line_count``, incremented by the same UPDATE that reads it
-        back, so they are dense and never reused while several workers write.
+        back, so they are dense and never reused while several workers write. Every message is
+        stored through ``text.one_line``: one stored line is one displayed line.
         """
         increments = {name: value for name, value in (counters or {}).items() if value}
         # Always one assignment at least (adding 0 lines), so the statement is valid and returns
@@ -287,7 +303,7 @@ class Backend:
                 LogLine,
                 ("execution_id", "line", "time", "level", "message"),
                 [
-                    (execution_id, start + offset, when, level, message)
+                    (execution_id, start + offset, when, level, one_line(message))
                     for offset, (level, message) in enumerate(lines)
                 ],
             )

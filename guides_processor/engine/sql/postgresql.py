@@ -23,6 +23,7 @@ _STAGE = "guides_asset_stage"
 class PostgreSQLBackend(Backend):
     skip_locked = " FOR UPDATE SKIP LOCKED"
     lock_rows = " FOR UPDATE"
+    share_row = " FOR SHARE"
 
     def lock_queue(self) -> None:
         with connection.cursor() as cursor:

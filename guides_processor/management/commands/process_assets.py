@@ -1,7 +1,8 @@
 """Start an execution from the command line, exactly as the API does, and optionally wait for it.
 
 Exit status: 0 when queued (without ``--wait``) or finished with SUCCESS, 1 when it finished
-otherwise, 2 for invalid input or a conflict (one line on stderr).
+otherwise, 2 for invalid input or a conflict (one line on stderr), 130 when interrupted (Ctrl-C)
+while waiting.
 """
 
 import json
@@ -59,7 +60,8 @@ class Command(BaseCommand):
             type=float,
             default=5.0,
             metavar="SECONDS",
-            help="With --wait: how long to look for a running cluster before processing here.",
+            help="How long to look for a running cluster (default 5; 0: do not look). With "
+            "--wait, processes here when none answers; without, warns.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -78,6 +80,15 @@ class Command(BaseCommand):
             self.stderr.write(f"Execution {execution.processing_id} queued for {execution.path}.")
         if options["wait"]:
             execution = self._wait(execution, options["cluster_wait"])
+        elif options["cluster_wait"] > 0 and not cluster_alive(seconds=options["cluster_wait"]):
+            # The execution is queued in the broker and starts as soon as a cluster runs; until
+            # then it shows IN_PROGRESS with nothing done, which deserves a word.
+            self.stderr.write(
+                f"Warning: no worker cluster answered within {options['cluster_wait']:g} s, so "
+                f"execution {execution.processing_id} will not progress until one runs: start "
+                "one with `.venv/bin/python manage.py qcluster` (or `manage.py serve`), or run "
+                "this command with --wait to process in this process."
+            )
         if options["json"]:
             self.stdout.write(json.dumps(selectors.execution_status(execution), indent=2))
         else:
@@ -89,9 +100,51 @@ class Command(BaseCommand):
                 sys.exit(1)
 
     def _wait(self, execution: Execution, cluster_wait: float) -> Execution:
-        inline = not cluster_alive(seconds=cluster_wait)
-        if inline:
-            self.stderr.write("No task cluster answered; processing in this process.")
+        inline = False
+        try:
+            inline = not cluster_alive(seconds=cluster_wait)
+            if inline:
+                self.stderr.write("No task cluster answered; processing in this process.")
+            return self._follow(execution, inline=inline)
+        except KeyboardInterrupt:
+            self._interrupted(execution, inline=inline)
+            sys.exit(130)
+
+    def _interrupted(self, execution: Execution, *, inline: bool) -> None:
+        """Say on stderr what becomes of the execution when Ctrl-C stops the waiting."""
+        pid = execution.processing_id
+        body = json.dumps({"processingId": str(pid)})
+        api = "http://127.0.0.1:8000/bin/guides/v1/assets/process"
+        if not inline:
+            self.stderr.write(
+                f"Interrupted: only the waiting stopped; execution {pid} goes on in the worker "
+                "cluster.\n"
+                f"  Follow it:  curl -u USER '{api}/status?processingId={pid}'\n"
+                f"  Cancel it:  curl -u USER -H 'Content-Type: application/json' -d '{body}' "
+                f"{api}/cancel\n"
+                "  (or Cancel on its row in the console)"
+            )
+            return
+        # This process was the execution's only worker: cancel it now, so that it is not left
+        # running with nobody on it, and can be resumed.
+        try:
+            stopped = executions.execution_cancel_abandoned(processing_id=pid, by="cli (Ctrl-C)")
+        except executions.Conflict:
+            stopped = Execution.objects.get(pk=execution.pk)
+        if stopped.status in FINISHED_STATUSES and stopped.status != ExecutionStatus.CANCELLED:
+            self.stderr.write(
+                f"Interrupted: execution {pid} had already ended "
+                f"({stopped.get_status_display()}): {stopped.comments}"
+            )
+            return
+        self.stderr.write(
+            f"Interrupted: execution {pid} was processed in this process and is now cancelled "
+            f"({stopped.comments or 'before it started'}). It stays resumable:\n"
+            f"  curl -u USER -H 'Content-Type: application/json' -d '{body}' {api}/resume\n"
+            "  (or Resume on its row in the console)"
+        )
+
+    def _follow(self, execution: Execution, *, inline: bool) -> Execution:
         bar = tqdm(total=0, unit="asset", file=sys.stderr, dynamic_ncols=True, desc="Waiting")
 
         def show(current: Execution) -> None:

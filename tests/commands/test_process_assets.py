@@ -1,0 +1,113 @@
+"""`manage.py process_assets` as a user runs it: interrupted with Ctrl-C, or with no cluster."""
+
+import signal
+import subprocess
+import sys
+import time
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from guides_processor import executions
+from guides_processor.models import Execution, ExecutionStatus
+from tests.engine.trees import many
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def start_command(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(PROJECT / "manage.py"), "process_assets", *args],
+        cwd=PROJECT,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_progress(process: subprocess.Popen[str], count: int, timeout: float) -> Execution:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        execution = Execution.objects.first()
+        if execution is not None and execution.triggered_count >= count:
+            return execution
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"no progress within {timeout} s: {process.communicate()}")
+
+
+def interrupt(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_while_processing_in_process_cancels_the_execution_which_stays_resumable(
+    cluster_env, write_tree
+):
+    write_tree(many(4000))
+    process = start_command(cluster_env, "/content/dam/bulk", "--wait", "--cluster-wait", "0")
+    execution = wait_for_progress(process, 200, 90)
+
+    code, stderr = interrupt(process)
+
+    assert code == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert str(execution.processing_id) in stderr
+    assert "resumable" in stderr and "/bin/guides/v1/assets/process/resume" in stderr
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.CANCELLED
+    assert 0 < execution.triggered_count < 4000
+    resumed = executions.execution_resume(processing_id=execution.processing_id, by="admin")
+    finished = executions.execution_run_inline(processing_id=resumed.processing_id)
+    assert (finished.status, finished.processed_count) == (ExecutionStatus.SUCCESS, 4000)
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_while_a_cluster_processes_says_the_execution_goes_on_and_how_to_cancel_it(
+    cluster_env, start_cluster, write_tree
+):
+    write_tree(many(6000))
+    start_cluster(GUIDES_BATCH_SIZE="20")
+    process = start_command(cluster_env, "/content/dam/bulk", "--wait", "--cluster-wait", "30")
+    execution = wait_for_progress(process, 100, 90)
+
+    code, stderr = interrupt(process)
+
+    assert code == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert "goes on" in stderr
+    assert f'{{"processingId": "{execution.processing_id}"}}' in stderr
+    assert "/bin/guides/v1/assets/process/cancel" in stderr
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        execution.refresh_from_db()
+        if execution.status == ExecutionStatus.SUCCESS:
+            break
+        time.sleep(0.3)
+    assert (execution.status, execution.processed_count) == (ExecutionStatus.SUCCESS, 6000)
+
+
+@pytest.mark.django_db
+def test_without_wait_and_without_a_cluster_it_says_nothing_will_process_the_execution(
+    write_tree,
+):
+    write_tree(many(3))
+    out, err = StringIO(), StringIO()
+
+    call_command(
+        "process_assets", "/content/dam/bulk", "--cluster-wait", "0.5", stdout=out, stderr=err
+    )
+
+    execution = Execution.objects.get()
+    assert out.getvalue().strip() == str(execution.processing_id)
+    message = err.getvalue()
+    assert "no worker cluster answered" in message
+    assert "manage.py qcluster" in message and "--wait" in message
+    assert execution.status == ExecutionStatus.IN_PROGRESS
