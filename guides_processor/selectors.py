@@ -187,6 +187,14 @@ def executions_active_exist() -> bool:
     return Execution.objects.filter(status__in=ACTIVE_STATUSES).exists()
 
 
+def execution_queue_place(execution: Execution) -> int:
+    """1 + the executions waiting that were created before ``execution`` (they start first).
+
+    Costs one count on the (status, id) index.
+    """
+    return Execution.objects.filter(status=ExecutionStatus.WAITING, pk__lt=execution.pk).count() + 1
+
+
 @dataclass(frozen=True)
 class ItemCounts:
     """The manifest of an execution counted by outcome, and by asset type and outcome."""
