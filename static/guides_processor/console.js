@@ -77,6 +77,10 @@
   const clock = new Intl.DateTimeFormat(undefined, {
     hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
   });
+  const day = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "2-digit", day: "2-digit" });
+  const clockZone = new Intl.DateTimeFormat(undefined, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+  });
 
   function localTimes() {
     document.querySelectorAll("time[datetime]:not([data-local])").forEach((element) => {
@@ -85,6 +89,10 @@
       element.dataset.local = "";
       if (element.closest(".log-line")) {
         element.textContent = clock.format(when);
+        element.title = dateTime.format(when);
+      } else if (element.closest(".col-time")) {
+        // The table's narrow columns: the day above the time.
+        element.replaceChildren(day.format(when), document.createElement("br"), clockZone.format(when));
         element.title = dateTime.format(when);
       } else {
         element.textContent = dateTime.format(when);

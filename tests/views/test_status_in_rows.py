@@ -98,3 +98,16 @@ def test_a_refused_resume_is_an_error_toast(runner_client, running):
     assert toast["level"] == "error"
     assert toast["title"] == "Error"
     assert "only cancelled or failed executions can be resumed" in toast["message"]
+
+
+def test_times_carry_their_zone_before_the_script_names_the_readers(runner_client, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    started = timezone.now().replace(month=1, day=15, hour=9, minute=30, second=0, microsecond=0)
+    execution = Execution.objects.create(
+        path="/content/dam/t", status=ExecutionStatus.SUCCESS, created_by="t", started_at=started
+    )
+
+    row = row_html(runner_client.get(EXECUTIONS).content.decode(), execution)
+
+    assert f'<time datetime="{started.year}-01-15T10:30:00+01:00">' in row
+    assert f"{started.year}-01-15<br>10:30:00 CET</time>" in row
