@@ -198,17 +198,16 @@
       return true;
     }
 
-    async function fetchHtml(url) {
-      const response = await fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
-      const redirect = response.headers.get("HX-Redirect");
-      if (redirect) {
-        window.location.href = redirect;
-        throw new Error("signed out");
+    // htmx makes the tree's requests (sign-out redirects, errors, the CSRF header as everywhere);
+    // the tree only decides when. A 400 carries the reason as a tree note, so it is swapped.
+    tree.addEventListener("htmx:beforeSwap", (event) => {
+      if (event.detail.xhr.status === 400) {
+        event.detail.shouldSwap = true;
+        event.detail.isError = false;
       }
-      // A 400 carries the reason as a tree note; other errors are said generically.
-      if (!response.ok && response.status !== 400) throw new Error(`The server answered ${response.status}.`);
-      return response.text();
-    }
+    });
+
+    const load = (url, target, swap) => htmx.ajax("GET", url, { source: target, target, swap });
 
     function note(text, isError) {
       const li = document.createElement("li");
@@ -225,15 +224,17 @@
       group.hidden = false;
       if (item.dataset.loaded) return;
       item.dataset.loaded = "loading";
-      group.replaceChildren(note("Loading…"));
-      try {
-        group.innerHTML = await fetchHtml(item.dataset.children);
-        item.dataset.loaded = "yes";
-        refresh();
-      } catch (error) {
+      const waiting = note("Loading…");
+      group.replaceChildren(waiting);
+      await load(item.dataset.children, group, "innerHTML");
+      if (group.contains(waiting)) {
+        // Not swapped: the server or the network failed (a toast says which).
         delete item.dataset.loaded;
-        group.replaceChildren(note(`Could not load the sub-folders. ${error.message}`, true));
+        group.replaceChildren(note("Could not load the sub-folders.", true));
+        return;
       }
+      item.dataset.loaded = "yes";
+      refresh();
     }
 
     function collapse(item) {
@@ -243,17 +244,17 @@
     }
 
     async function loadMore(item) {
+      const parent = item.parentElement;
+      const index = Array.from(parent.children).indexOf(item);
       const previous = item.previousElementSibling;
-      try {
-        const html = await fetchHtml(item.dataset.more);
-        item.insertAdjacentHTML("afterend", html);
-        const next = item.nextElementSibling;
-        item.remove();
-        refresh();
-        focusItem(next && next.matches('[role="treeitem"]') ? next : previous);
-      } catch (error) {
-        item.querySelector(".tree-label").textContent = `Could not load more folders. ${error.message}`;
+      await load(item.dataset.more, item, "outerHTML");
+      if (parent.contains(item)) {
+        item.querySelector(".tree-label").textContent = "Could not load more folders.";
+        return;
       }
+      refresh();
+      const next = parent.children[index];
+      focusItem(next && next.matches('[role="treeitem"]') ? next : previous);
     }
 
     function activate(item) {

@@ -187,3 +187,51 @@ def test_the_log_viewer_keeps_up_with_a_fast_run_and_stays_bounded(
     assert page.locator(".log-line").count() <= 5000
     shot(page, "log-viewer-end")
     assert violations(page, messages) == []
+
+
+def test_the_folder_picker_pages_and_says_why_a_page_is_refused(
+    watched, live_server, admin, content_root, shot
+):
+    page, messages = watched
+    for index in range(230):
+        (content_root / "big" / f"f{index:03d}").mkdir(parents=True)
+    sign_in(page, live_server.url, "admin")
+    page.goto(live_server.url + EXECUTIONS)
+    page.click("#new-process-button")
+    tree = page.locator("#folder-tree")
+    big = tree.locator('[data-path="/content/dam/big"]')
+    big.locator(":scope > .tree-row .twisty").click()
+    more = big.locator(".tree-more")
+    expect(more).to_have_text("Show 30 more folders…")
+
+    more.click()
+    expect(big.locator('[role="treeitem"][data-path]')).to_have_count(230)
+    expect(page.locator('[data-path="/content/dam/big/f200"]')).to_be_focused()
+
+    # An address tampered with: the server's reason is said in the tree.
+    page.keyboard.press("Escape")
+    page.click("#new-process-button")
+    root_item = tree.locator('[data-path="/content/dam"]')
+    tampered = f"{EXECUTIONS}folders/?path=/content/dam&offset=99999999999999999999999"
+    root_item.evaluate(
+        """(item, url) => {
+          const more = document.createElement("li");
+          more.className = "tree-item tree-more";
+          more.setAttribute("role", "treeitem");
+          more.dataset.more = url;
+          const row = document.createElement("span");
+          row.className = "tree-row";
+          const label = document.createElement("span");
+          label.className = "tree-label";
+          label.textContent = "More";
+          row.append(label);
+          more.append(row);
+          item.querySelector(":scope > ul").append(more);
+        }""",
+        tampered,
+    )
+    tree.locator(".tree-more", has_text="More").click()
+    expect(tree.locator(".tree-error")).to_contain_text("Offset: ")
+    tree.locator(".tree-error").scroll_into_view_if_needed()
+    shot(page, "picker-refused-offset")
+    assert violations(page, messages) == []
