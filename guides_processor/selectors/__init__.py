@@ -6,6 +6,7 @@ services or the engine.
 from .lists import (
     EXECUTIONS_PAGE_SIZE,
     ExecutionPage,
+    execution_queue_place,
     executions_active_exist,
     executions_page,
     executions_recent,
@@ -41,6 +42,7 @@ __all__ = [
     "execution_broken_references",
     "execution_failed_items",
     "execution_item_counts",
+    "execution_queue_place",
     "execution_status",
     "executions_active_exist",
     "executions_page",

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from ..models import ACTIVE_STATUSES, Execution
+from ..models import ACTIVE_STATUSES, Execution, ExecutionStatus
 
 
 def executions_recent(*, limit: int) -> QuerySet[Execution]:
@@ -77,3 +77,11 @@ def executions_page(
 def executions_active_exist() -> bool:
     """Whether any execution waits or runs (one probe of the status index)."""
     return Execution.objects.filter(status__in=ACTIVE_STATUSES).exists()
+
+
+def execution_queue_place(execution: Execution) -> int:
+    """1 + the executions waiting that were created before ``execution`` (they start first).
+
+    Costs one count on the (status, id) index.
+    """
+    return Execution.objects.filter(status=ExecutionStatus.WAITING, pk__lt=execution.pk).count() + 1

@@ -42,3 +42,14 @@ def rate(value: float | None) -> str:
 def path_breaks(value: object) -> str:
     """A path that may wrap after each ``/`` (and only there), escaped."""
     return mark_safe(conditional_escape(str(value)).replace("/", "/<wbr>"))
+
+
+@register.filter
+def ordinal(value: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``22nd``."""
+    number = int(value)
+    if 10 <= number % 100 <= 20:
+        suffix = "th"
+    else:
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"

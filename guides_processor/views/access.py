@@ -74,6 +74,16 @@ def forbidden(request: HtmxHttpRequest, message: str) -> HttpResponse:
     return render(request, "guides_processor/forbidden.html", {"message": message}, status=403)
 
 
+def bad_request(request: HtmxHttpRequest, message: str) -> HttpResponse:
+    """400 with the reason: a fragment and an error toast for htmx, the error page otherwise."""
+    if request.htmx:
+        response = render(
+            request, "guides_processor/_bad_request.html", {"message": message}, status=400
+        )
+        return with_toast(response, message, level="error", title="Not understood")
+    return render(request, "400.html", {"message": message}, status=400)
+
+
 def with_toast(
     response: HttpResponse,
     message: str,

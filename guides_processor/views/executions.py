@@ -17,7 +17,8 @@ from django_htmx.http import HttpResponseStopPolling
 from .. import content, permissions, selectors
 from .. import executions as services
 from ..models import ACTIVE_STATUSES, RUNNING_STATUSES, AssetType, Execution, ExecutionStatus
-from .access import HtmxHttpRequest, console_view, safe_next, with_toast
+from .access import HtmxHttpRequest, bad_request, console_view, safe_next, with_toast
+from .forms import ExecutionsQuery, FoldersQuery
 
 # Sub-folders sent per request of the folder picker; a folder with more shows "Show more".
 FOLDER_PAGE = 200
@@ -32,6 +33,8 @@ class Row:
 
     execution: Execution
     status: dict[str, Any]
+    # 1 for the next to start; only for a WAITING execution, and only where it is shown.
+    queue_place: int | None = None
 
     @property
     def active(self) -> bool:
@@ -52,15 +55,18 @@ class Row:
         return min(100, self.status["triggeredCount"] * 100 // total) if total else 0
 
 
+def row_of(execution: Execution) -> Row:
+    """The row of ``execution``, with its place in the queue when it waits (one index probe)."""
+    place = (
+        selectors.execution_queue_place(execution)
+        if execution.status == ExecutionStatus.WAITING
+        else None
+    )
+    return Row(execution, selectors.execution_status(execution), place)
+
+
 def rows_of(executions: list[Execution]) -> list[Row]:
-    return [Row(execution, selectors.execution_status(execution)) for execution in executions]
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    return [row_of(execution) for execution in executions]
 
 
 def _folder_filter(raw: str) -> tuple[str, str]:
@@ -88,17 +94,21 @@ def _url(name: str, **params: Any) -> str:
 @console_view()
 @require_GET
 def executions(request: HtmxHttpRequest) -> HttpResponse:
-    """The executions page, or (to htmx) its table alone, which stops polling when idle."""
-    status = request.GET.get("status", "")
-    if status not in ExecutionStatus.values:
-        status = ""
-    raw_folder = request.GET.get("folder", "").strip()
+    """The executions page, or (to htmx) its table alone, which stops polling when idle.
+
+    A status, folder filter or cursor that is not one is a 400 that says which.
+    """
+    query = ExecutionsQuery(request.GET)
+    if not query.is_valid():
+        return bad_request(request, query.error_message())
+    status: str = query.cleaned_data["status"]
+    raw_folder: str = query.cleaned_data["folder"]
     folder, folder_error = _folder_filter(raw_folder)
     page = selectors.executions_page(
         status=status,
         folder=folder,
-        before=_int(request.GET.get("before")),
-        after=_int(request.GET.get("after")),
+        before=query.cleaned_data["before"],
+        after=query.cleaned_data["after"],
     )
     live = selectors.executions_active_exist()
     name = "guides_processor:executions"
@@ -132,13 +142,31 @@ def executions(request: HtmxHttpRequest) -> HttpResponse:
 @console_view()
 @require_GET
 def folders(request: HtmxHttpRequest) -> HttpResponse:
-    """Tree items for the sub-folders of ``path`` (the folder picker), a page at a time."""
-    offset = max(_int(request.GET.get("offset")) or 0, 0)
+    """Tree items for the sub-folders of ``path`` (the folder picker), a page at a time.
+
+    A path that cannot be listed is said in the tree; an offset that is not one is a 400.
+    """
+    query = FoldersQuery(request.GET)
+    if not query.is_valid():
+        return render(
+            request,
+            "guides_processor/_folder_children.html",
+            {"error": query.error_message()},
+            status=400,
+        )
+    offset: int = query.cleaned_data["offset"] or 0
     try:
-        path = content.normalize_path(request.GET.get("path", content.VIRTUAL_ROOT))
+        path = content.normalize_path(query.cleaned_data["path"] or content.VIRTUAL_ROOT)
         children = content.list_folders(Path(settings.GUIDES_CONTENT_ROOT), path)
     except content.ContentPathError as exc:
         return render(request, "guides_processor/_folder_children.html", {"error": exc.message})
+    if offset > len(children):
+        return render(
+            request,
+            "guides_processor/_folder_children.html",
+            {"error": f"Offset: {path} has only {len(children)} sub-folders."},
+            status=400,
+        )
     shown = children[offset : offset + FOLDER_PAGE]
     remaining = len(children) - offset - len(shown)
     level = path.count("/")  # /content/dam is level 1, its sub-folders level 2

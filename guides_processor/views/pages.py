@@ -12,8 +12,9 @@ from django_htmx.http import HttpResponseStopPolling
 from .. import executions as services
 from .. import permissions, selectors
 from ..models import ACTIVE_STATUSES, AssetType, CalculationStatus, Execution, ExecutionStatus
+from ..templatetags.console import ordinal
 from .access import HtmxHttpRequest, console_view
-from .executions import Row
+from .executions import row_of
 
 # Failed assets and broken references listed on the detail page; the counts say how many in all.
 DETAIL_LIST_LIMIT = 200
@@ -41,13 +42,16 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
-def status_in_words(execution: Execution, status: dict[str, Any]) -> str:
+def status_in_words(
+    execution: Execution, status: dict[str, Any], *, queue_place: int | None = None
+) -> str:
     """One or two sentences that say where the execution stands."""
     done, total = status["triggeredCount"], status["migrationSet"]["totalFiles"]
     counting = execution.calculation_status != CalculationStatus.SUCCESS
     match execution.status:
         case ExecutionStatus.WAITING:
-            return "Waiting in the queue; it starts when the running execution finishes."
+            place = f" ({ordinal(queue_place)} in line)" if queue_place else ""
+            return f"Waiting in the queue{place}; it starts when the running execution finishes."
         case ExecutionStatus.IN_PROGRESS if counting:
             return (
                 f"In progress: listing the folder, {_plural(total, 'asset')} found so far and "
@@ -59,8 +63,10 @@ def status_in_words(execution: Execution, status: dict[str, Any]) -> str:
             return f"In progress: {done:,} of {_plural(total, 'asset')} processed{left}."
         case ExecutionStatus.CANCELLING:
             return "Cancelling: the workers stop after the assets they are processing."
+        case ExecutionStatus.SUCCESS if execution.comments:
+            return f"Completed: {execution.comments}"
         case ExecutionStatus.SUCCESS:
-            return f"Completed: {execution.comments}" if execution.comments else "Completed."
+            return f"Completed: {_plural(total, 'asset')} matched."
         case ExecutionStatus.FAILED:
             return f"Failed: {execution.comments} Resume continues with the assets left."
         case ExecutionStatus.CANCELLED:
@@ -103,13 +109,14 @@ def _timings(execution: Execution) -> dict[str, Any]:
 def execution_detail(request: HtmxHttpRequest, processing_id: object) -> HttpResponse:
     """The detail page, or (to htmx) its body alone, which polls while the execution is active."""
     execution = get_execution(processing_id)
-    status = selectors.execution_status(execution)
+    row = row_of(execution)
+    status = row.status
     counts = selectors.execution_item_counts(execution)
     context = {
-        "row": Row(execution, status),
+        "row": row,
         "execution": execution,
         "status": status,
-        "words": status_in_words(execution, status),
+        "words": status_in_words(execution, status, queue_place=row.queue_place),
         "counts": counts.by_state,
         "count_rows": _count_rows(counts),
         "timings": _timings(execution),

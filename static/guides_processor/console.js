@@ -50,6 +50,59 @@
     showToast({ level: "error", message: "The server cannot be reached. Check the connection and try again." });
   });
 
+  // --- polling only while the page is seen ---------------------------------------------------
+
+  // Elements marked data-poll skip their requests while the tab is hidden (the policy forbids the
+  // eval that an hx-trigger filter would need), and refresh once it is shown again.
+  document.body.addEventListener("htmx:confirm", (event) => {
+    const elt = event.detail.elt;
+    if (!elt.hasAttribute("data-poll")) return;
+    if (document.visibilityState !== "visible" || (elt.id === "log-follower" && logIsFull())) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") htmx.trigger(document.body, "page-visible");
+  });
+
+  // --- times in the browser's zone ------------------------------------------------------------
+
+  // The server writes <time datetime="ISO"> with its own zone as text; here they become the
+  // reader's zone, named. Log lines keep a short clock with the full time in the title.
+  const dateTime = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+    hourCycle: "h23", timeZoneName: "short",
+  });
+  const clock = new Intl.DateTimeFormat(undefined, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  const day = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "2-digit", day: "2-digit" });
+  const clockZone = new Intl.DateTimeFormat(undefined, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+  });
+
+  function localTimes() {
+    document.querySelectorAll("time[datetime]:not([data-local])").forEach((element) => {
+      const when = new Date(element.getAttribute("datetime"));
+      if (Number.isNaN(when.getTime())) return;
+      element.dataset.local = "";
+      if (element.closest(".log-line")) {
+        element.textContent = clock.format(when);
+        element.title = dateTime.format(when);
+      } else if (element.closest(".col-time")) {
+        // The table's narrow columns: the day above the time.
+        element.replaceChildren(day.format(when), document.createElement("br"), clockZone.format(when));
+        element.title = dateTime.format(when);
+      } else {
+        element.textContent = dateTime.format(when);
+      }
+    });
+  }
+  localTimes();
+  document.body.addEventListener("htmx:afterSwap", localTimes);
+  document.body.addEventListener("htmx:oobAfterSwap", localTimes);
+
   // --- dialogs --------------------------------------------------------------------------------
 
   document.addEventListener("click", (event) => {
@@ -145,16 +198,16 @@
       return true;
     }
 
-    async function fetchHtml(url) {
-      const response = await fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" });
-      const redirect = response.headers.get("HX-Redirect");
-      if (redirect) {
-        window.location.href = redirect;
-        throw new Error("signed out");
+    // htmx makes the tree's requests (sign-out redirects, errors, the CSRF header as everywhere);
+    // the tree only decides when. A 400 carries the reason as a tree note, so it is swapped.
+    tree.addEventListener("htmx:beforeSwap", (event) => {
+      if (event.detail.xhr.status === 400) {
+        event.detail.shouldSwap = true;
+        event.detail.isError = false;
       }
-      if (!response.ok) throw new Error(`The server answered ${response.status}.`);
-      return response.text();
-    }
+    });
+
+    const load = (url, target, swap) => htmx.ajax("GET", url, { source: target, target, swap });
 
     function note(text, isError) {
       const li = document.createElement("li");
@@ -171,15 +224,17 @@
       group.hidden = false;
       if (item.dataset.loaded) return;
       item.dataset.loaded = "loading";
-      group.replaceChildren(note("Loading…"));
-      try {
-        group.innerHTML = await fetchHtml(item.dataset.children);
-        item.dataset.loaded = "yes";
-        refresh();
-      } catch (error) {
+      const waiting = note("Loading…");
+      group.replaceChildren(waiting);
+      await load(item.dataset.children, group, "innerHTML");
+      if (group.contains(waiting)) {
+        // Not swapped: the server or the network failed (a toast says which).
         delete item.dataset.loaded;
-        group.replaceChildren(note(`Could not load the sub-folders. ${error.message}`, true));
+        group.replaceChildren(note("Could not load the sub-folders.", true));
+        return;
       }
+      item.dataset.loaded = "yes";
+      refresh();
     }
 
     function collapse(item) {
@@ -189,17 +244,17 @@
     }
 
     async function loadMore(item) {
+      const parent = item.parentElement;
+      const index = Array.from(parent.children).indexOf(item);
       const previous = item.previousElementSibling;
-      try {
-        const html = await fetchHtml(item.dataset.more);
-        item.insertAdjacentHTML("afterend", html);
-        const next = item.nextElementSibling;
-        item.remove();
-        refresh();
-        focusItem(next && next.matches('[role="treeitem"]') ? next : previous);
-      } catch (error) {
-        item.querySelector(".tree-label").textContent = `Could not load more folders. ${error.message}`;
+      await load(item.dataset.more, item, "outerHTML");
+      if (parent.contains(item)) {
+        item.querySelector(".tree-label").textContent = "Could not load more folders.";
+        return;
       }
+      refresh();
+      const next = parent.children[index];
+      focusItem(next && next.matches('[role="treeitem"]') ? next : previous);
     }
 
     function activate(item) {
@@ -299,39 +354,84 @@
   // --- the log viewer -------------------------------------------------------------------------
 
   const logBox = document.getElementById("log-box");
+  const stickBox = document.getElementById("log-stick");
+  const atEnd = (box) => box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+  const following = () => logBox && (atEnd(logBox) || (stickBox && stickBox.checked));
+  const windowSize = () => Number(logBox.dataset.window) || 5000;
+
+  // A reader scrolled up keeps what they read: new lines wait (the follower skips its polls)
+  // until they come back to the end; the server then jumps ahead and offers what was skipped.
+  function logIsFull() {
+    return Boolean(logBox) && !following() && logBox.querySelectorAll(".log-line").length >= windowSize();
+  }
+
   if (logBox) setUpLog(logBox);
 
   function setUpLog(box) {
-    const stick = document.getElementById("log-stick");
     let pending = null;
+    // Scroll events caused by the viewer itself must not read as the reader scrolling up.
+    let quietUntil = 0;
+    const scrollTo = (top) => {
+      quietUntil = performance.now() + 200;
+      box.scrollTop = top;
+    };
 
-    box.scrollTop = box.scrollHeight;
+    scrollTo(box.scrollHeight);
 
-    // Earlier lines are put above what is read, so keep the view where it was; new lines at the
-    // end are followed when the view is at the end (or "Keep the newest line in view" is ticked).
+    // Keep at most the window's lines: the oldest leave the page, a button brings them back.
+    function trim() {
+      const lines = box.querySelectorAll(".log-line");
+      const extra = lines.length - windowSize();
+      if (extra <= 0) return;
+      const first = lines[extra];
+      const height = box.scrollHeight;
+      while (box.firstChild && box.firstChild !== first) box.firstChild.remove();
+      const earlier = Number(first.dataset.line);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.id = "load-earlier";
+      button.className = "button quiet load-earlier";
+      button.setAttribute("hx-get", `${box.dataset.earlierUrl}?before=${earlier}`);
+      button.setAttribute("hx-target", "this");
+      button.setAttribute("hx-swap", "outerHTML");
+      button.setAttribute("hx-disabled-elt", "this");
+      const count = document.createElement("span");
+      count.className = "muted";
+      count.textContent = `(${earlier} before these)`;
+      button.append("Load earlier lines ", count);
+      box.insertBefore(button, first);
+      htmx.process(button);
+      scrollTo(box.scrollTop - (height - box.scrollHeight));
+    }
+
+    // Earlier (or skipped) lines are put above what is read, so keep the view where it was; new
+    // lines at the end are followed when the view is at the end or the box is ticked.
     box.addEventListener("htmx:beforeSwap", (event) => {
       const target = event.detail.target;
       pending = {
-        earlier: target.id === "load-earlier",
+        earlier: target.matches(".load-earlier, .load-gap"),
         top: box.scrollTop,
         height: box.scrollHeight,
-        atEnd: box.scrollHeight - box.scrollTop - box.clientHeight < 24,
+        follow: following(),
       };
     });
     box.addEventListener("htmx:afterSwap", () => {
       if (!pending) return;
-      if (pending.earlier) box.scrollTop = pending.top + (box.scrollHeight - pending.height);
-      else if (pending.atEnd || (stick && stick.checked)) box.scrollTop = box.scrollHeight;
+      if (pending.earlier) scrollTo(pending.top + (box.scrollHeight - pending.height));
+      else if (pending.follow) {
+        trim();
+        scrollTo(box.scrollHeight);
+      }
       pending = null;
     });
-    if (stick) {
+    if (stickBox) {
       // The box tells whether it follows: scrolling up to read stops it, scrolling to the end
       // (or ticking the box) starts it again.
       box.addEventListener("scroll", () => {
-        stick.checked = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+        if (performance.now() >= quietUntil) stickBox.checked = atEnd(box);
       });
-      stick.addEventListener("change", () => {
-        if (stick.checked) box.scrollTop = box.scrollHeight;
+      stickBox.addEventListener("change", () => {
+        if (stickBox.checked) scrollTo(box.scrollHeight);
       });
     }
   }

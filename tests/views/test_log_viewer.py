@@ -1,5 +1,6 @@
 """The log viewer: the tail first, earlier pages on demand, new lines by cursor, 286 at the end."""
 
+import json
 import re
 
 import pytest
@@ -146,15 +147,67 @@ def test_following_a_finished_execution_sends_the_last_lines_with_286(runner_cli
     assert "Completed" in html
 
 
-def test_a_burst_larger_than_one_answer_keeps_following_after_the_end(runner_client):
-    execution = with_lines(1, status=ExecutionStatus.SUCCESS)
-    add_lines(execution, 700)
+def test_a_burst_up_to_one_step_comes_in_one_answer(runner_client):
+    execution = with_lines(1, status=ExecutionStatus.IN_PROGRESS)
+    add_lines(execution, 1999)
 
     response = runner_client.get(url("log_follow", execution), {"after": 0}, **HTMX)
 
-    assert response.status_code == 200
-    assert numbers(response.content.decode()) == list(range(1, 501))
-    assert "follow/?after=500" in response.content.decode()
+    html = response.content.decode()
+    assert numbers(html) == list(range(1, 2000))
+    assert "skipped" not in html
+    assert "follow/?after=1999" in html
+
+
+def test_following_far_behind_jumps_to_the_newest_lines_and_offers_the_skipped_ones(
+    runner_client,
+):
+    execution = with_lines(10, status=ExecutionStatus.IN_PROGRESS)
+    add_lines(execution, 5000)  # lines 10..5009 written since the page's last line, 9
+
+    response = runner_client.get(url("log_follow", execution), {"after": 9}, **HTMX)
+
+    html = response.content.decode()
+    assert numbers(html) == list(range(3010, 5010))
+    assert "3000 lines skipped — load them" in html
+    assert "earlier/?before=3010&amp;since=10" in html
+    assert "follow/?after=5009" in html
+
+    gap = runner_client.get(
+        url("log_earlier", execution), {"before": 3010, "since": 10}, **HTMX
+    ).content.decode()
+    assert numbers(gap) == list(range(2510, 3010))
+    assert "2500 lines skipped — load them" in gap
+    assert "before=2510&amp;since=10" in gap
+
+    last = runner_client.get(
+        url("log_earlier", execution), {"before": 510, "since": 10}, **HTMX
+    ).content.decode()
+    assert numbers(last) == list(range(10, 510))
+    assert "skipped" not in last and "Load earlier" not in last
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("log_follow", {"after": "x"}),
+        ("log_follow", {"after": "-5"}),
+        ("log_follow", {"after": "99999999999999999999999"}),
+        ("log_follow", {}),
+        ("log_earlier", {"before": "-1"}),
+        ("log_earlier", {"before": "ten"}),
+        ("log_earlier", {"before": "10", "since": "99999999999999999999999"}),
+    ],
+)
+def test_bad_log_cursors_are_a_400_that_says_why(runner_client, name, params):
+    execution = with_lines(10, status=ExecutionStatus.IN_PROGRESS)
+
+    response = runner_client.get(url(name, execution), params, **HTMX)
+
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert re.search(r"(After|Before|Since): ", text), text
+    assert json.loads(response["HX-Trigger"])["toast"]["level"] == "error"
 
 
 def test_logs_of_an_unknown_execution_are_a_404(runner_client):
