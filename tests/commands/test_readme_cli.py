@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from guides_processor.devtools.demo import generate_demo_content
 
 PROJECT = Path(__file__).resolve().parents[2]
