@@ -39,6 +39,11 @@ def normalize_path(raw: object, *, field: str = "path") -> str:
         raise ContentPathError(field, "must not be empty; use /content/dam or a folder below it.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise ContentPathError(field, "contains control characters.")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        # A lone surrogate (from a JSON escape or an argument that is not UTF-8) names no file.
+        raise ContentPathError(
+            field, "contains a lone surrogate, which is not text of any file name."
+        )
     if "\\" in text:
         raise ContentPathError(field, f"{text!r} contains a backslash; separate folders with '/'.")
     segments = [segment for segment in text.split("/") if segment]

@@ -111,3 +111,22 @@ def test_without_wait_and_without_a_cluster_it_says_nothing_will_process_the_exe
     assert "no worker cluster answered" in message
     assert "manage.py qcluster" in message and "--wait" in message
     assert execution.status == ExecutionStatus.IN_PROGRESS
+
+
+def test_a_path_argument_that_is_not_utf8_is_refused_naming_the_argument(cluster_env):
+    # A terminal can pass any bytes; Python hands them over as lone surrogates.
+    process = subprocess.run(
+        [
+            sys.executable.encode(),
+            str(PROJECT / "manage.py").encode(),
+            b"process_assets",
+            b"/content/dam/\xff",
+        ],
+        cwd=PROJECT,
+        env=cluster_env,
+        capture_output=True,
+    )
+    assert process.returncode == 2, process.stderr
+    assert b"lone surrogate" in process.stderr
+    assert b"Traceback" not in process.stderr
+    assert not Execution.objects.exists()
