@@ -1,6 +1,6 @@
-"""Reads: the status object (``status``), log pages (``logs``), lists of executions (``lists``),
-and what an execution did (``reports``). Nothing here writes, and nothing here imports the
-services or the engine.
+"""Reads: the typed status object and its JSON (``status``), log pages (``logs``), lists of
+executions (``lists``), and what an execution did (``reports``). Nothing here writes, and nothing
+here imports the services or the engine.
 """
 
 from .lists import (
@@ -28,22 +28,35 @@ from .reports import (
     execution_failed_items,
     execution_item_counts,
 )
-from .status import eta_seconds, execution_status
+from .status import (
+    Eta,
+    ExecutionStatusView,
+    MigrationSet,
+    StatusFilter,
+    eta_seconds,
+    execution_status,
+    execution_status_view,
+)
 
 __all__ = [
     "EXECUTIONS_PAGE_SIZE",
     "LOG_CHUNK_LINES",
     "LOG_LIMIT_DEFAULT",
     "LOG_LIMIT_MAX",
+    "Eta",
     "ExecutionPage",
+    "ExecutionStatusView",
     "ItemCounts",
     "LogPage",
+    "MigrationSet",
+    "StatusFilter",
     "eta_seconds",
     "execution_broken_references",
     "execution_failed_items",
     "execution_item_counts",
     "execution_queue_place",
     "execution_status",
+    "execution_status_view",
     "executions_active_exist",
     "executions_page",
     "executions_recent",

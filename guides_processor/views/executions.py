@@ -32,7 +32,7 @@ class Row:
     """An execution as the table shows it: the model for words, the status object for flags."""
 
     execution: Execution
-    status: dict[str, Any]
+    status: selectors.ExecutionStatusView
     # 1 for the next to start; only for a WAITING execution, and only where it is shown.
     queue_place: int | None = None
 
@@ -51,8 +51,8 @@ class Row:
 
     @property
     def percent(self) -> int:
-        total = self.status["migrationSet"]["totalFiles"]
-        return min(100, self.status["triggeredCount"] * 100 // total) if total else 0
+        total = self.status.migration_set.total_files
+        return min(100, self.status.triggered_count * 100 // total) if total else 0
 
 
 def row_of(execution: Execution) -> Row:
@@ -62,7 +62,7 @@ def row_of(execution: Execution) -> Row:
         if execution.status == ExecutionStatus.WAITING
         else None
     )
-    return Row(execution, selectors.execution_status(execution), place)
+    return Row(execution, selectors.execution_status_view(execution), place)
 
 
 def rows_of(executions: list[Execution]) -> list[Row]:

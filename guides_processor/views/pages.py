@@ -43,10 +43,13 @@ def _plural(count: int, word: str) -> str:
 
 
 def status_in_words(
-    execution: Execution, status: dict[str, Any], *, queue_place: int | None = None
+    execution: Execution,
+    status: selectors.ExecutionStatusView,
+    *,
+    queue_place: int | None = None,
 ) -> str:
     """One or two sentences that say where the execution stands."""
-    done, total = status["triggeredCount"], status["migrationSet"]["totalFiles"]
+    done, total = status.triggered_count, status.migration_set.total_files
     counting = execution.calculation_status != CalculationStatus.SUCCESS
     match execution.status:
         case ExecutionStatus.WAITING:
@@ -58,7 +61,7 @@ def status_in_words(
                 f"{done:,} processed."
             )
         case ExecutionStatus.IN_PROGRESS:
-            eta = status["eta"]["value"]
+            eta = status.eta.value
             left = f", about {eta:,} s left" if eta else ""
             return f"In progress: {done:,} of {_plural(total, 'asset')} processed{left}."
         case ExecutionStatus.CANCELLING:

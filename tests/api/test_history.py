@@ -2,8 +2,8 @@
 
 import pytest
 
-from guides_processor import api as api_module
 from guides_processor import executions
+from guides_processor.api import endpoints as api_module
 from tests.engine.trees import many
 
 from .conftest import BASE
