@@ -39,10 +39,13 @@ def execution_run_inline(
     For the command line when no cluster is running. It takes slots 0 to ``processes`` - 1 of
     whichever execution is running (a cluster's queued task for those slots, if one appears
     later, stops at once), and works through the queue in order, so ``GUIDES_MAX_RUNNING`` still
-    holds. With ``processes`` > 1 the slots are worked in as many worker processes, which see
-    only what is committed: call it outside any transaction then.
+    holds. With ``processes`` > 1 the slots are worked in as many worker processes; they see
+    only what is committed, so inside a transaction (or on an in-memory database) this works in
+    this process alone.
     """
     target = execution_get(processing_id=processing_id)
+    if connection.in_atomic_block or connection.settings_dict["NAME"] == ":memory:":
+        processes = 1
     with enqueue_suppressed():
         while True:
             target.refresh_from_db()

@@ -18,8 +18,10 @@ from tqdm import tqdm
 from guides_processor import executions, selectors
 from guides_processor.cluster import cluster_alive
 from guides_processor.executions.queue import enqueue_suppressed
+from guides_processor.executions.validation import validate
 from guides_processor.models import (
     FINISHED_STATUSES,
+    PROCESSING_TYPE,
     CalculationStatus,
     Execution,
     ExecutionStatus,
@@ -80,6 +82,17 @@ class Command(BaseCommand):
         processes = options["processes"] or settings.GUIDES_INLINE_PROCESSES
         if processes < 1:
             raise CommandError("--processes must be at least 1.", returncode=2)
+        request = {
+            "path": options["path"],
+            "excluded_paths": options["exclude"],
+            "file_types": file_types,
+            "filter_processed_assets": options["skip_processed"],
+        }
+        try:
+            # Bad input is refused before anything else is asked of the database.
+            validate(**request, start_time=None, end_time=None, processing_type=PROCESSING_TYPE)
+        except executions.ServiceError as exc:
+            raise CommandError(exc.message, returncode=2) from None
         cluster_wait = options["cluster_wait"]
         # Decided before the execution is created: when it is processed here, no task is sent
         # to the broker for it, where nothing would take it.
@@ -87,13 +100,7 @@ class Command(BaseCommand):
         inline = options["wait"] and not alive
         try:
             with enqueue_suppressed() if inline else nullcontext():
-                execution = executions.execution_create(
-                    path=options["path"],
-                    excluded_paths=options["exclude"],
-                    file_types=file_types,
-                    filter_processed_assets=options["skip_processed"],
-                    created_by=options["user"],
-                )
+                execution = executions.execution_create(**request, created_by=options["user"])
         except executions.ServiceError as exc:
             raise CommandError(exc.message, returncode=2) from None
         if not options["json"]:
