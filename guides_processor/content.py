@@ -226,14 +226,19 @@ def walk(
             continue
         name = entry.name
         entry_parts = (*parts, name)
-        if not resume and not with_mtime and name.isascii():
+        if not resume and name.isascii():
             # The common case, first: a regular file with a plain name (no cursor to compare).
             try:
                 regular = entry.is_file(follow_symlinks=False)
+                info = entry.stat(follow_symlinks=False) if regular and with_mtime else None
             except OSError:
                 regular = False  # the slow path below says why
             if regular:
-                yield WalkEntry(f"{folder}/{name}" if folder else name, entry_parts)
+                relpath = f"{folder}/{name}" if folder else name
+                if info is None:
+                    yield WalkEntry(relpath, entry_parts)
+                else:
+                    yield WalkEntry(relpath, entry_parts, mtime=info.st_mtime, size=info.st_size)
                 continue
         if resume and entry_parts < resume[: len(entry_parts)]:
             continue  # this whole entry sorts before the cursor: done in an earlier run
