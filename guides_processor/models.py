@@ -336,3 +336,27 @@ class ExecutionSlot(models.Model):
 
     def __str__(self) -> str:
         return f"slot {self.number} of {self.execution_id} (generation {self.generation})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker process of a task cluster, written every ``GUIDES_HEARTBEAT_SECONDS`` while it
+    runs: whether a cluster serves a queue is one look at this table, on any host and broker.
+
+    Rows of processes that stopped are left to go stale (a killed process cannot remove its own)
+    and are pruned by the live ones.
+    """
+
+    cluster = models.CharField(max_length=100)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "host", "pid"], name="heartbeat_unique_process"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster} worker {self.host}:{self.pid}"

@@ -254,6 +254,14 @@ GUIDES_TASK_SECONDS = env_int("GUIDES_TASK_SECONDS", 20)
 GUIDES_STALE_SECONDS = env_int("GUIDES_STALE_SECONDS", 90)
 # How often each worker process runs the watchdog (0: only the scheduled run, every minute).
 GUIDES_WATCHDOG_SECONDS = env_int("GUIDES_WATCHDOG_SECONDS", 15, minimum=0)
+# How often each worker process of a cluster writes its heartbeat (how the command line sees at
+# once whether a cluster runs; one is alive while a heartbeat is fresher than three of these).
+GUIDES_HEARTBEAT_SECONDS = env_int("GUIDES_HEARTBEAT_SECONDS", 2)
+# Worker processes of `process_assets --wait` when no cluster runs (default: one per core).
+GUIDES_INLINE_PROCESSES = env_int("GUIDES_INLINE_PROCESSES", len(os.sched_getaffinity(0)))
+# With filterProcessedAssets, a file whose size and mtime equal those of its last successful
+# processing is skipped without being read; true: read it and compare checksums as well.
+GUIDES_VERIFY_CHECKSUM = env_bool("GUIDES_VERIFY_CHECKSUM", False)
 # XML-based assets larger than this fail instead of being parsed.
 GUIDES_MAX_XML_BYTES = env_int("GUIDES_MAX_XML_BYTES", 32 * 1024 * 1024)
 # An asset with more outgoing references than this fails (with none recorded) instead of

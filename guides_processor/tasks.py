@@ -1,19 +1,23 @@
 """django-q2 entry points. Each is a thin call into the services; ids in, nothing returned of note.
 
-Besides the tasks, every worker process of a cluster runs the watchdog in a background thread
-every ``GUIDES_WATCHDOG_SECONDS``: django-q2's scheduler looks at its schedules only every 30 s and
-schedules run at most once a minute, too slow to notice quickly that every worker of an execution
-died. The scheduled ``watchdog`` task stays as a second line.
+Besides the tasks, every worker process of a cluster runs a background thread: it writes the
+process's heartbeat every ``GUIDES_HEARTBEAT_SECONDS`` (how the command line sees at once whether a
+cluster runs, see ``cluster``), and runs the watchdog every ``GUIDES_WATCHDOG_SECONDS``:
+django-q2's scheduler looks at its schedules only every 30 s and schedules run at most once a
+minute, too slow to notice quickly that every worker of an execution died. The scheduled
+``watchdog`` task stays as a second line.
 """
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 
 from . import executions
+from .cluster import cluster_beat
 from .engine.slot import execution_work
 
 logger = logging.getLogger(__name__)
@@ -29,26 +33,32 @@ def watchdog() -> int:
     return executions.executions_recover()
 
 
-def ping() -> str:
-    """Answered by any running cluster; the command line uses it to see whether one runs."""
-    return "pong"
-
-
 def start_watchdog_thread(**kwargs: Any) -> None:
     """Receiver of django-q2's ``post_spawn``, sent in each new worker process."""
-    interval = settings.GUIDES_WATCHDOG_SECONDS
-    if interval <= 0:
+    beat = settings.GUIDES_HEARTBEAT_SECONDS
+    watch = settings.GUIDES_WATCHDOG_SECONDS
+    if beat <= 0 and watch <= 0:
         return
-    thread = threading.Thread(target=_watch, args=(interval,), name="guides-watchdog", daemon=True)
+    thread = threading.Thread(
+        target=_watch, args=(beat, watch), name="guides-watchdog", daemon=True
+    )
     thread.start()
 
 
-def _watch(interval: float) -> None:
+def _watch(beat: float, watch: float) -> None:
     stop = threading.Event()
-    while not stop.wait(interval):
+    tick = min(value for value in (beat, watch) if value > 0)
+    last_watch = time.monotonic()
+    while True:
         try:
-            executions.executions_recover()
+            if beat > 0:
+                cluster_beat()
+            if watch > 0 and time.monotonic() - last_watch >= watch:
+                last_watch = time.monotonic()
+                executions.executions_recover()
+            connection.close_if_unusable_or_obsolete()
         except Exception:  # the database may be away; the next round tries again
             logger.warning("watchdog round failed", exc_info=True)
-        finally:
             connection.close()
+        if stop.wait(tick):
+            return

@@ -10,13 +10,15 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from .. import content, processing
 from ..executions.lifecycle import execution_fail
-from ..models import CalculationStatus, Execution, ExecutionStatus
+from ..models import Asset, CalculationStatus, Execution, ExecutionItem, ExecutionStatus
+from ..text import plural
 from . import sql
 from .loglines import INFO, WARN
 
@@ -57,44 +59,72 @@ def calculate(worker: "SlotWorker") -> bool:
     types = frozenset(execution.file_types)
     after = bytes.fromhex(execution.walk_cursor)
     window = (execution.modified_after, execution.modified_before)
-    with_mtime = window != (None, None)
+    # filterProcessedAssets: a file whose size and mtime are those of its last successful
+    # processing is left out of the manifest unread, as git's index decides a file is unchanged
+    # (GUIDES_VERIFY_CHECKSUM: every file is read and its checksum compared, by processing).
+    previous = (
+        _success_fingerprints(worker.relfolder)
+        if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
+        else {}
+    )
+    with_mtime = window != (None, None) or bool(previous)
     entries = content.walk(
         worker.root, worker.relfolder, excluded=excluded, after=after, with_mtime=with_mtime
     )
     chunk: list[content.WalkEntry] = []
+    unchanged = 0
     filtered = bool(types) or with_mtime
     for walked, entry in enumerate(entries, start=1):
-        if not filtered or entry.problem or _wanted(worker, entry, types, window):
+        if not filtered or entry.problem:
             chunk.append(entry)
+        else:
+            known = previous.get(entry.relpath)
+            if known is not None and known[0] == entry.size and known[1] == entry.mtime:
+                # Unchanged: its type is the one recorded then, so it is not read for the filter.
+                if _in_window(entry, window) and (not types or known[2] in types):
+                    unchanged += 1
+            elif _in_window(entry, window) and _wanted_type(worker, entry, types):
+                chunk.append(entry)
         if len(chunk) >= _CALCULATION_CHUNK or walked % _CALCULATION_CHUNK == 0:
             # Everything up to this entry's cursor is now in the manifest (or filtered out).
-            _write_manifest(worker, chunk, entry.cursor)
-            chunk = []
+            _write_manifest(worker, chunk, entry.cursor, unchanged=unchanged)
+            chunk, unchanged = [], 0
             if (
                 time.monotonic() >= worker.deadline
                 or worker.read_status() != ExecutionStatus.IN_PROGRESS
             ):
                 return False
-    _write_manifest(worker, chunk, None, done=True)
+    _write_manifest(worker, chunk, None, unchanged=unchanged, done=True)
     return True
 
 
-def _wanted(
-    worker: "SlotWorker",
-    entry: content.WalkEntry,
-    types: frozenset[str],
-    window: tuple[datetime | None, datetime | None],
-) -> bool:
+def _success_fingerprints(relfolder: str) -> dict[str, tuple[int | None, float | None, str]]:
+    """(size, mtime, type) of the last successful processing of each asset below the folder."""
+    assets = Asset.objects.filter(success_checksum__gt="", success_size__isnull=False)
+    if relfolder:
+        # A range on the relpath index: every relpath that starts with "relfolder/".
+        assets = assets.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")
+    return {
+        relpath: (size, mtime, asset_type)
+        for relpath, size, mtime, asset_type in assets.values_list(
+            "relpath", "success_size", "success_mtime", "asset_type"
+        ).iterator(chunk_size=10_000)
+    }
+
+
+def _in_window(entry: content.WalkEntry, window: tuple[datetime | None, datetime | None]) -> bool:
     after, before = window
     if after is not None and entry.mtime < after.timestamp():
         return False
-    if before is not None and entry.mtime > before.timestamp():
-        return False
-    if types:
-        # The same decision processing makes, from the same bytes of the file's head.
-        asset_type = processing.file_type(worker.root, entry.relpath)
-        return asset_type is None or asset_type in types  # unreadable: processing says why
-    return True
+    return before is None or entry.mtime <= before.timestamp()
+
+
+def _wanted_type(worker: "SlotWorker", entry: content.WalkEntry, types: frozenset[str]) -> bool:
+    if not types:
+        return True
+    # The same decision processing makes, from the same bytes of the file's head.
+    asset_type = processing.file_type(worker.root, entry.relpath)
+    return asset_type is None or asset_type in types  # unreadable: processing says why
 
 
 def _write_manifest(
@@ -102,8 +132,11 @@ def _write_manifest(
     chunk: list[content.WalkEntry],
     cursor: bytes | None,
     *,
+    unchanged: int = 0,
     done: bool = False,
 ) -> None:
+    """Add a chunk of the walk to the manifest; ``unchanged`` files are counted (in the total and
+    as skipped) but get no item: nothing is to be done for them."""
     now = timezone.now()
     pending = [entry.relpath for entry in chunk if not entry.problem]
     skipped = [(entry.relpath, entry.problem) for entry in chunk if entry.problem]
@@ -116,7 +149,7 @@ def _write_manifest(
         if worker.read_status(force=True) != ExecutionStatus.IN_PROGRESS:
             return
         sql.add_items(execution_id=worker.execution_id, pending=pending, skipped=skipped, now=now)
-        updates: dict[str, Any] = {"total_files": F("total_files") + len(chunk)}
+        updates: dict[str, Any] = {"total_files": F("total_files") + len(chunk) + unchanged}
         if cursor is not None:
             updates["walk_cursor"] = cursor.hex()
         if done:
@@ -129,10 +162,20 @@ def _write_manifest(
                 .values_list("total_files", flat=True)
                 .get()
             )
+            # Every file counted in the total has an item, but the unchanged ones.
+            unread = total - ExecutionItem.objects.filter(execution_id=worker.execution_id).count()
             lines.append((INFO, f"Calculation done: {total} assets to process."))
+            if unread:
+                lines.append(
+                    (
+                        INFO,
+                        f"Skipped {plural(unread, 'asset')} unchanged since their last successful "
+                        "processing (same size and modification time), without reading them.",
+                    )
+                )
         sql.append_log(
             execution_id=worker.execution_id,
             lines=lines,
             now=now,
-            counters={"skipped_count": len(problems)},
+            counters={"skipped_count": len(problems) + unchanged},
         )

@@ -92,7 +92,26 @@ def _begin(execution_id: int, now: datetime) -> None:
         enqueue_slot(execution_id, number, generation)
 
 
+# Set while this process works on executions itself (the command line's in-process run): no
+# task is sent to the broker, where nothing would take it and it would be left behind.
+_suppressed = False
+
+
+@contextmanager
+def enqueue_suppressed() -> Any:
+    """Within it, this process sends no slot task: it processes the executions itself."""
+    global _suppressed
+    previous, _suppressed = _suppressed, True
+    try:
+        yield
+    finally:
+        _suppressed = previous
+
+
 def enqueue_slot(execution_id: int, slot: int, generation: int) -> None:
+    if _suppressed:
+        return
+
     def send() -> None:
         async_task(
             "guides_processor.tasks.run_slot",

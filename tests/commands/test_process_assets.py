@@ -1,5 +1,6 @@
 """`manage.py process_assets` as a user runs it: interrupted with Ctrl-C, or with no cluster."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -9,9 +10,17 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django_q.models import OrmQ
 
 from guides_processor import executions
-from guides_processor.models import Execution, ExecutionStatus
+from guides_processor.models import (
+    Execution,
+    ExecutionItem,
+    ExecutionStatus,
+    ItemState,
+    LogLine,
+    WorkerHeartbeat,
+)
 from tests.engine.trees import many
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -108,7 +117,7 @@ def test_without_wait_and_without_a_cluster_it_says_nothing_will_process_the_exe
     execution = Execution.objects.get()
     assert out.getvalue().strip() == str(execution.processing_id)
     message = err.getvalue()
-    assert "no worker cluster answered" in message
+    assert "no worker cluster is running" in message
     assert "manage.py qcluster" in message and "--wait" in message
     assert execution.status == ExecutionStatus.IN_PROGRESS
 
@@ -130,3 +139,60 @@ def test_a_path_argument_that_is_not_utf8_is_refused_naming_the_argument(cluster
     assert b"lone surrogate" in process.stderr
     assert b"Traceback" not in process.stderr
     assert not Execution.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wait_without_a_cluster_works_in_several_processes_each_item_once_and_leaves_no_task(
+    cluster_env, write_tree
+):
+    write_tree(many(3000))
+    arguments = ["/content/dam/bulk", "--wait", "--json", "--processes", "3"]
+
+    done = subprocess.run(
+        [sys.executable, str(PROJECT / "manage.py"), "process_assets", *arguments],
+        cwd=PROJECT,
+        env=cluster_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "processing here in 3 processes" in done.stderr
+    status = json.loads(done.stdout)
+    assert (status["status"], status["processedCount"]) == ("SUCCESS", 3000)
+    # Nothing was sent to the broker for it: no slot task, no ping.
+    assert list(OrmQ.objects.values_list("key", flat=True)) == []
+    execution = Execution.objects.get()
+    items = ExecutionItem.objects.filter(execution=execution)
+    assert items.count() == items.filter(state=ItemState.DONE).count() == 3000
+    assert items.values("relpath").distinct().count() == 3000
+    processed = list(
+        LogLine.objects.filter(execution=execution, message__startswith="Processed ").values_list(
+            "message", flat=True
+        )
+    )
+    assert len(processed) == len(set(processed)) == 3000
+    # Every process took a slot of its own (slot 2 exists only if the third process took it).
+    assert sorted(execution.slots.values_list("number", flat=True))[:3] == [0, 1, 2]
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_a_running_cluster_is_seen_at_once_by_the_heartbeats_of_its_workers(
+    start_cluster, write_tree
+):
+    write_tree(many(3))
+    start_cluster()
+    out, err = StringIO(), StringIO()
+
+    call_command("process_assets", "/content/dam/bulk", stdout=out, stderr=err)
+
+    assert "Warning" not in err.getvalue()
+    assert WorkerHeartbeat.objects.count() >= 1
+    execution = Execution.objects.get()
+    deadline = time.monotonic() + 60
+    while execution.status != ExecutionStatus.SUCCESS and time.monotonic() < deadline:
+        time.sleep(0.2)
+        execution.refresh_from_db()
+    assert (execution.status, execution.processed_count) == (ExecutionStatus.SUCCESS, 3)

@@ -8,15 +8,20 @@ while waiting.
 import json
 import sys
 import time
+from contextlib import nullcontext
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from guides_processor import executions, selectors
 from guides_processor.cluster import cluster_alive
+from guides_processor.executions.queue import enqueue_suppressed
+from guides_processor.executions.validation import validate
 from guides_processor.models import (
     FINISHED_STATUSES,
+    PROCESSING_TYPE,
     CalculationStatus,
     Execution,
     ExecutionStatus,
@@ -58,36 +63,58 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cluster-wait",
             type=float,
-            default=5.0,
+            default=None,
             metavar="SECONDS",
-            help="How long to look for a running cluster (default 5; 0: do not look). With "
-            "--wait, processes here when none answers; without, warns.",
+            help="How long to wait for a cluster's heartbeat (default: look once, at once; 0: do "
+            "not look). With --wait, processes here when none runs; without, warns.",
+        )
+        parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            metavar="N",
+            help="With --wait and no cluster: worker processes here (default "
+            "GUIDES_INLINE_PROCESSES, one per core).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         file_types = [name for name in options["file_types"].split(",") if name.strip()]
+        processes = options["processes"] or settings.GUIDES_INLINE_PROCESSES
+        if processes < 1:
+            raise CommandError("--processes must be at least 1.", returncode=2)
+        request = {
+            "path": options["path"],
+            "excluded_paths": options["exclude"],
+            "file_types": file_types,
+            "filter_processed_assets": options["skip_processed"],
+        }
         try:
-            execution = executions.execution_create(
-                path=options["path"],
-                excluded_paths=options["exclude"],
-                file_types=file_types,
-                filter_processed_assets=options["skip_processed"],
-                created_by=options["user"],
-            )
+            # Bad input is refused before anything else is asked of the database.
+            validate(**request, start_time=None, end_time=None, processing_type=PROCESSING_TYPE)
+        except executions.ServiceError as exc:
+            raise CommandError(exc.message, returncode=2) from None
+        cluster_wait = options["cluster_wait"]
+        # Decided before the execution is created: when it is processed here, no task is sent
+        # to the broker for it, where nothing would take it.
+        alive = cluster_wait != 0 and cluster_alive(seconds=cluster_wait or 0.0)
+        inline = options["wait"] and not alive
+        try:
+            with enqueue_suppressed() if inline else nullcontext():
+                execution = executions.execution_create(**request, created_by=options["user"])
         except executions.ServiceError as exc:
             raise CommandError(exc.message, returncode=2) from None
         if not options["json"]:
             self.stderr.write(f"Execution {execution.processing_id} queued for {execution.path}.")
         if options["wait"]:
-            execution = self._wait(execution, options["cluster_wait"])
-        elif options["cluster_wait"] > 0 and not cluster_alive(seconds=options["cluster_wait"]):
+            execution = self._wait(execution, inline=inline, processes=processes)
+        elif cluster_wait != 0 and not alive:
             # The execution is queued in the broker and starts as soon as a cluster runs; until
             # then it shows IN_PROGRESS with nothing done, which deserves a word.
             self.stderr.write(
-                f"Warning: no worker cluster answered within {options['cluster_wait']:g} s, so "
-                f"execution {execution.processing_id} will not progress until one runs: start "
-                "one with `.venv/bin/python manage.py qcluster` (or `manage.py serve`), or run "
-                "this command with --wait to process in this process."
+                f"Warning: no worker cluster is running, so execution {execution.processing_id} "
+                "will not progress until one runs: start one with `.venv/bin/python manage.py "
+                "qcluster` (or `manage.py serve`), or run this command with --wait to process "
+                "in this process."
             )
         if options["json"]:
             self.stdout.write(json.dumps(selectors.execution_status(execution), indent=2))
@@ -99,13 +126,14 @@ class Command(BaseCommand):
             if execution.status != ExecutionStatus.SUCCESS:
                 sys.exit(1)
 
-    def _wait(self, execution: Execution, cluster_wait: float) -> Execution:
-        inline = False
+    def _wait(self, execution: Execution, *, inline: bool, processes: int) -> Execution:
         try:
-            inline = not cluster_alive(seconds=cluster_wait)
             if inline:
-                self.stderr.write("No task cluster answered; processing in this process.")
-            return self._follow(execution, inline=inline)
+                many = "process" if processes == 1 else "processes"
+                self.stderr.write(
+                    f"No task cluster is running; processing here in {processes} {many}."
+                )
+            return self._follow(execution, inline=inline, processes=processes)
         except KeyboardInterrupt:
             self._interrupted(execution, inline=inline)
             sys.exit(130)
@@ -144,7 +172,7 @@ class Command(BaseCommand):
             "  (or Resume on its row in the console)"
         )
 
-    def _follow(self, execution: Execution, *, inline: bool) -> Execution:
+    def _follow(self, execution: Execution, *, inline: bool, processes: int) -> Execution:
         bar = tqdm(total=0, unit="asset", file=sys.stderr, dynamic_ncols=True, desc="Waiting")
 
         def show(current: Execution) -> None:
@@ -160,7 +188,7 @@ class Command(BaseCommand):
         try:
             if inline:
                 return executions.execution_run_inline(
-                    processing_id=execution.processing_id, on_progress=show
+                    processing_id=execution.processing_id, on_progress=show, processes=processes
                 )
             while True:
                 execution.refresh_from_db()
