@@ -181,6 +181,13 @@ class FilterIn(In):
     )
 
 
+class NotifyIn(In):
+    url: str = Field(
+        description="An http:// or https:// address that is POSTed the status object, signed, "
+        "when the execution ends (see the README's Webhooks section)."
+    )
+
+
 class StartIn(In):
     model_config = ConfigDict(
         json_schema_extra={
@@ -210,6 +217,9 @@ class StartIn(In):
     )
     filter: FilterIn | None = Field(
         None, description="Optional limits on which assets of the folder are processed."
+    )
+    notify: NotifyIn | None = Field(
+        None, description="Optional: where to be told when the execution ends."
     )
 
 
@@ -639,6 +649,7 @@ def process_start(request: HttpRequest, payload: StartIn) -> dict[str, Any]:
         start_time=options.startTime,
         end_time=options.endTime,
         processing_type=payload.type,
+        notify_url=payload.notify.url if payload.notify else None,
     )
     return {"processingId": str(execution.processing_id)}
 

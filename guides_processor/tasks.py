@@ -15,6 +15,7 @@ from django.db import connection
 
 from . import executions
 from .engine.slot import execution_work
+from .executions import webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,17 @@ def run_slot(execution_id: int, slot: int, generation: int) -> str:
 def watchdog() -> int:
     """Scheduled every minute: recover executions whose workers went silent."""
     return executions.executions_recover()
+
+
+def webhook_deliver(delivery_id: int) -> bool:
+    """Try one notification of an execution's end, if it is due; a failed try schedules the next."""
+    return webhooks.delivery_attempt(delivery_id=delivery_id)
+
+
+def webhook_sweep() -> int:
+    """Scheduled every minute: try the notifications that are due, whatever became of their
+    worker or their retry schedule."""
+    return webhooks.deliveries_due()
 
 
 def ping() -> str:
