@@ -111,6 +111,8 @@ class Execution(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)
     broken_reference_count = models.PositiveIntegerField(default=0)
     log_line_count = models.PositiveIntegerField(default=0)
+    # Slots of this execution the watchdog found silent and queued again (GET /metrics).
+    recovered_slot_count = models.PositiveIntegerField(default=0)
 
     # Speed: where the current run segment began (so that the ETA measures this run, not the time
     # it spent cancelled). Liveness is per slot: ``ExecutionSlot.heartbeat_at``.

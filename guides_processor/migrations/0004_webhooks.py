@@ -37,6 +37,11 @@ class Migration(migrations.Migration):
             name='notify_url',
             field=models.TextField(blank=True, default=''),
         ),
+        migrations.AddField(
+            model_name='execution',
+            name='recovered_slot_count',
+            field=models.PositiveIntegerField(default=0),
+        ),
         migrations.CreateModel(
             name='WebhookDelivery',
             fields=[
