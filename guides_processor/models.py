@@ -111,6 +111,8 @@ class Execution(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)
     broken_reference_count = models.PositiveIntegerField(default=0)
     log_line_count = models.PositiveIntegerField(default=0)
+    # When retention deleted its log lines and manifest rows (the counts above stay).
+    pruned_at = models.DateTimeField(null=True, blank=True)
     # Slots of this execution the watchdog found silent and queued again (GET /metrics).
     recovered_slot_count = models.PositiveIntegerField(default=0)
 

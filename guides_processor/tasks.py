@@ -15,6 +15,7 @@ from django.db import connection
 
 from . import executions
 from .engine.slot import execution_work
+from .executions import retention as retention_module
 from .executions import webhooks
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,11 @@ def webhook_sweep() -> int:
     """Scheduled every minute: try the notifications that are due, whatever became of their
     worker or their retry schedule."""
     return webhooks.deliveries_due()
+
+
+def retention() -> int:
+    """Scheduled daily: delete the logs and manifests of executions finished long ago."""
+    return retention_module.executions_prune()
 
 
 def ping() -> str:

@@ -248,6 +248,13 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
                 "only cancelled or failed executions can be resumed."
             )
+        if execution.pruned_at or _past_retention(execution, now):
+            # Its manifest is (or is about to be) deleted: resuming would process nothing.
+            raise Conflict(
+                f"Execution {execution.processing_id} finished more than "
+                f"{settings.GUIDES_LOG_RETENTION_DAYS} days ago and its manifest is removed; "
+                "restart it instead."
+            )
         try:
             content.resolve_folder(content_root(), execution.path)
         except content.ContentPathError as exc:
@@ -280,6 +287,13 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
         start_waiting_locked(now)
     execution.refresh_from_db()
     return execution
+
+
+def _past_retention(execution: Execution, now: datetime) -> bool:
+    days = settings.GUIDES_LOG_RETENTION_DAYS
+    return bool(
+        days and execution.completed_at and execution.completed_at < now - timedelta(days=days)
+    )
 
 
 def _retry_missing(execution_id: int, *, only_present: bool) -> int:

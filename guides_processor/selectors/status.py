@@ -50,7 +50,9 @@ def execution_status(execution: Execution, *, excluded: list[str] | None = None)
         "eta": {"value": eta_seconds(execution), "unit": "SECONDS"},
         "comments": execution.comments,
         "restartable": status in FINISHED_STATUSES,
-        "resumable": status in (ExecutionStatus.CANCELLED, ExecutionStatus.FAILED),
+        # A pruned execution has no manifest left to continue with (executions/retention.py).
+        "resumable": status in (ExecutionStatus.CANCELLED, ExecutionStatus.FAILED)
+        and execution.pruned_at is None,
         "cancellable": status in (ExecutionStatus.WAITING, ExecutionStatus.IN_PROGRESS),
         # Ours, beyond the seed.
         "filter": {
