@@ -89,6 +89,8 @@ class Execution(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="restarts"
     )
     comments = models.TextField(blank=True, default="")
+    # Told when the execution ends, besides GUIDES_WEBHOOK_URLS (the start request's notify.url).
+    notify_url = models.TextField(blank=True, default="")
 
     # The filter of the run.
     file_types = models.JSONField(default=list, blank=True)
@@ -109,6 +111,10 @@ class Execution(models.Model):
     skipped_count = models.PositiveIntegerField(default=0)
     broken_reference_count = models.PositiveIntegerField(default=0)
     log_line_count = models.PositiveIntegerField(default=0)
+    # When retention deleted its log lines and manifest rows (the counts above stay).
+    pruned_at = models.DateTimeField(null=True, blank=True)
+    # Slots of this execution the watchdog found silent and queued again (GET /metrics).
+    recovered_slot_count = models.PositiveIntegerField(default=0)
 
     # Speed: where the current run segment began (so that the ETA measures this run, not the time
     # it spent cancelled). Liveness is per slot: ``ExecutionSlot.heartbeat_at``.
@@ -360,3 +366,31 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cluster} worker {self.host}:{self.pid}"
+
+
+class WebhookDelivery(models.Model):
+    """One notification of an execution's end to one address, tried until it is delivered or
+    its tries are used up (``executions/webhooks.py``).
+
+    ``body`` is the JSON sent, written when the execution ended, so that every try sends (and
+    signs) the same bytes. ``next_attempt_at`` is when it is due; null once delivered or given up.
+    """
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="deliveries")
+    url = models.TextField()
+    event_status = models.CharField(max_length=16, choices=ExecutionStatus.choices)
+    body = models.TextField()
+    created_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["next_attempt_at"], name="delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_status} of {self.execution_id} to {self.url}"

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from guides_processor.webhook_urls import url_problem
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -267,6 +269,28 @@ GUIDES_MAX_XML_BYTES = env_int("GUIDES_MAX_XML_BYTES", 32 * 1024 * 1024)
 # An asset with more outgoing references than this fails (with none recorded) instead of
 # writing a row for each: one generated file must not multiply into millions of rows.
 GUIDES_MAX_REFERENCES_PER_ASSET = env_int("GUIDES_MAX_REFERENCES_PER_ASSET", 10_000)
+
+# Webhooks: every execution that ends (SUCCESS, FAILED, CANCELLED) is POSTed to each of these, and
+# to the start request's notify.url, signed with the secret (executions/webhooks.py).
+GUIDES_WEBHOOK_URLS = env_list("GUIDES_WEBHOOK_URLS", [])
+GUIDES_WEBHOOK_SECRET = env_str("GUIDES_WEBHOOK_SECRET", "")
+GUIDES_WEBHOOK_TIMEOUT_SECONDS = env_int("GUIDES_WEBHOOK_TIMEOUT_SECONDS", 10)
+for _url in GUIDES_WEBHOOK_URLS:
+    _problem = url_problem(_url)
+    if _problem:
+        raise ImproperlyConfigured(f"GUIDES_WEBHOOK_URLS: {_url!r} {_problem}.")
+# Unsigned notifications could be forged by anyone who can reach a receiver, and signing with the
+# secret key would hand that key to every receiver: without a secret there are none.
+if GUIDES_WEBHOOK_URLS and not GUIDES_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "GUIDES_WEBHOOK_URLS is set but GUIDES_WEBHOOK_SECRET is not; notifications are signed "
+        "with it, so set both."
+    )
+# GET /metrics also accepts this as a bearer token (for a Prometheus without a user account).
+GUIDES_METRICS_TOKEN = env_str("GUIDES_METRICS_TOKEN", "")
+# Log lines and manifest rows of executions finished more than this many days ago are deleted
+# once a day (the executions, their counts and their status stay); 0 keeps them forever.
+GUIDES_LOG_RETENTION_DAYS = env_int("GUIDES_LOG_RETENTION_DAYS", 90, minimum=0)
 
 GUIDES_BROKER_URL = env_str("GUIDES_BROKER_URL", "")
 _task_timeout = env_int("GUIDES_TASK_TIMEOUT", max(300, GUIDES_TASK_SECONDS * 10))

@@ -19,6 +19,8 @@ from django.db import connection
 from . import executions
 from .cluster import cluster_beat
 from .engine.slot import execution_work
+from .executions import retention as retention_module
+from .executions import webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,22 @@ def run_slot(execution_id: int, slot: int, generation: int) -> str:
 def watchdog() -> int:
     """Scheduled every minute: recover executions whose workers went silent."""
     return executions.executions_recover()
+
+
+def webhook_deliver(delivery_id: int) -> bool:
+    """Try one notification of an execution's end, if it is due; a failed try schedules the next."""
+    return webhooks.delivery_attempt(delivery_id=delivery_id)
+
+
+def webhook_sweep() -> int:
+    """Scheduled every minute: try the notifications that are due, whatever became of their
+    worker or their retry schedule."""
+    return webhooks.deliveries_due()
+
+
+def retention() -> int:
+    """Scheduled daily: delete the logs and manifests of executions finished long ago."""
+    return retention_module.executions_prune()
 
 
 def start_watchdog_thread(**kwargs: Any) -> None:

@@ -3,10 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .api import PREFIX, api
+from .metrics import metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(PREFIX.removeprefix("/"), api.urls),
+    path("metrics", metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("guides_processor.urls_console")),

@@ -61,6 +61,13 @@ class FilterIn(In):
     )
 
 
+class NotifyIn(In):
+    url: str = Field(
+        description="An http:// or https:// address that is POSTed the status object, signed, "
+        "when the execution ends (see the README's Webhooks section)."
+    )
+
+
 class StartIn(In):
     model_config = ConfigDict(
         json_schema_extra={
@@ -90,6 +97,9 @@ class StartIn(In):
     )
     filter: FilterIn | None = Field(
         None, description="Optional limits on which assets of the folder are processed."
+    )
+    notify: NotifyIn | None = Field(
+        None, description="Optional: where to be told when the execution ends."
     )
 
 

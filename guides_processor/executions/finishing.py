@@ -19,6 +19,7 @@ from ..models import (
 from ..text import plural
 from .queue import queue_lock, start_waiting_locked
 from .validation import content_root
+from .webhooks import deliveries_create
 
 # Undefined keys listed one by one in the log when an execution finishes.
 _KEY_LOG_LIMIT = 100
@@ -103,5 +104,6 @@ def finish_if_complete(execution_id: int) -> bool:
             (INFO, f"Execution completed in {seconds:.1f} s ({rate:.0f} assets/s): {comments}")
         )
         sql.append_log(execution_id=execution_id, lines=lines, now=now)
+        deliveries_create(execution_id=execution_id, now=now)
         start_waiting_locked(now)
     return True

@@ -34,6 +34,7 @@ from ..text import plural
 from .errors import Conflict, NotFound
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
 from .validation import content_root, validate
+from .webhooks import deliveries_create, notify_url_checked
 
 logger = logging.getLogger(__name__)
 
@@ -65,11 +66,13 @@ def execution_create(
     end_time: object = None,
     processing_type: object = PROCESSING_TYPE,
     restarted_from: Execution | None = None,
+    notify_url: object = None,
 ) -> Execution:
     """Queue a new execution and return it.
 
-    Raises InvalidInput for a path, exclusion, type or filter that is not acceptable, and Conflict
-    when the path overlaps a waiting or running execution.
+    ``notify_url`` is told when it ends, besides ``GUIDES_WEBHOOK_URLS`` (``webhooks``).
+    Raises InvalidInput for a path, exclusion, type, filter or notify URL that is not acceptable,
+    and Conflict when the path overlaps a waiting or running execution.
     """
     request = validate(
         path=path,
@@ -80,6 +83,7 @@ def execution_create(
         end_time=end_time,
         processing_type=processing_type,
     )
+    notify = notify_url_checked(notify_url)
     now = timezone.now()
     with queue_lock():
         refuse_overlap(request.path)
@@ -91,6 +95,7 @@ def execution_create(
             modified_after=request.modified_after,
             modified_before=request.modified_before,
             restarted_from=restarted_from,
+            notify_url=notify,
         )
         ExcludedFolder.objects.bulk_create(
             ExcludedFolder(execution=execution, path=excluded)
@@ -126,6 +131,7 @@ def execution_cancel(*, processing_id: object, by: str) -> Execution:
                 lines=[(INFO, f"Cancelled by {by} while waiting.")],
                 now=now,
             )
+            deliveries_create(execution_id=execution.pk, now=now)
         elif Execution.objects.filter(pk=execution.pk, status=ExecutionStatus.IN_PROGRESS).update(
             status=ExecutionStatus.CANCELLING
         ):
@@ -202,6 +208,7 @@ def cancel_complete(execution_id: int, *, force: bool) -> None:
                     raise _StillWriting()
                 leased.update(lease_owner="", lease_expires_at=None)
                 _cancelled_summary(execution_id, now)
+                deliveries_create(execution_id=execution_id, now=now)
             start_waiting_locked(now)
     except _StillWriting:
         return
@@ -241,6 +248,13 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
                 "only cancelled or failed executions can be resumed."
             )
+        if execution.pruned_at or _past_retention(execution, now):
+            # Its manifest is (or is about to be) deleted: resuming would process nothing.
+            raise Conflict(
+                f"Execution {execution.processing_id} finished more than "
+                f"{settings.GUIDES_LOG_RETENTION_DAYS} days ago and its manifest is removed; "
+                "restart it instead."
+            )
         try:
             content.resolve_folder(content_root(), execution.path)
         except content.ContentPathError as exc:
@@ -273,6 +287,13 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
         start_waiting_locked(now)
     execution.refresh_from_db()
     return execution
+
+
+def _past_retention(execution: Execution, now: datetime) -> bool:
+    days = settings.GUIDES_LOG_RETENTION_DAYS
+    return bool(
+        days and execution.completed_at and execution.completed_at < now - timedelta(days=days)
+    )
 
 
 def _retry_missing(execution_id: int, *, only_present: bool) -> int:
@@ -319,6 +340,8 @@ def execution_restart(*, processing_id: object, by: str) -> Execution:
         start_time=_to_epoch_ms(original.modified_after),
         end_time=_to_epoch_ms(original.modified_before),
         restarted_from=original,
+        # Carried over while this server can still sign it.
+        notify_url=original.notify_url if settings.GUIDES_WEBHOOK_SECRET else "",
     )
 
 
@@ -354,5 +377,6 @@ def execution_fail(*, execution_id: int, reason: str, folder_gone: bool = False)
                         )
                     )
             sql.append_log(execution_id=execution_id, lines=lines, now=now)
+            deliveries_create(execution_id=execution_id, now=now)
             logger.error("execution %s failed: %s", execution_id, reason)
         start_waiting_locked(now)

@@ -59,7 +59,12 @@ def requeue_silent_slots(execution_id: int, *, now: datetime, stale_before: date
             message = (
                 f"Worker slot {slot.number} was silent for {silent} s; its work was queued again."
             )
-            sql.append_log(execution_id=execution_id, lines=[(WARN, message)], now=now)
+            sql.append_log(
+                execution_id=execution_id,
+                lines=[(WARN, message)],
+                now=now,
+                counters={"recovered_slot_count": 1},
+            )
             enqueue_slot(execution_id, slot.number, slot.generation + 1)
             requeued += 1
     return requeued

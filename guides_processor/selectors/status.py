@@ -211,7 +211,8 @@ def execution_status_view(
         eta=Eta(value=eta_seconds(execution), unit="SECONDS"),
         comments=execution.comments,
         can_restart=status in RESTART_FROM,
-        can_resume=status in RESUME_FROM,
+        # A pruned execution has no manifest left to continue with (executions/retention.py).
+        can_resume=status in RESUME_FROM and execution.pruned_at is None,
         can_cancel=status in CANCEL_FROM,
         filter=StatusFilter(
             file_types=tuple(execution.file_types),

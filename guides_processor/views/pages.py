@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 from .. import executions as services
 from .. import permissions, selectors
 from ..models import ACTIVE_STATUSES, AssetType, CalculationStatus, Execution, ExecutionStatus
+from ..selectors.webhooks import execution_deliveries
 from ..templatetags.console import ordinal
 from .access import HtmxHttpRequest, console_view
 from .executions import row_of
@@ -126,6 +127,7 @@ def execution_detail(request: HtmxHttpRequest, processing_id: object) -> HttpRes
         "failed_items": selectors.execution_failed_items(execution, limit=DETAIL_LIST_LIMIT),
         "broken": selectors.execution_broken_references(execution, limit=DETAIL_LIST_LIMIT),
         "restarts": list(execution.restarts.order_by("-id")[:20]),
+        "deliveries": execution_deliveries(execution),
         "list_limit": DETAIL_LIST_LIMIT,
         "live": execution.status in ACTIVE_STATUSES,
         "can_run": permissions.can_run(request.user),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guides_processor', '0002_drop_execution_heartbeat_at'),
+        ('guides_processor', '0005_retention_schedule'),
     ]
 
     operations = [

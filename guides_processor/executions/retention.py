@@ -1,0 +1,63 @@
+"""Retention: the log lines and manifest rows of executions that finished more than
+``GUIDES_LOG_RETENTION_DAYS`` days ago are deleted, once a day (``tasks.retention``).
+
+The executions stay, with their counts, comments and times, so the history, the status object and
+the metrics' totals are unchanged; ``pruned_at`` says when their rows went. Rows are deleted in
+bounded batches, each its own short transaction under the queue lock, so that workers and requests
+wait at most one batch; each batch checks again that the execution is still finished and old, and
+``execution_resume`` refuses an execution that old, so no running execution loses its manifest.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from ..models import FINISHED_STATUSES, Execution, ExecutionItem, LogLine
+from .queue import queue_lock
+
+BATCH_ROWS = 5000
+
+
+def retention_cutoff(now: datetime) -> datetime | None:
+    """Executions finished before this lose their log and manifest; None: kept forever."""
+    days = settings.GUIDES_LOG_RETENTION_DAYS
+    return None if days <= 0 else now - timedelta(days=days)
+
+
+def executions_prune(*, now: datetime | None = None, batch: int = BATCH_ROWS) -> int:
+    """Delete the log lines and manifest rows of executions finished before the cutoff; returns
+    how many executions were pruned."""
+    now = now or timezone.now()
+    cutoff = retention_cutoff(now)
+    if cutoff is None:
+        return 0
+    old = Execution.objects.filter(
+        status__in=FINISHED_STATUSES, completed_at__lt=cutoff, pruned_at__isnull=True
+    )
+    pruned = 0
+    for execution_id in list(old.order_by("id").values_list("pk", flat=True)):
+        if _prune(execution_id, cutoff=cutoff, now=now, batch=batch):
+            pruned += 1
+    return pruned
+
+
+def _prune(execution_id: int, *, cutoff: datetime, now: datetime, batch: int) -> bool:
+    still_old = Execution.objects.filter(
+        pk=execution_id, status__in=FINISHED_STATUSES, completed_at__lt=cutoff
+    )
+    for model in (LogLine, ExecutionItem):
+        while True:
+            with queue_lock():
+                if not still_old.exists():
+                    return False
+                ids = list(
+                    model.objects.filter(execution_id=execution_id)
+                    .order_by()
+                    .values_list("pk", flat=True)[:batch]
+                )
+                if ids:
+                    model.objects.filter(pk__in=ids).delete()
+            if len(ids) < batch:
+                break
+    return bool(still_old.update(pruned_at=now))

@@ -1,0 +1,38 @@
+"""What a webhook address may be, checked alike for the setting and for a request's ``notify``.
+
+Pure (no Django), so that the settings module can use it before the apps are loaded.
+"""
+
+from urllib.parse import urlsplit
+
+# Longer addresses are refused: they are stored, logged and shown.
+MAX_URL_LENGTH = 2048
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot receive notifications, as the end of a sentence; None when it can."""
+    if len(url) > MAX_URL_LENGTH:
+        return f"is longer than {MAX_URL_LENGTH} characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it validates it)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme.lower() not in {"http", "https"}:
+        return "must be an http:// or https:// URL"
+    if not parts.hostname:
+        return "has no host"
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
+        return "holds spaces or control characters"
+    return None
+
+
+def redacted(url: str) -> str:
+    """``url`` without credentials, query or fragment: what logs and pages show, since a
+    receiver's address often carries a token."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
