@@ -242,7 +242,7 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 "only cancelled or failed executions can be resumed."
             )
         try:
-            content.resolve_folder(content_root(), execution.path)
+            content.resolve_target(content_root(), execution.path)
         except content.ContentPathError as exc:
             # Resuming would only fail again at once: say why now, and change nothing.
             raise Conflict(
