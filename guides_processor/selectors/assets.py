@@ -16,6 +16,7 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
@@ -416,6 +417,15 @@ class AssetView:
     @property
     def type_label(self) -> str:
         return _type_label(self.asset)
+
+    @property
+    def modified_at(self) -> datetime | None:
+        """When the file was last modified: on disk now, else as last processed."""
+        if self.disk is not None:
+            return datetime.fromtimestamp(self.disk.mtime, tz=UTC)
+        if self.asset is not None:
+            return datetime.fromtimestamp(self.asset.mtime, tz=UTC)
+        return None
 
     @property
     def folder(self) -> str:
