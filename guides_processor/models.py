@@ -229,6 +229,14 @@ class Asset(models.Model):
     success_size = models.BigIntegerField(null=True, blank=True)
     success_mtime = models.FloatField(null=True, blank=True)
     success_checksum = models.CharField(max_length=64, blank=True, default="")
+    # What a topic file lets others address (``AssetResult.ids``), one per line: "topicid" and
+    # "topicid/elementid". Text rather than rows: read whole, only by the finishing pass.
+    ids = models.TextField(blank=True, default="")
+    # What a map contributes to key spaces (``AssetResult.map_tree``); {} for other types.
+    map_tree = models.JSONField(default=dict, blank=True)
+    # Set when a processed folder no longer holds the file; the row stays for history, and every
+    # live query leaves it out. Processing the file again clears it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["relpath"]
@@ -266,6 +274,18 @@ class Reference(models.Model):
     target = models.TextField(blank=True, default="")
     key = models.CharField(max_length=255, blank=True, default="")
     broken = models.BooleanField(default=False)
+    # Why it is broken (``processing.REASONS``), "" when it is not.
+    reason = models.CharField(max_length=24, blank=True, default="")
+    # A note on a reference that is not broken (``processing.WARNINGS``), and what it concerns
+    # (the root maps that lack the key, for KEY_UNDEFINED_IN_SOME_MAPS).
+    warning = models.CharField(max_length=32, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    # The DITA fragment (``file.dita#topic/element``, ``key/element``), checked against the
+    # target's ids by the finishing pass.
+    topic_id = models.TextField(blank=True, default="")
+    element_id = models.TextField(blank=True, default="")
+    # A keyref with @href (a conkeyref with @conref) beside it: that is used if the key is not.
+    fallback = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

@@ -1,5 +1,6 @@
-"""Finishing an execution: once its manifest is complete and every item final, the key pass marks
-key references broken where no map defines the key, and the summary is written.
+"""Finishing an execution: once its manifest is complete and every item final, the assets gone
+from its folder are marked deleted, the link pass judges key and file references against the
+repository (``engine/sql/keys.py``), and the summary is written.
 """
 
 from django.utils import timezone
@@ -17,6 +18,7 @@ from ..models import (
 )
 from ..text import plural
 from .queue import queue_lock, start_waiting_locked
+from .validation import content_root
 
 # Undefined keys listed one by one in the log when an execution finishes.
 _KEY_LOG_LIMIT = 100
@@ -59,8 +61,21 @@ def finish_if_complete(execution_id: int) -> bool:
             status=ExecutionStatus.SUCCESS, completed_at=now
         ):
             return True
-        undefined = sql.resolve_keys(execution_id)
         execution = Execution.objects.get(pk=execution_id)
+        deleted, _revived = sql.mark_vanished(
+            execution_id=execution_id,
+            relfolder=content.to_relpath(execution.path),
+            excluded=[
+                content.to_relpath(path)
+                for path in execution.excluded.values_list("path", flat=True)
+            ],
+            filtered=bool(
+                execution.file_types or execution.modified_after or execution.modified_before
+            ),
+            root=content_root(),
+            now=now,
+        )
+        undefined = sql.resolve_keys(execution_id)
         broken = sql.broken_reference_count(execution_id)
         seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)
         comments = (
@@ -70,7 +85,10 @@ def finish_if_complete(execution_id: int) -> bool:
         Execution.objects.filter(pk=execution_id).update(
             broken_reference_count=broken, comments=comments
         )
-        lines = [
+        lines = []
+        if deleted:
+            lines.append((INFO, f"{plural(deleted, 'asset')} no longer on disk, marked deleted."))
+        lines += [
             (
                 WARN,
                 f'Undefined key "{key}": {plural(count, "reference")}, '

@@ -45,7 +45,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # An element is looked at closely only when it has one of these attributes.
 _INTERESTING = frozenset(
-    {"href", "conref", "conrefend", "keyref", "conkeyref", "mapref", "keys", "id"}
+    {"href", "conref", "conrefend", "keyref", "conkeyref", "mapref", "keys", "id", "keyscope"}
 )
 # Attributes that make one reference each (plus ``data`` on ``object``), in the order recorded.
 _REFERENCE_ATTRIBUTES = ("href", "keyref", "conref", "conrefend", "conkeyref", "mapref")
@@ -293,6 +293,7 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
     topicrefs = maprefs = 0
     topics: dict[etree._Element, str] = {} if is_map else topic_elements(root)
     ids = result.ids
+    tree = _MapTree(root) if is_map else None
     for element in root.iter(etree.Element):
         if is_map:
             tag = local_name(element)
@@ -322,22 +323,30 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
                     topic_id = _enclosing_topic(element, topics)
                     if topic_id:
                         ids.append(f"{topic_id}/{element_id}")
+        if tree is not None and attrs.get("keyscope") and element is not root:
+            tree.open_scope(element, attrs["keyscope"])
         values = reference_values(tag, attrs)
         if not values:
             if is_map and attrs.get("keys"):
                 keydefs.extend(KeyDef(key) for key in attrs["keys"].split())
+                if tree is not None:
+                    tree.define(element, attrs["keys"], None, False)
             continue
         line = cast("int | None", element.sourceline)
         scope_attr = attrs.get("scope")
         fmt = attrs.get("format")
         conkey = attrs.get("conkeyref")
         href_target: str | None = None
+        href_ref: Ref | None = None
         for attribute, value in values:
             if attribute == "href":
                 ref = _file_ref("href", value, tag, line, scope_attr, fmt, resolver)
                 href_target = ref.target
+                href_ref = ref
             elif attribute == "keyref":
                 ref = _key_ref("keyref", value, LINK_KEY, tag, line, scope_attr)
+                if "href" in attrs and attrs["href"] != USE_CONREF_TARGET:
+                    ref = dataclasses.replace(ref, fallback=True)
             elif attribute == "conref":
                 # @scope describes the @href target, not the content a conref pulls in.
                 ref = _file_ref("conref", value, tag, line, None, None, resolver, LINK_CONTENT)
@@ -350,6 +359,8 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
                     )
             elif attribute == "conkeyref":
                 ref = _key_ref("conkeyref", value, LINK_CONTENT_KEY, tag, line, None)
+                if "conref" in attrs and attrs["conref"] != USE_CONREF_TARGET:
+                    ref = dataclasses.replace(ref, fallback=True)
             elif attribute == "mapref":
                 ref = _file_ref("mapref", value, tag, line, scope_attr, fmt, resolver, LINK_MAP)
             else:  # data on <object>
@@ -367,11 +378,100 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
                     href = None
                 for key in keys.split():
                     keydefs.append(KeyDef(key, href or "", href_target))
+            if tree is not None:
+                tree.add(element, tag, attrs, href_ref, refs[-len(values) :])
     if is_map:
         result.metadata["topicref_count"] = topicrefs
         result.metadata["mapref_count"] = maprefs
+        if tree is not None:
+            result.map_tree = tree.as_json()
     else:
         _check_same_file_fragments(result, resolver.relpath)
+
+
+class _MapTree:
+    """What a map contributes to key spaces, in document order (``AssetResult.map_tree``).
+
+    DITA 1.3 part 3, 2.4.1 "Key scopes": a ``map`` or ``topicref`` with ``@keyscope`` bounds a
+    scope holding it and its descendants; the map's root element is scope 0 (a scope of its own
+    only when it has ``@keyscope`` or is a root map, which the key pass decides). Key definitions
+    (2.3.4.3 "Key definitions") are recorded with the text a key reference with no content of its
+    own would show: the first ``keyword`` of the ``topicmeta``, else its ``linktext``.
+    """
+
+    __slots__ = ("items", "root", "scope_of", "scopes")
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.scopes: list[list[Any]] = [[-1, " ".join((root.get("keyscope") or "").split())]]
+        self.scope_of: dict[etree._Element, int] = {root: 0}
+        self.items: list[list[Any]] = []
+
+    def open_scope(self, element: etree._Element, names: str) -> None:
+        parent = self.scope(element.getparent())
+        self.scope_of[element] = len(self.scopes)
+        self.scopes.append([parent, " ".join(names.split())])
+
+    def scope(self, element: etree._Element | None) -> int:
+        """The index of the nearest scope that holds ``element``."""
+        while element is not None:
+            index = self.scope_of.get(element)
+            if index is not None:
+                return index
+            element = element.getparent()
+        return 0
+
+    def define(self, element: etree._Element, keys: str, target: str | None, missing: bool) -> None:
+        scope = self.scope(element)
+        text = _key_text(element)
+        for key in keys.split():
+            self.items.append(["k", scope, key, target, text, missing])
+
+    def add(
+        self,
+        element: etree._Element,
+        tag: str,
+        attrs: dict[str, str],
+        href_ref: Ref | None,
+        refs: list[Ref],
+    ) -> None:
+        local = href_ref is not None and href_ref.scope == SCOPE_LOCAL and href_ref.target
+        keys = attrs.get("keys")
+        if keys:
+            target = href_ref.target if local and href_ref is not None else None
+            self.define(element, keys, target, bool(local and href_ref and href_ref.broken))
+        for ref in refs:
+            if ref.link_type == LINK_MAP and ref.scope == SCOPE_LOCAL and ref.target:
+                # Whether the reference itself defines the scope: the submap's root then joins
+                # it rather than nesting a scope of its own (2.4.1: one scope, both names).
+                own = element in self.scope_of
+                self.items.append(["m", self.scope(element), ref.target, own])
+        if tag not in _TOPICREFS:
+            return
+        keyref = attrs.get("keyref")
+        key = keyref.partition("/")[0] if keyref and attrs.get("scope") != "external" else None
+        topic_target = (
+            href_ref.target
+            if local and href_ref is not None and href_ref.link_type == LINK_TOPIC
+            else None
+        )
+        if key or topic_target:
+            self.items.append(["t", self.scope(element), topic_target, key])
+
+    def as_json(self) -> dict[str, Any]:
+        return {"scopes": self.scopes, "items": self.items}
+
+
+def _key_text(element: etree._Element) -> str:
+    topicmeta = _child(element, "topicmeta")
+    if topicmeta is None:
+        return ""
+    keywords = _child(topicmeta, "keywords")
+    if keywords is not None:
+        keyword = _child(keywords, "keyword")
+        if keyword is not None:
+            return text_of(keyword)
+    return text_of(_child(topicmeta, "linktext"))
 
 
 def _same_topic(

@@ -38,11 +38,41 @@ SCOPE_LOCAL = "local"
 SCOPE_PEER = "peer"
 SCOPE_EXTERNAL = "external"
 
-# Why a reference is broken (``Ref.reason``).
-BROKEN_NOT_FOUND = "not found"
-BROKEN_SYMLINK = "symbolic link"
-BROKEN_OUTSIDE = "outside the content root"
-BROKEN_ELEMENT = "element not found"
+# Why a reference is broken (``Ref.reason``, stored on the reference): a fixed vocabulary of codes,
+# each with the sentence people read and the DITA-OT message a build would give for it (None when
+# a build has none). Processing decides the first four from the file alone; the finishing pass of
+# an execution decides the key ones, and re-decides FILE_MISSING and ELEMENT_MISSING against the
+# repository (a target deleted since, or an id its target does not have).
+FILE_MISSING = "FILE_MISSING"
+ELEMENT_MISSING = "ELEMENT_MISSING"
+OUTSIDE_ROOT = "OUTSIDE_ROOT"
+LINK_NOT_FOLLOWED = "LINK_NOT_FOLLOWED"
+KEY_UNDEFINED = "KEY_UNDEFINED"
+KEY_TARGET_MISSING = "KEY_TARGET_MISSING"
+# Notes on references that are not broken (``Reference.warning``).
+KEY_UNDEFINED_IN_SOME_MAPS = "KEY_UNDEFINED_IN_SOME_MAPS"
+FALLBACK_USED = "FALLBACK_USED"
+NOT_IN_ANY_MAP = "NOT_IN_ANY_MAP"
+
+REASONS: dict[str, tuple[str, str | None]] = {
+    FILE_MISSING: ("the target file does not exist", "DOTX008E"),
+    ELEMENT_MISSING: ("the target file has no such topic or element id", "DOTX010E / DOTX057W"),
+    OUTSIDE_ROOT: ("the target lies outside the content root", "DOTJ036W"),
+    LINK_NOT_FOLLOWED: ("the target, or a folder on its way, is a symbolic link", None),
+    KEY_UNDEFINED: ("no root map that uses the topic defines the key", "DOTJ047I / DOTJ046E"),
+    KEY_TARGET_MISSING: ("the key's definition points at a missing file", "DOTX008E"),
+    KEY_UNDEFINED_IN_SOME_MAPS: ("some root maps that use the topic do not define the key",
+                                 "DOTJ047I"),
+    FALLBACK_USED: ("the key is undefined; the @href or @conref beside it is used", "DOTJ047I"),
+    NOT_IN_ANY_MAP: ("no root map uses the topic; keys resolved against every map", None),
+}  # fmt: skip
+WARNINGS = (KEY_UNDEFINED_IN_SOME_MAPS, FALLBACK_USED, NOT_IN_ANY_MAP)
+
+# The names processing has always used for the codes it decides itself.
+BROKEN_NOT_FOUND = FILE_MISSING
+BROKEN_SYMLINK = LINK_NOT_FOLLOWED
+BROKEN_OUTSIDE = OUTSIDE_ROOT
+BROKEN_ELEMENT = ELEMENT_MISSING
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +86,10 @@ class Ref:
     while processing, with ``reason`` one of the ``BROKEN_*`` sentences (the file does not exist,
     it or a folder on its way is a symbolic link, the target leaves the content root, or a
     same-file fragment names no such topic or element); key references start unbroken and are
-    resolved against the repository's key definitions later.
+    resolved against the repository's key definitions later. ``fallback`` is True for a
+    ``keyref`` with an ``@href`` beside it, or a ``conkeyref`` with a ``@conref``: what is used
+    when the key is undefined (DITA 1.3 part 3, 2.3.4.2 "Key references": the key wins when it
+    resolves).
 
     ``topic_id`` and ``element_id`` split the DITA fragment of a reference to a topic
     (``file.dita#topicid/elementid``; ``#./elementid`` is stored with the enclosing topic's id) and
@@ -76,6 +109,7 @@ class Ref:
     reason: str = ""
     topic_id: str | None = None
     element_id: str | None = None
+    fallback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +142,15 @@ class AssetResult:
     ``topicid/elementid`` for each other element with an id, under its nearest enclosing topic
     (DITA 1.3 part 3, 2.3.3 "URI-based (direct) addressing", and "ID attribute": non-topic ids
     are unique per nearest ancestor topic). Empty for other types.
+
+    ``map_tree`` is what a map contributes to key spaces (see ``keyspace``), empty for other
+    types: ``{"scopes": [[parent, names], ...], "items": [...]}``. Scope 0 is the map's root
+    element (``names`` its ``@keyscope``, often ""); every other element with ``@keyscope`` adds a
+    scope under its nearest enclosing one. ``items`` are in document order: ``["k", scope, key,
+    target, text, missing]`` a key definition (``target`` the local file or None, ``text`` the
+    keyword or linktext of its topicmeta, ``missing`` whether that file is broken), ``["m",
+    scope, target, own]`` a local map reference (``own``: its element defines the scope), and
+    ``["t", scope, target, key]`` a topic reference by file and/or key.
     """
 
     relpath: str
@@ -122,6 +165,7 @@ class AssetResult:
     references: list[Ref] = field(default_factory=list)
     key_definitions: list[KeyDef] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    map_tree: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> Fingerprint:

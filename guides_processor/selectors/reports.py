@@ -42,7 +42,8 @@ def execution_failed_items(execution: Execution, *, limit: int = 200) -> list[Ex
 
 
 def execution_broken_references(execution: Execution, *, limit: int = 200) -> list[Reference]:
-    """Broken references of the assets this execution processed, as last processed.
+    """Broken references of the assets this execution processed (and that are still on disk), as
+    last processed, each with its ``reason`` code.
 
     The references belong to the assets, so for an older execution they show what the latest
     processing of each asset found.
@@ -50,8 +51,12 @@ def execution_broken_references(execution: Execution, *, limit: int = 200) -> li
     processed = ExecutionItem.objects.filter(
         execution=execution, state=ItemState.DONE, asset__isnull=False
     ).values("asset_id")
+    # ``reason`` on each says why (``processing.REASONS``); references of assets deleted since
+    # are history, not broken links.
     return list(
-        Reference.objects.filter(broken=True, asset_id__in=processed)
+        Reference.objects.filter(
+            broken=True, asset_id__in=processed, asset__deleted_at__isnull=True
+        )
         .select_related("asset")
         .order_by("asset__relpath", "line", "id")[:limit]
     )

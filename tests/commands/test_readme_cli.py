@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from guides_processor.demo import generate_demo_content
+
+from guides_processor.devtools.demo import generate_demo_content
 
 PROJECT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = ".venv/bin/python"

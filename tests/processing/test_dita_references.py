@@ -270,7 +270,7 @@ def test_a_non_dita_format_makes_a_topic_file_a_file_link(write: Write, refs_of,
         False,
         None,
     )
-    assert (missing.link_type, missing.broken, missing.reason) == (LINK_FILE, True, "not found")
+    assert (missing.link_type, missing.broken, missing.reason) == (LINK_FILE, True, "FILE_MISSING")
 
 
 def test_an_external_scope_is_never_checked(refs_of) -> None:
@@ -292,4 +292,4 @@ def test_a_coderef_is_a_file_link_whatever_its_extension(write: Write, refs_of) 
 
 def test_it_says_why_a_reference_is_broken(refs_of) -> None:
     outside, missing = refs_of('<p><xref href="../../x.dita"/><xref href="gone.dita"/></p>')
-    assert (outside.reason, missing.reason) == ("outside the content root", "not found")
+    assert (outside.reason, missing.reason) == ("OUTSIDE_ROOT", "FILE_MISSING")

@@ -61,14 +61,17 @@ def _json(value: Any) -> Any:
 
 ASSET_COLUMNS = (
     "relpath", "uuid", "asset_type", "status", "title", "size", "mtime", "checksum", "error",
-    "metadata", "processed_at", "success_size", "success_mtime", "success_checksum",
+    "metadata", "processed_at", "success_size", "success_mtime", "success_checksum", "ids",
+    "map_tree", "deleted_at",
 )  # fmt: skip
+# A file processed again is there: deleted_at is always written (NULL).
 _ASSET_ALWAYS = ("asset_type", "status", "title", "size", "mtime", "checksum", "error", "metadata",
-                 "processed_at")  # fmt: skip
+                 "processed_at", "ids", "map_tree", "deleted_at")  # fmt: skip
 _ASSET_ON_SUCCESS = ("success_size", "success_mtime", "success_checksum")
 _REFERENCE_COLUMNS = (
     "asset_id", "attribute", "value", "link_type", "scope",
-    "element", "line", "target", "key", "broken",
+    "element", "line", "target", "key", "broken", "reason", "topic_id", "element_id", "fallback",
+    "warning", "note",
 )  # fmt: skip
 
 
@@ -368,6 +371,9 @@ class Backend:
             result.size if success else None,
             result.mtime if success else None,
             result.checksum if success else "",
+            "\n".join(result.ids) if success else "",
+            _json(result.map_tree if success else {}),
+            None,
         )
 
     def _insert_references(
@@ -383,7 +389,8 @@ class Backend:
                 ref_rows.append(
                     (asset_id, ref.attribute, ref.value, ref.link_type, ref.scope,
                      ref.element[:64], ref.line, ref.target or "", (ref.key or "")[:255],
-                     ref.broken)
+                     ref.broken, ref.reason, ref.topic_id or "", ref.element_id or "",
+                     ref.fallback, "", "")
                 )  # fmt: skip
             for key in result.key_definitions:
                 key_rows.append((asset_id, key.key[:255], key.href, key.target or ""))

@@ -1,13 +1,39 @@
-"""The key pass of a finishing execution, in SQL both databases run alike.
+"""The link pass of a finishing execution: what processing one file cannot know.
 
-Key references are resolved once an execution's items are all final: a key is defined when any
-map's key definition names it, so the verdict is only known when every map has been processed.
+Run once an execution's items are all final, over the whole live repository (every verdict
+depends on other files, processed in any order and in any execution):
+
+- assets under the execution's folder that are no longer on disk are marked deleted
+  (``mark_vanished``), and come back live when processed (or met) again;
+- key references are resolved in the key spaces of the root maps that reach their asset
+  (``processing.keyspace``): KEY_UNDEFINED, KEY_TARGET_MISSING, ELEMENT_MISSING, and the
+  warnings KEY_UNDEFINED_IN_SOME_MAPS, FALLBACK_USED, NOT_IN_ANY_MAP; a resolved key stores its
+  target file in ``target``, so that what uses a file can be followed through keys;
+- file references are judged again against the assets they point at: FILE_MISSING when the
+  target was deleted, cleared when it is back, ELEMENT_MISSING when the target topic has no such
+  topic or element id.
+
+Only rows whose verdict changes are written. Cost: one read of the live maps' trees, one read of
+the key references, one joined read of the file references with a fragment or a changed target.
 """
+
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from django.db import connection
 
-from ...models import Asset, ExecutionItem, ItemState, KeyDefinition, Reference
-from .common import columns, q, table
+from ... import processing
+from ...models import Asset, ExecutionItem, ItemState, Reference
+from ...processing.keyspace import KeySpaces, KeyTarget
+from .common import columns, marks, q, stamp, table
+
+# Rows updated per statement.
+_CHUNK = 500
+_KEPT_REASONS = (processing.OUTSIDE_ROOT, processing.LINK_NOT_FOLLOWED)
 
 
 def _in_execution_sql() -> str:
@@ -18,30 +44,242 @@ def _in_execution_sql() -> str:
     )
 
 
-def resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
-    """Mark key references of this execution's assets broken where no map defines the key.
+def mark_vanished(
+    *,
+    execution_id: int,
+    relfolder: str,
+    excluded: Sequence[str],
+    filtered: bool,
+    root: Path,
+    now: datetime,
+) -> tuple[int, int]:
+    """Mark deleted the live assets under ``relfolder`` that are gone from disk, and live again
+    the deleted ones this execution met. Returns (deleted, revived).
 
-    Returns (key, references, first asset) for every undefined key, sorted by key.
+    The manifest of an execution lists every file under its folder but the excluded ones, so an
+    asset not in it is gone; when the execution was ``filtered`` (file types or a time window:
+    files left out on purpose are not in the manifest) each such asset is looked at on disk.
     """
-    ref, keydef, asset = table(Reference), table(KeyDefinition), table(Asset)
+    prefix = f"{relfolder}/" if relfolder else ""
+    skip = tuple(f"{folder}/" for folder in excluded)
+    manifest = set(
+        ExecutionItem.objects.filter(execution_id=execution_id).values_list("relpath", flat=True)
+    )
+    live: list[int] = []
+    revive: list[int] = []
+    for asset_id, relpath, deleted_at in Asset.objects.filter(
+        relpath__startswith=prefix
+    ).values_list("id", "relpath", "deleted_at"):
+        if relpath in manifest:
+            if deleted_at is not None:
+                revive.append(asset_id)
+        elif deleted_at is None and not relpath.startswith(skip):
+            if filtered and _is_file(root / relpath):
+                continue
+            live.append(asset_id)
+    asset = table(Asset)
+    with connection.cursor() as cursor:
+        for ids, value in ((live, stamp(now)), (revive, None)):
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                cursor.execute(
+                    f"UPDATE {asset} SET {q('deleted_at')} = %s "
+                    f"WHERE {q('id')} IN ({marks(len(chunk))})",
+                    [value, *chunk],
+                )
+    return len(live), len(revive)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
+    """Judge the live repository's key and file references again (see the module).
+
+    Returns (key, references, first asset) for every key left undefined in this execution's
+    assets, sorted by key.
+    """
+    maps = dict(
+        Asset.objects.filter(
+            deleted_at__isnull=True,
+            asset_type=processing.DITAMAP,
+            status=processing.SUCCESS,
+        ).values_list("relpath", "map_tree")
+    )
+    spaces = KeySpaces({relpath: tree for relpath, tree in maps.items() if tree})
+    deleted = set(Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True))
+    updates: list[tuple[Any, ...]] = []
+    updates.extend(_judge_keys(spaces, deleted))
+    updates.extend(_judge_files())
+    _write(updates)
+    return _undefined_keys(execution_id)
+
+
+# (broken, reason, warning, note, target, id)
+_Update = tuple[bool, str, str, str, str, int]
+
+
+def _judge_keys(spaces: KeySpaces, deleted: set[str]) -> list[_Update]:
+    ref, asset = table(Reference), table(Asset)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.{q('id')}, a.{q('relpath')}, r.{q('key')}, r.{q('element_id')}, "
+            f"r.{q('fallback')}, r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, "
+            f"r.{q('note')}, r.{q('target')} FROM {ref} r "
+            f"JOIN {asset} a ON a.{q('id')} = r.{q('asset_id')} "
+            f"WHERE r.{q('key')} <> '' AND a.{q('deleted_at')} IS NULL"
+        )
+        rows = cursor.fetchall()
+    verdicts = []
+    wanted_ids: set[str] = set()
+    for row in rows:
+        ref_id, relpath, key, element_id, fallback = row[:5]
+        resolution = spaces.resolve(relpath, key)
+        verdicts.append((row, resolution))
+        definition = resolution.definition
+        if element_id and definition is not None and definition.target:
+            wanted_ids.add(definition.target)
+    ids = _ids_of(wanted_ids)
+    updates = []
+    for row, resolution in verdicts:
+        ref_id, _relpath, _key, element_id, fallback = row[:5]
+        new = _key_verdict(resolution.definition, element_id, bool(fallback), deleted, ids)
+        broken, reason, target = new
+        warning, note = "", ""
+        if not broken and reason == "" and resolution.definition is None:
+            warning = processing.FALLBACK_USED
+        elif resolution.undefined_in and resolution.definition is not None:
+            warning = processing.KEY_UNDEFINED_IN_SOME_MAPS
+            note = ", ".join(resolution.undefined_in)
+        elif not resolution.in_any_map:
+            warning = processing.NOT_IN_ANY_MAP
+        current = (bool(row[5]), row[6], row[7], row[8], row[9])
+        if (broken, reason, warning, note, target) != current:
+            updates.append((broken, reason, warning, note, target, ref_id))
+    return updates
+
+
+def _key_verdict(
+    definition: KeyTarget | None,
+    element_id: str,
+    fallback: bool,
+    deleted: set[str],
+    ids: dict[str, tuple[str, set[str]] | None],
+) -> tuple[bool, str, str]:
+    """(broken, reason, target) of one key reference.
+
+    An undefined key with a fallback (``@href`` beside ``@keyref``, ``@conref`` beside
+    ``@conkeyref``) is not broken: the fallback is used, and judged as a file reference of its
+    own (DITA 1.3 part 3, 2.3.4.2; DITA-OT says DOTJ047I or DOTJ046E and goes on). A definition
+    without a file (a text-only key) resolves. ``key/elementid`` (and a ``conrefend`` beside a
+    ``conkeyref``, whose file the key's replaces) needs that element in the key's topic: the
+    first topic of the target file (2.3.4.2 "Key references": the key addresses the topic).
+    """
+    if definition is None:
+        return (False, "", "") if fallback else (True, processing.KEY_UNDEFINED, "")
+    target = definition.target or ""
+    if target and (definition.missing or target in deleted):
+        return True, processing.KEY_TARGET_MISSING, target
+    known = ids.get(target) if target and element_id else None
+    if known is not None:
+        topic_id, present = known
+        if f"{topic_id}/{element_id}" not in present:
+            return True, processing.ELEMENT_MISSING, target
+    return False, "", target
+
+
+def _ids_of(relpaths: Iterable[str]) -> dict[str, tuple[str, set[str]] | None]:
+    """The first topic id and the id set of each live topic among ``relpaths`` (None for a file
+    whose ids are unknown: not a topic, or not processed successfully)."""
+    found: dict[str, tuple[str, set[str]] | None] = {}
+    wanted = list(relpaths)
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for relpath, text in Asset.objects.filter(
+            relpath__in=chunk,
+            deleted_at__isnull=True,
+            asset_type=processing.DITATOPIC,
+            status=processing.SUCCESS,
+        ).values_list("relpath", "ids"):
+            present = set(text.split("\n")) if text else set()
+            first = next((value for value in text.split("\n") if "/" not in value), "")
+            found[relpath] = (first, present)
+    return found
+
+
+def _judge_files() -> list[_Update]:
+    """File references of live assets whose target is a known asset, and whose verdict may
+    differ from the one processing gave: one with a fragment (its ids may have changed), or one
+    whose target's presence disagrees with its ``broken``."""
+    ref, asset = table(Reference), table(Asset)
+    gone = f"t.{q('deleted_at')} IS NOT NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.{q('id')}, r.{q('target')}, r.{q('topic_id')}, r.{q('element_id')}, "
+            f"r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, r.{q('note')}, {gone}, "
+            f"t.{q('ids')}, t.{q('asset_type')}, t.{q('status')} FROM {ref} r "
+            f"JOIN {asset} s ON s.{q('id')} = r.{q('asset_id')} "
+            f"JOIN {asset} t ON t.{q('relpath')} = r.{q('target')} "
+            f"WHERE r.{q('key')} = '' AND r.{q('target')} <> '' "
+            f"AND s.{q('deleted_at')} IS NULL "
+            f"AND r.{q('reason')} NOT IN ({marks(len(_KEPT_REASONS))}) "
+            f"AND (r.{q('topic_id')} <> '' OR r.{q('broken')} <> ({gone}))",
+            list(_KEPT_REASONS),
+        )
+        rows = cursor.fetchall()
+    updates = []
+    for row in rows:
+        ref_id, target, topic_id, element_id, broken, reason, warning, note, is_gone = row[:9]
+        ids_text, asset_type, status = row[9:]
+        new_broken, new_reason = False, ""
+        if is_gone:
+            new_broken, new_reason = True, processing.FILE_MISSING
+        elif (
+            topic_id
+            and asset_type == processing.DITATOPIC
+            and status == processing.SUCCESS
+            and (f"{topic_id}/{element_id}" if element_id else topic_id)
+            not in set(ids_text.split("\n"))
+        ):
+            new_broken, new_reason = True, processing.ELEMENT_MISSING
+        elif (
+            topic_id
+            and reason == processing.ELEMENT_MISSING
+            and not (asset_type == processing.DITATOPIC and status == processing.SUCCESS)
+        ):
+            # The ids of the target are unknown now (it failed): keep processing's verdict.
+            new_broken, new_reason = bool(broken), reason
+        if (new_broken, new_reason) != (bool(broken), reason):
+            updates.append((new_broken, new_reason, warning, note, target, ref_id))
+    return updates
+
+
+def _write(updates: Sequence[_Update]) -> None:
+    if not updates:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table(Reference)} SET {q('broken')} = %s, {q('reason')} = %s, "
+            f"{q('warning')} = %s, {q('note')} = %s, {q('target')} = %s WHERE {q('id')} = %s",
+            list(updates),
+        )
+
+
+def _undefined_keys(execution_id: int) -> list[tuple[str, int, str]]:
+    ref, asset = table(Reference), table(Asset)
     key = q("key")
     with connection.cursor() as cursor:
-        undefined = f"NOT EXISTS (SELECT 1 FROM {keydef} k WHERE k.{key} = {ref}.{key})"
-        broken = columns("broken")
-        # Only rows whose verdict changes are written: most keys are defined, as they were.
-        cursor.execute(
-            f"UPDATE {ref} SET {broken} = {undefined} "
-            f"WHERE {ref}.{key} <> '' AND {ref}.{broken} <> {undefined} "
-            f"AND {ref}.{columns('asset_id')} IN ({_in_execution_sql()})",
-            [execution_id, ItemState.DONE],
-        )
         cursor.execute(
             f"SELECT r.{key}, COUNT(*), MIN(a.{columns('relpath')}) FROM {ref} r "
             f"JOIN {asset} a ON a.{columns('id')} = r.{columns('asset_id')} "
-            f"WHERE r.{columns('broken')} AND r.{key} <> '' "
+            f"WHERE r.{columns('reason')} = %s "
             f"AND r.{columns('asset_id')} IN ({_in_execution_sql()}) "
             f"GROUP BY r.{key} ORDER BY r.{key}",
-            [execution_id, ItemState.DONE],
+            [processing.KEY_UNDEFINED, execution_id, ItemState.DONE],
         )
         return [(name, count, first) for name, count, first in cursor.fetchall()]
 

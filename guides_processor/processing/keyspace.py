@@ -1,0 +1,185 @@
+"""Key spaces of a repository's root maps, from the ``map_tree`` of every live map. Pure: no Django.
+
+The rules, and where they come from:
+
+- A root map is a map that no other map references (a local ``mapref``, a topicref with
+  ``format="ditamap"``, or a ``.ditamap``/``.bookmap`` target). Each has its own key space: a
+  build starts from one root map and sees only the keys of the maps it pulls in.
+- Within one scope the first definition in document order wins, a referenced map's definitions
+  counting where its ``mapref`` stands (DITA 1.3 part 3, 2.3.4.3 "Key definitions" and the key
+  precedence rules of 2.3.4).
+- Key scopes (2.4.1 "Key scopes", "Addressing keys across scopes"): an element with
+  ``@keyscope`` bounds a scope; a scope sees its parent's keys, and the parent's definition wins
+  over its own; the parent also sees the child's keys qualified as ``scope.key`` (one name per
+  scope name), counted where the child's definition stands. A ``mapref`` with ``@keyscope`` to a
+  map whose root has ``@keyscope`` makes one scope with both names.
+- A topic is resolved in the scopes of the root maps that reach it through a topicref (by
+  ``@href``, or by ``@keyref`` through that scope's keys). A map's own key references are resolved
+  in every scope the map opens or joins (its elements' scopes are not recorded one by one).
+- Cycles of maps are cut where a map would include itself again (DITA-OT says DOTX053E).
+
+Costs: each root map's tree is expanded once, each definition is written into its scope and,
+qualified, into the scopes above it; a key reference then looks up a handful of scopes.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTarget:
+    """What a key's effective definition says: its file (None when it has none), the text a
+    key reference without content shows, and whether the file was missing when the map was
+    processed."""
+
+    target: str | None
+    text: str
+    missing: bool
+
+
+@dataclass(eq=False, slots=True)
+class _Scope:
+    parent: "_Scope | None"
+    names: list[str]
+    local: dict[str, KeyTarget] = field(default_factory=dict)
+
+    def chain(self) -> list["_Scope"]:
+        """This scope and its ancestors, outermost first."""
+        scopes: list[_Scope] = []
+        scope: _Scope | None = self
+        while scope is not None:
+            scopes.append(scope)
+            scope = scope.parent
+        scopes.reverse()
+        return scopes
+
+    def lookup(self, key: str) -> KeyTarget | None:
+        # The outermost scope that knows the key wins: a parent overrides its children.
+        for scope in self.chain():
+            found = scope.local.get(key)
+            if found is not None:
+                return found
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """A key as seen from one asset: ``definition`` is the effective one (None when undefined in
+    every root map that reaches the asset), ``undefined_in`` the root maps reaching it that do not
+    define it, ``in_any_map`` False when no root map reaches it (the union of every map's keys
+    was used)."""
+
+    definition: KeyTarget | None
+    undefined_in: tuple[str, ...]
+    in_any_map: bool
+
+
+class KeySpaces:
+    """The key spaces of every root map among ``maps`` (relpath -> ``map_tree``)."""
+
+    def __init__(self, maps: Mapping[str, Mapping[str, Any]]) -> None:
+        self._maps = maps
+        referenced = {
+            item[2] for tree in maps.values() for item in tree.get("items", ()) if item[0] == "m"
+        }
+        self.roots: list[str] = sorted(relpath for relpath in maps if relpath not in referenced)
+        # asset relpath -> root map -> the scopes it is resolved in
+        self._contexts: dict[str, dict[str, list[_Scope]]] = {}
+        self._union: dict[str, KeyTarget] = {}
+        for root in self.roots:
+            top = _Scope(None, [])
+            pending: list[tuple[_Scope, str | None, str | None]] = []
+            self._expand(root, root, top, None, frozenset({root}), pending)
+            for scope, target, key in pending:
+                topic = target
+                if key:
+                    found = scope.lookup(key)
+                    if found is not None and found.target:
+                        topic = found.target
+                if topic:
+                    self._reach(topic, root, scope)
+            for key, definition in top.local.items():
+                self._union.setdefault(key, definition)
+        # Keys of maps no root map reaches (in a cycle, say) still count for unreached topics.
+        for relpath in sorted(maps):
+            for item in maps[relpath].get("items", ()):
+                if item[0] == "k":
+                    self._union.setdefault(item[2], KeyTarget(item[3], item[4], bool(item[5])))
+
+    def _reach(self, relpath: str, root: str, scope: _Scope) -> None:
+        scopes = self._contexts.setdefault(relpath, {}).setdefault(root, [])
+        if not any(known is scope for known in scopes):
+            scopes.append(scope)
+
+    def _expand(
+        self,
+        root: str,
+        relpath: str,
+        parent: _Scope,
+        join: _Scope | None,
+        stack: frozenset[str],
+        pending: list[tuple[_Scope, str | None, str | None]],
+    ) -> None:
+        tree = self._maps[relpath]
+        scopes: list[_Scope] = []
+        for index, (parent_index, names) in enumerate(tree.get("scopes", [[-1, ""]])):
+            name_list = names.split()
+            if index == 0:
+                if join is not None:
+                    join.names.extend(n for n in name_list if n not in join.names)
+                    scope = join
+                elif name_list and relpath != root:
+                    scope = _Scope(parent, name_list)
+                else:
+                    scope = parent
+            else:
+                scope = _Scope(scopes[parent_index], name_list)
+            scopes.append(scope)
+            self._reach(relpath, root, scope)
+        for item in tree.get("items", ()):
+            kind, scope = item[0], scopes[item[1]]
+            if kind == "k":
+                _define(scope, item[2], KeyTarget(item[3], item[4], bool(item[5])))
+            elif kind == "m":
+                target, own = item[2], item[3]
+                if target in self._maps and target not in stack:
+                    joined = scope if own else None
+                    self._expand(root, target, scope, joined, stack | {target}, pending)
+            else:  # "t"
+                pending.append((scope, item[2], item[3]))
+
+    def resolve(self, relpath: str, key: str) -> Resolution:
+        """The key ``key`` as the asset ``relpath`` sees it."""
+        contexts = self._contexts.get(relpath)
+        if not contexts:
+            return Resolution(self._union.get(key), (), False)
+        definition: KeyTarget | None = None
+        undefined: list[str] = []
+        for root in sorted(contexts):
+            found = _first(scope.lookup(key) for scope in contexts[root])
+            if found is None:
+                undefined.append(root)
+            elif definition is None:
+                definition = found
+        return Resolution(definition, tuple(undefined), True)
+
+    def roots_of(self, relpath: str) -> list[str]:
+        """The root maps that reach the asset, sorted."""
+        return sorted(self._contexts.get(relpath, {}))
+
+
+def _first(values: Iterable[KeyTarget | None]) -> KeyTarget | None:
+    return next((value for value in values if value is not None), None)
+
+
+def _define(scope: _Scope, key: str, definition: KeyTarget) -> None:
+    """Define ``key`` in ``scope`` unless an earlier definition holds it, and its qualified names
+    in every scope above (``child.key``, then ``parent.child.key``, ...)."""
+    scope.local.setdefault(key, definition)
+    names = [key]
+    while scope.parent is not None:
+        names = [f"{prefix}.{name}" for prefix in scope.names for name in names]
+        scope = scope.parent
+        for name in names:
+            scope.local.setdefault(name, definition)

@@ -1,0 +1,276 @@
+"""Reason codes, ids across files, deleted assets, and key spaces per root map, through real
+executions on small trees whose verdicts can be counted by hand."""
+
+import pytest
+
+from guides_processor import executions, selectors
+from guides_processor.models import Asset, LogLine, Reference
+
+from .trees import topic
+
+pytestmark = pytest.mark.django_db
+
+
+def run(path: str = "/content/dam/doc"):
+    execution = executions.execution_create(path=path, created_by="admin")
+    return executions.execution_run_inline(processing_id=execution.processing_id)
+
+
+def ref(value: str, source: str = "") -> Reference:
+    found = Reference.objects.filter(value=value)
+    return found.get(asset__relpath=source) if source else found.get()
+
+
+def verdict(value: str, source: str = "") -> tuple[bool, str, str]:
+    found = ref(value, source)
+    return found.broken, found.reason, found.warning
+
+
+def map_of(*body: str, keyscope: str = "") -> str:
+    scope = f' keyscope="{keyscope}"' if keyscope else ""
+    return f"<map{scope}><title>M</title>{''.join(body)}</map>"
+
+
+def test_every_broken_reference_has_its_reason_on_the_detail_page_and_in_the_log(write_tree):
+    write_tree(
+        {
+            "doc/a.dita": topic(
+                "a",
+                "A",
+                '<xref href="gone.dita"/> <xref href="../../out.dita"/> <xref keyref="nokey"/>'
+                ' <xref href="b.dita#b/nope"/>',
+            ),
+            "doc/b.dita": topic("b", "B", '<ph id="here">x</ph>'),
+        }
+    )
+    execution = run()
+
+    assert verdict("gone.dita") == (True, "FILE_MISSING", "")
+    assert verdict("../../out.dita") == (True, "OUTSIDE_ROOT", "")
+    assert verdict("nokey") == (True, "KEY_UNDEFINED", "NOT_IN_ANY_MAP")
+    assert verdict("b.dita#b/nope") == (True, "ELEMENT_MISSING", "")
+    listed = selectors.execution_broken_references(execution)
+    assert {(r.value, r.reason) for r in listed} == {
+        ("gone.dita", "FILE_MISSING"),
+        ("../../out.dita", "OUTSIDE_ROOT"),
+        ("nokey", "KEY_UNDEFINED"),
+        ("b.dita#b/nope", "ELEMENT_MISSING"),
+    }
+    line = LogLine.objects.get(execution=execution, message__contains="doc/a.dita ")
+    assert 'href="gone.dita" line' in line.message and "(FILE_MISSING)" in line.message
+    assert execution.broken_reference_count == 4
+
+
+@pytest.mark.parametrize("order", ["target first", "source first"])
+def test_element_ids_are_checked_across_files_in_any_order_and_across_executions(write_tree, order):
+    source = topic("s", "S", '<xref href="../t/t.dita#t/e1"/> <xref href="../t/t.dita#t/e2"/>')
+    target = topic("t", "T", '<ph id="e1">x</ph>')
+    write_tree({"doc/s/s.dita": source, "doc/t/t.dita": target})
+    if order == "target first":
+        run("/content/dam/doc/t")
+        run("/content/dam/doc/s")
+    else:
+        run("/content/dam/doc")
+
+    assert verdict("../t/t.dita#t/e1") == (False, "", "")
+    assert verdict("../t/t.dita#t/e2") == (True, "ELEMENT_MISSING", "")
+    assert Asset.objects.get(relpath="doc/t/t.dita").ids.split("\n") == ["t", "t/e1"]
+
+
+def test_a_target_that_gains_the_id_later_clears_the_reference(write_tree):
+    root = write_tree(
+        {
+            "doc/s.dita": topic("s", "S", '<xref href="t.dita#t/e2"/>'),
+            "doc/t.dita": topic("t", "T", "x"),
+        }
+    )
+    run()
+    assert verdict("t.dita#t/e2") == (True, "ELEMENT_MISSING", "")
+
+    (root / "doc/t.dita").write_text(topic("t", "T", '<ph id="e2">x</ph>'))
+    run()
+    assert verdict("t.dita#t/e2") == (False, "", "")
+
+
+def test_deleted_files_leave_the_live_model_and_come_back_when_recreated(write_tree):
+    root = write_tree(
+        {
+            "doc/m.ditamap": map_of(
+                '<keydef keys="k" href="t.dita"/>', '<topicref href="s.dita"/>'
+            ),
+            "doc/s.dita": topic("s", "S", '<xref href="t.dita"/> <xref keyref="k"/>'),
+            "doc/t.dita": topic("t", "T", '<xref href="nowhere.dita"/>'),
+        }
+    )
+    run()
+    assert verdict("t.dita", "doc/s.dita") == (False, "", "")
+    assert verdict("k") == (False, "", "")
+    assert ref("k").target == "doc/t.dita"
+
+    text = (root / "doc/t.dita").read_text()
+    (root / "doc/t.dita").unlink()
+    execution = run()
+
+    gone = Asset.objects.get(relpath="doc/t.dita")
+    assert gone.deleted_at is not None
+    assert verdict("t.dita", "doc/s.dita") == (True, "FILE_MISSING", "")
+    assert verdict("k") == (True, "KEY_TARGET_MISSING", "")
+    # The deleted file's own broken reference is history: not reported.
+    listed = {r.value for r in selectors.execution_broken_references(execution)}
+    assert "nowhere.dita" not in listed
+    # s.dita's xref and keyref, and the map's keydef href to t.dita.
+    assert execution.broken_reference_count == 3
+    assert verdict("t.dita", "doc/m.ditamap") == (True, "FILE_MISSING", "")
+
+    (root / "doc/t.dita").write_text(text)
+    run()
+    assert Asset.objects.get(relpath="doc/t.dita").deleted_at is None
+    assert verdict("t.dita", "doc/s.dita") == (False, "", "")
+    assert verdict("k") == (False, "", "")
+
+
+def test_a_deleted_map_stops_defining_keys(write_tree):
+    root = write_tree(
+        {
+            "doc/m.ditamap": map_of('<keydef keys="k" href="t.dita"/>'),
+            "doc/t.dita": topic("t", "T", '<xref keyref="k"/>'),
+        }
+    )
+    run()
+    assert verdict("k")[:2] == (False, "")
+    (root / "doc/m.ditamap").unlink()
+    run()
+    assert verdict("k") == (True, "KEY_UNDEFINED", "NOT_IN_ANY_MAP")
+
+
+def test_a_filtered_execution_deletes_only_what_is_gone_from_disk(write_tree):
+    root = write_tree({"doc/a.dita": topic("a", "A"), "doc/b.png": b"\x89PNG\r\n\x1a\n"})
+    run()
+    (root / "doc/a.dita").unlink()
+    execution = executions.execution_create(
+        path="/content/dam/doc", created_by="admin", file_types=["OTHERS"]
+    )
+    executions.execution_run_inline(processing_id=execution.processing_id)
+
+    assert Asset.objects.get(relpath="doc/a.dita").deleted_at is not None
+    assert Asset.objects.get(relpath="doc/b.png").deleted_at is None
+
+
+def test_each_root_map_has_its_own_key_space(write_tree):
+    # Two root maps reach shared.dita; only one defines "only-a"; "both" is defined in both, with
+    # different targets, and the first definition in document order wins in each.
+    write_tree(
+        {
+            "doc/a.ditamap": map_of(
+                '<mapref href="keys.ditamap"/>',
+                '<keydef keys="both" href="one.dita"/>',
+                '<topicref href="shared.dita"/>',
+            ),
+            "doc/keys.ditamap": map_of(
+                '<keydef keys="only-a" href="one.dita"/>', '<keydef keys="both" href="two.dita"/>'
+            ),
+            "doc/b.ditamap": map_of(
+                '<keydef keys="both" href="one.dita"/>', '<topicref href="shared.dita"/>'
+            ),
+            "doc/shared.dita": topic(
+                "shared",
+                "Shared",
+                '<xref keyref="both"/> <xref keyref="only-a"/> <xref keyref="none"/>'
+                ' <xref keyref="none-fb" href="one.dita"/>',
+            ),
+            "doc/one.dita": topic("one", "One"),
+            "doc/two.dita": topic("two", "Two"),
+        }
+    )
+    run()
+
+    # keys.ditamap is referenced, so a.ditamap and b.ditamap are the roots; in a.ditamap the
+    # submap's "both" (two.dita) comes first in document order.
+    both = ref("both")
+    assert (both.broken, both.warning, both.target) == (False, "", "doc/two.dita")
+    only = ref("only-a")
+    assert (only.broken, only.warning, only.note) == (
+        False,
+        "KEY_UNDEFINED_IN_SOME_MAPS",
+        "doc/b.ditamap",
+    )
+    assert verdict("none") == (True, "KEY_UNDEFINED", "")
+    assert verdict("none-fb") == (False, "", "FALLBACK_USED")
+
+
+def test_key_scopes_qualify_names_and_parents_win(write_tree):
+    # DITA 1.3 part 3, 2.4.1: inside scope "lib", "k" is the root's (the parent wins) and "own"
+    # the scope's; outside, "own" is only reachable as "lib.own".
+    write_tree(
+        {
+            "doc/root.ditamap": map_of(
+                '<keydef keys="k" href="one.dita"/>',
+                '<topicgroup keyscope="lib">'
+                '<keydef keys="k" href="two.dita"/><keydef keys="own" href="two.dita"/>'
+                '<topicref href="inside.dita"/></topicgroup>',
+                '<topicref href="outside.dita"/>',
+            ),
+            "doc/inside.dita": topic(
+                "inside", "In", '<xref keyref="k"/> <xref keyref="own"/> <xref keyref="lib.own"/>'
+            ),
+            "doc/outside.dita": topic(
+                "outside", "Out", '<ph keyref="own"/> <ph keyref="lib.own"/> <ph keyref="k"/>'
+            ),
+            "doc/one.dita": topic("one", "One"),
+            "doc/two.dita": topic("two", "Two"),
+        }
+    )
+    run()
+
+    inside = {
+        r.value: (r.broken, r.target)
+        for r in Reference.objects.filter(asset__relpath="doc/inside.dita")
+    }
+    assert inside == {
+        "k": (False, "doc/one.dita"),
+        "own": (False, "doc/two.dita"),
+        "lib.own": (False, "doc/two.dita"),
+    }
+    outside = {
+        r.value: (r.broken, r.reason)
+        for r in Reference.objects.filter(asset__relpath="doc/outside.dita")
+    }
+    assert outside == {"own": (True, "KEY_UNDEFINED"), "lib.own": (False, ""), "k": (False, "")}
+
+
+def test_a_mapref_scope_and_topics_reached_by_key(write_tree):
+    write_tree(
+        {
+            "doc/root.ditamap": map_of(
+                '<mapref href="sub.ditamap" keyscope="sub"/>',
+                '<topicref keyref="sub.page"/>',
+            ),
+            "doc/sub.ditamap": map_of('<keydef keys="page" href="page.dita"/>'),
+            "doc/page.dita": topic("page", "Page", '<xref keyref="sub.page"/>'),
+        }
+    )
+    run()
+    # page.dita is reached by the root map through the key "sub.page", so it is in a map.
+    assert verdict("sub.page", "doc/page.dita") == (False, "", "")
+    assert Reference.objects.filter(key="sub.page", target="doc/page.dita").count() == 2
+
+
+def test_conrefend_with_conkeyref_checks_the_end_id_in_the_keys_target(write_tree):
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(
+                '<keydef keys="lib" href="lib.dita"/>', '<topicref href="use.dita"/>'
+            ),
+            "doc/lib.dita": topic("lib", "Lib", '<ph id="start">a</ph><ph id="end">b</ph>'),
+            "doc/use.dita": topic(
+                "use",
+                "Use",
+                '<ph conkeyref="lib/start" conrefend="other.dita#x/end"/>'
+                '<ph conkeyref="lib/start" conrefend="other.dita#x/nope"/>',
+            ),
+        }
+    )
+    run()
+    assert verdict("other.dita#x/end") == (False, "", "")
+    assert verdict("other.dita#x/nope") == (True, "ELEMENT_MISSING", "")
+    assert {r.reason for r in Reference.objects.filter(attribute="conkeyref")} == {""}
