@@ -9,7 +9,8 @@ Statuses as the console shows them:
 - ``PROCESSED``: the last processing succeeded and the file is unchanged since (size and mtime);
 - ``FAILED``: the last processing failed (``Asset.error`` says why) and the file is unchanged;
 - ``PENDING``: never processed, or changed on disk since its last processing;
-- ``DELETED``: processed once, no longer on disk (kept for history).
+- ``DELETED``: processed once, no longer on disk (kept for history; ``Asset.deleted_at`` is set
+  by the next run of its folder). Its references are history: they count nowhere.
 """
 
 import os
@@ -68,6 +69,9 @@ def status_of(asset: Asset | None, disk: OnDisk | None) -> str:
         return PENDING if disk is not None else DELETED
     if disk is None:
         return DELETED
+    if asset.deleted_at is not None:
+        # Marked by a run of its folder that no longer found it; back on disk since.
+        return PENDING
     if disk.size != asset.size or abs(disk.mtime - asset.mtime) > 1e-6:
         return PENDING
     return PROCESSED if asset.status == processing.SUCCESS else FAILED
@@ -141,7 +145,9 @@ def _broken_counts(asset_ids: Iterable[int]) -> dict[int, int]:
 
 
 def _with_counts(entries: list[Entry]) -> list[Entry]:
-    counts = _broken_counts(entry.asset.pk for entry in entries if entry.asset is not None)
+    counts = _broken_counts(
+        entry.asset.pk for entry in entries if entry.asset is not None and entry.status != DELETED
+    )
     return [
         Entry(
             entry.name,
@@ -309,12 +315,13 @@ def _matching_below(
         queryset = queryset.filter(asset_type=asset_type)
     if has_broken:
         queryset = queryset.filter(
-            Exists(Reference.objects.filter(asset_id=OuterRef("pk"), broken=True))
+            Exists(Reference.objects.filter(asset_id=OuterRef("pk"), broken=True)),
+            deleted_at__isnull=True,
         )
     if status == PROCESSED:
-        queryset = queryset.filter(status=processing.SUCCESS)
+        queryset = queryset.filter(status=processing.SUCCESS, deleted_at__isnull=True)
     elif status == FAILED:
-        queryset = queryset.exclude(status=processing.SUCCESS)
+        queryset = queryset.exclude(status=processing.SUCCESS).filter(deleted_at__isnull=True)
     entries: list[Entry] = []
     cursor = after
     while len(entries) <= limit:
@@ -324,7 +331,7 @@ def _matching_below(
         for asset in rows:
             disk = disk_state(root, asset.relpath)
             found = status_of(asset, disk)
-            if status and found != status:
+            if (status and found != status) or (has_broken and found == DELETED):
                 continue
             entries.append(
                 Entry(_name_in(relfolder, asset.relpath), asset.relpath, False, found, asset, disk)
@@ -438,8 +445,10 @@ def asset_view(*, root: Path, relpath: str) -> AssetView | None:
     disk = disk_state(root, relpath)
     if asset is None and disk is None:
         return None
-    broken = _broken_counts([asset.pk]).get(asset.pk, 0) if asset is not None else 0
-    return AssetView(relpath, asset, disk, status_of(asset, disk), broken)
+    status = status_of(asset, disk)
+    live = asset is not None and status != DELETED
+    broken = _broken_counts([asset.pk]).get(asset.pk, 0) if live and asset else 0
+    return AssetView(relpath, asset, disk, status, broken)
 
 
 @dataclass(frozen=True)
@@ -474,28 +483,21 @@ def keys_defined_as(*, relpath: str) -> list[str]:
 def asset_used_in(
     *, relpath: str, after: int = 0, limit: int = REFERENCES_PAGE_SIZE
 ) -> ReferencePage:
-    """References whose target is the file, directly or through a key defined as it.
+    """References of live assets whose target is the file, after id ``after``, by id.
 
-    Keyset paging on Reference.id: two id-ordered streams (by target, by key) merged, each asked
-    for one page. Each is O(page) with an index on (target, id) and on (key, id); without them
-    (as today: inserts are the hot path) each is a scan of the references.
+    Key references count too: the finishing pass stores the file their key resolves to (in the
+    key space of the map that uses the source) in ``target``. Keyset paging on Reference.id, so a
+    page is O(page) given an index that starts with target (none today: inserts are the hot path,
+    and without it this is a scan of the references).
     """
-    direct = list(
-        Reference.objects.filter(target=relpath, pk__gt=after)
-        .select_related("asset")
-        .order_by("id")[: limit + 1]
-    )
-    keys = keys_defined_as(relpath=relpath)
-    through_keys: list[Reference] = []
-    if keys:
-        through_keys = list(
-            Reference.objects.filter(key__in=keys, pk__gt=after)
-            .exclude(target=relpath)
+    return _page(
+        list(
+            Reference.objects.filter(target=relpath, pk__gt=after, asset__deleted_at__isnull=True)
             .select_related("asset")
             .order_by("id")[: limit + 1]
-        )
-    merged = sorted({ref.pk: ref for ref in [*direct, *through_keys]}.values(), key=lambda r: r.pk)
-    return _page(merged, limit)
+        ),
+        limit,
+    )
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,15 @@ folder is a range of the asset relpath index, broken references come through
 reference_broken_idx (asset, broken). Rows are ordered by source path then reference id, and paged
 by that pair (keyset), so a page costs O(page) however large the report.
 
-Reasons: until references store why they are broken, the reason is derived from what they do
-store (a key, the target); ``_reason_expression`` is the one place that decides it.
+Reasons are the codes processing and the finishing pass store on each reference
+(``processing.REASONS``); references of deleted assets are left out.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 
 from .. import content, processing
 from ..models import Reference
@@ -46,15 +46,11 @@ _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", "
 _VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".webm", ".ogv", ".avi", ".mkv", ".mpg", ".mpeg")
 _AUDIO_EXTENSIONS = (".mp3", ".m4a", ".wav", ".ogg", ".oga", ".flac", ".aac", ".weba")
 
-FILE_MISSING = "FILE_MISSING"
-ELEMENT_MISSING = "ELEMENT_MISSING"
-KEY_UNDEFINED = "KEY_UNDEFINED"
-OUTSIDE_ROOT = "OUTSIDE_ROOT"
+# Why a link is broken: the codes processing stores on the reference, with their sentences.
 REASONS = {
-    FILE_MISSING: "File missing",
-    ELEMENT_MISSING: "Element missing",
-    KEY_UNDEFINED: "Key undefined",
-    OUTSIDE_ROOT: "Outside the content root",
+    code: sentence[:1].upper() + sentence[1:]
+    for code, (sentence, _) in processing.REASONS.items()
+    if code not in processing.WARNINGS
 }
 
 BROKEN_LINKS_PAGE_SIZE = 50
@@ -82,19 +78,6 @@ def _file_type_expression() -> Case:
     )
 
 
-def _reason_expression() -> Case:
-    # A key reference is broken only by the key pass (no map defines the key); a file reference
-    # leaving the root keeps its "../" or "/" target; a same-file fragment that names nothing
-    # targets its own file; any other broken file reference names a file that is not there.
-    return Case(
-        When(~Q(key=""), then=Value(KEY_UNDEFINED)),
-        When(Q(target__startswith="../") | Q(target__startswith="/"), then=Value(OUTSIDE_ROOT)),
-        When(target=F("asset__relpath"), then=Value(ELEMENT_MISSING)),
-        default=Value(FILE_MISSING),
-        output_field=CharField(),
-    )
-
-
 @dataclass(frozen=True)
 class BrokenLinksFilter:
     """What the report shows: a virtual folder (and everything below it), and any of the link
@@ -108,14 +91,13 @@ class BrokenLinksFilter:
 
 def _base(folder: str) -> QuerySet[Reference]:
     relfolder = content.to_relpath(folder)
-    queryset = Reference.objects.filter(broken=True)
+    # References of deleted assets are history, not broken links.
+    queryset = Reference.objects.filter(broken=True, asset__deleted_at__isnull=True)
     if relfolder:
         queryset = queryset.filter(
             asset__relpath__gt=relfolder + "/", asset__relpath__lt=relfolder + "0"
         )
-    return queryset.annotate(
-        source_file_type=_file_type_expression(), reason_code=_reason_expression()
-    )
+    return queryset.annotate(source_file_type=_file_type_expression())
 
 
 def _filtered(flt: BrokenLinksFilter, *, skip: str = "") -> QuerySet[Reference]:
@@ -126,7 +108,7 @@ def _filtered(flt: BrokenLinksFilter, *, skip: str = "") -> QuerySet[Reference]:
         # The django-stubs plugin does not see annotations; the names are those of ``_base``.
         queryset = queryset.filter(source_file_type__in=flt.file_types)  # type: ignore[misc]
     if flt.reasons and skip != "reason":
-        queryset = queryset.filter(reason_code__in=flt.reasons)  # type: ignore[misc]
+        queryset = queryset.filter(reason__in=flt.reasons)
     return queryset
 
 
@@ -137,7 +119,7 @@ class BrokenLink:
     id: int
     source: str  # virtual path of the asset holding the reference
     value: str
-    target: str  # virtual path of the file it names ("" for a key or when it leaves the root)
+    target: str  # virtual path of the file it names (a key's resolved file; "" when none)
     link_type: str
     file_type: str
     reason: str
@@ -169,7 +151,7 @@ class BrokenLink:
 
 
 _FIELDS = ("id", "asset__relpath", "value", "target", "link_type", "source_file_type",
-           "reason_code", "line", "key", "attribute")  # fmt: skip
+           "reason", "line", "key", "attribute")  # fmt: skip
 
 
 def _link(row: tuple[Any, ...]) -> BrokenLink:
@@ -188,7 +170,7 @@ def _with_used_by(links: list[BrokenLink]) -> list[BrokenLink]:
     if not sources:
         return links
     counts = dict(
-        Reference.objects.filter(target__in=sources)
+        Reference.objects.filter(target__in=sources, asset__deleted_at__isnull=True)
         .order_by()
         .values_list("target")
         .annotate(count=Count("id"))
@@ -253,7 +235,7 @@ def broken_links_page(
     links = _with_used_by([_link(row) for row in rows[:limit]])
     more = len(rows) > limit
     cursor = (content.to_relpath(links[-1].source), links[-1].id) if more and links else None
-    by_reason = _counts(_filtered(flt, skip="reason"), "reason_code")
+    by_reason = _counts(_filtered(flt, skip="reason"), "reason")
     return BrokenLinksPage(
         filter=flt,
         total=queryset.count(),

@@ -86,7 +86,8 @@ def test_a_file_changed_on_disk_is_pending(runner_client, processed):
         ({"status": "DELETED"}, ["topics/faq.dita"]),
         ({"status": "PENDING"}, ["topics/new.dita"]),
         ({"type": "DITAMAP"}, ["guide.ditamap"]),
-        ({"broken": "on"}, ["topics/faq.dita", "topics/setup.dita"]),
+        # faq.dita's undefined key is history: the file is deleted.
+        ({"broken": "on"}, ["topics/setup.dita"]),
         ({"status": "PROCESSED", "broken": "on"}, ["topics/setup.dita"]),
     ],
 )

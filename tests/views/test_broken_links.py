@@ -151,8 +151,8 @@ def test_used_by_counts_references_to_the_source(processed):
         flt=report.BrokenLinksFilter(folder="/content/dam/guide/topics", reasons=("FILE_MISSING",))
     )
     setup = next(link for link in page.links if link.source.endswith("setup.dita"))
-    # The map's keydef and topicref, and intro's xref name setup.dita.
-    assert setup.used_by == Reference.objects.filter(target="guide/topics/setup.dita").count() == 3
+    # The map's keydef and topicref, intro's xref and its keyref (resolved to the file) name it.
+    assert setup.used_by == Reference.objects.filter(target="guide/topics/setup.dita").count() == 4
 
 
 def test_the_csv_has_a_header_and_one_row_per_broken_reference(runner_client, processed, settings):
@@ -207,3 +207,18 @@ def test_readers_may_see_the_report(reader_client, outsider, client, processed):
     assert reader_client.get(reverse(REPORT)).status_code == 200
     client.force_login(outsider)
     assert client.get(reverse(REPORT)).status_code == 403
+
+
+def test_a_deleted_asset_leaves_the_report_and_stays_on_the_assets_page(
+    runner_client, processed, settings
+):
+    (settings.GUIDES_CONTENT_ROOT / "guide/topics/faq.dita").unlink()
+    run("/content/dam/guide")  # marks faq.dita deleted
+
+    html = runner_client.get(reverse(REPORT), {"folder": "/content/dam/guide"}).content.decode()
+    assert "faq.dita" not in html and "nowhere" not in html
+    assert facet(html, "reason")["KEY_UNDEFINED"] == 0
+    listing = runner_client.get(
+        reverse("guides_processor:assets"), {"folder": "/content/dam/guide/topics"}
+    ).content.decode()
+    assert 'data-name="faq.dita" data-status="DELETED"' in listing
