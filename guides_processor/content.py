@@ -107,6 +107,31 @@ def resolve_folder(root: Path, virtual_path: str, *, field: str = "path") -> Pat
     return current
 
 
+def resolve_target(root: Path, virtual_path: str, *, field: str = "path") -> Path:
+    """The real folder or regular file for a normalised virtual path, or ContentPathError.
+
+    What an execution may process: a folder (as ``resolve_folder`` checks it) or one file in
+    one. Links are refused as there, and so are special files.
+    """
+    if virtual_path == VIRTUAL_ROOT:
+        return resolve_folder(root, virtual_path, field=field)
+    parent, _, name = virtual_path.rpartition("/")
+    current = resolve_folder(root, parent, field=field) / name
+    try:
+        info = current.lstat()
+    except FileNotFoundError:
+        raise ContentPathError(field, f"{virtual_path} does not exist.") from None
+    except OSError as exc:
+        raise ContentPathError(field, f"{virtual_path} cannot be read: {exc.strerror}.") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ContentPathError(
+            field, f"{virtual_path} is a symbolic link, which is never followed."
+        )
+    if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+        raise ContentPathError(field, f"{virtual_path} is neither a folder nor a regular file.")
+    return current
+
+
 @dataclass(frozen=True, slots=True)
 class Folder:
     name: str
@@ -217,6 +242,12 @@ def walk(
     )
     start = os.path.join(root, relfolder) if relfolder else str(root)
     prefix = tuple(relfolder.split("/")) if relfolder else ()
+    single = _single_file(start, relfolder, prefix, resume, with_mtime) if relfolder else None
+    if single is not None:
+        # An execution of one file: its manifest is that file (or nothing, once past it).
+        if single.relpath:
+            yield single
+        return
     stack: list[tuple[_Listing, str, tuple[str, ...]]] = []
     try:
         stack.append((_listing(start), relfolder, prefix))
@@ -291,6 +322,22 @@ def walk(
                 yield WalkEntry(relpath, entry_parts)
             else:
                 yield WalkEntry(relpath, entry_parts, "not a regular file")
+
+
+def _single_file(
+    path: str, relpath: str, parts: tuple[str, ...], resume: tuple[str, ...], with_mtime: bool
+) -> WalkEntry | None:
+    """The entry of ``path`` when it is a regular file (an empty relpath once the cursor is past
+    it), None when it is anything else (the walk then lists it as a folder, or says why not)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    if resume and parts <= resume:
+        return WalkEntry("", parts)
+    return WalkEntry(relpath, parts, mtime=info.st_mtime if with_mtime else 0.0)
 
 
 def _unreadable(relfolder: str, parts: tuple[str, ...], exc: OSError) -> WalkEntry:

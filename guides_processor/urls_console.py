@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import executions, logs, pages
+from .views import assets, executions, logs, pages, reports
 
 app_name = "guides_processor"
 
@@ -18,6 +18,16 @@ urlpatterns = [
         executions.execution_create,
         name="execution_create",
     ),
+    path("tools/guides/assets/", assets.assets, name="assets"),
+    path("tools/guides/assets/asset/", assets.asset_detail, name="asset_detail"),
+    path(
+        "tools/guides/assets/asset/references/",
+        assets.asset_references,
+        name="asset_references",
+    ),
+    path("tools/guides/assets/asset/reprocess/", assets.asset_reprocess, name="asset_reprocess"),
+    path("tools/guides/broken-links/", reports.broken_links, name="broken_links"),
+    path("tools/guides/broken-links/csv/", reports.broken_links_csv, name="broken_links_csv"),
     path(EXECUTION, pages.execution_detail, name="execution_detail"),
     path(
         EXECUTION + "cancel/",

@@ -34,7 +34,7 @@ def calculate(worker: "SlotWorker") -> bool:
     execution = Execution.objects.get(pk=worker.execution_id)
     now = timezone.now()
     try:
-        content.resolve_folder(worker.root, execution.path)
+        content.resolve_target(worker.root, execution.path)
     except content.ContentPathError as exc:
         execution_fail(
             execution_id=worker.execution_id,

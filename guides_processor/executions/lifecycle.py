@@ -256,7 +256,7 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 "restart it instead."
             )
         try:
-            content.resolve_folder(content_root(), execution.path)
+            content.resolve_target(content_root(), execution.path)
         except content.ContentPathError as exc:
             # Resuming would only fail again at once: say why now, and change nothing.
             raise Conflict(

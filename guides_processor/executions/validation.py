@@ -56,7 +56,8 @@ def validate(
     root = content_root()
     try:
         vpath = content.normalize_path(path, field="path")
-        content.resolve_folder(root, vpath, field="path")
+        # A folder, or one file: an execution of a single asset.
+        content.resolve_target(root, vpath, field="path")
     except content.ContentPathError as exc:
         raise InvalidInput(str(exc), field=exc.field) from None
     excluded: list[str] = []

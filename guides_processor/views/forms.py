@@ -3,7 +3,10 @@
 from django import forms
 from django.forms.utils import ErrorDict
 
-from ..models import ExecutionStatus
+from .. import content
+from ..models import AssetType, ExecutionStatus
+from ..selectors import assets as asset_selectors
+from ..selectors import broken_links
 
 # Cursors are row ids and line numbers: beyond this they are not ours, whatever the database.
 CURSOR_MAX = 2**53 - 1
@@ -75,3 +78,81 @@ class LogFollowQuery(QueryForm):
     labels = {"after": "After"}
 
     after = forms.IntegerField(min_value=-1, max_value=CURSOR_MAX)
+
+
+class VirtualPathField(forms.CharField):
+    """A path of the repository, as ``/content/dam/...`` or relative to it; normalised."""
+
+    def __init__(self, *, required: bool = True, default: str = "") -> None:
+        super().__init__(required=required, max_length=4096, strip=True)
+        self.default = default
+
+    def clean(self, value: object) -> str:
+        text = str(super().clean(value) or "") or self.default
+        if not text:
+            return ""
+        if not text.lstrip("/").startswith("content/") and text.strip("/") != "content":
+            text = f"{content.VIRTUAL_ROOT}/{text.lstrip('/')}"
+        try:
+            return content.normalize_path(text)
+        except content.ContentPathError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+class AssetsQuery(QueryForm):
+    """The Assets table: its folder, filters and cursor."""
+
+    labels = {"folder": "Folder", "status": "Status", "type": "Type", "after": "Page"}
+
+    folder = VirtualPathField(required=False, default=content.VIRTUAL_ROOT)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "All"), *asset_selectors.STATUS_LABELS.items()]
+    )
+    type = forms.ChoiceField(required=False, choices=[("", "All"), *AssetType.choices])
+    broken = forms.BooleanField(required=False)
+    after = forms.CharField(required=False, max_length=4096, strip=False)
+
+
+class AssetQuery(QueryForm):
+    """One asset, and the cursor of one of its reference lists."""
+
+    labels = {"path": "Asset", "after": "Page"}
+
+    path = VirtualPathField()
+    after = _cursor(minimum=0)
+
+    def clean_path(self) -> str:
+        path: str = self.cleaned_data["path"]
+        if path == content.VIRTUAL_ROOT:
+            raise forms.ValidationError("name a file below /content/dam.")
+        return path
+
+
+class BrokenLinksQuery(QueryForm):
+    """The broken-links report: folder, filters, and the cursor (source path and reference id)."""
+
+    labels = {
+        "folder": "Folder",
+        "link_type": "Link type",
+        "file_type": "File type",
+        "reason": "Reason",
+        "after_path": "Page",
+        "after": "Page",
+    }
+
+    folder = VirtualPathField(required=False, default=content.VIRTUAL_ROOT)
+    link_type = forms.MultipleChoiceField(
+        required=False, choices=list(broken_links.LINK_TYPES.items())
+    )
+    file_type = forms.MultipleChoiceField(
+        required=False, choices=list(broken_links.FILE_TYPES.items())
+    )
+    reason = forms.MultipleChoiceField(required=False, choices=list(broken_links.REASONS.items()))
+    after_path = forms.CharField(required=False, max_length=4096, strip=False)
+    after = _cursor(minimum=0)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if bool(data.get("after_path")) != (data.get("after") is not None):
+            raise forms.ValidationError("Give both after_path and after, or neither.")
+        return data

@@ -11,7 +11,7 @@
     setTimeout(() => toast.remove(), level === "error" ? 12000 : 6000);
   }
 
-  function showToast({ title, message, level = "success" }) {
+  function showToast({ title, message, level = "success", url = "", link = "" }) {
     const toast = document.createElement("div");
     toast.className = `toast toast-${level === "error" ? "error" : "success"}`;
     toast.setAttribute("role", level === "error" ? "alert" : "status");
@@ -22,6 +22,14 @@
     const body = document.createElement("span");
     body.textContent = message;
     text.append(heading, body);
+    if (url) {
+      // A toast may point at what the action made (the execution a Reprocess started).
+      const anchor = document.createElement("a");
+      anchor.href = url;
+      anchor.className = "toast-link";
+      anchor.textContent = link || url;
+      text.append(anchor);
+    }
     const close = document.createElement("button");
     close.type = "button";
     close.className = "toast-close";

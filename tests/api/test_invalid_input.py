@@ -30,7 +30,7 @@ def start_body(**fields):
             start_body(path="/content/dam/missing"), "path", "does not exist", id="missing"
         ),
         pytest.param(
-            start_body(path="/content/dam/docs/a.dita"), "path", "not a folder", id="a file"
+            start_body(path="/content/dam/docs/a.dita/b"), "path", "not a folder", id="in a file"
         ),
         pytest.param(
             start_body(path="/content/dam/docs/link"), "path", "symbolic link", id="symlink"

@@ -21,7 +21,7 @@ def run(execution):
         ("/etc/passwd", "outside /content/dam"),
         ("/content/damage", "outside /content/dam"),
         ("/content/dam/nope", "does not exist"),
-        ("/content/dam/guide/guide.ditamap", "not a folder"),
+        ("/content/dam/guide/guide.ditamap/x", "not a folder"),
         ("", "must not be empty"),
         (42, "must be a string"),
     ],

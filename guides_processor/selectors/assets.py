@@ -1,0 +1,528 @@
+"""The live repository: each asset as last processed, beside the file on disk.
+
+``Asset`` holds the newest result of each file; the disk says whether the file is still there and
+whether it changed since. Every query of the Assets pages is here, so that a change of the models
+(a deletion mark, a resolved target of key references) is adapted in one place.
+
+Statuses as the console shows them:
+
+- ``PROCESSED``: the last processing succeeded and the file is unchanged since (size and mtime);
+- ``FAILED``: the last processing failed (``Asset.error`` says why) and the file is unchanged;
+- ``PENDING``: never processed, or changed on disk since its last processing;
+- ``DELETED``: processed once, no longer on disk (kept for history; ``Asset.deleted_at`` is set
+  by the next run of its folder). Its references are history: they count nowhere.
+"""
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.db.models import Count, Exists, OuterRef, QuerySet
+
+from .. import content, processing
+from ..models import Asset, Execution, ExecutionItem, KeyDefinition, Reference
+
+PROCESSED = "PROCESSED"
+FAILED = "FAILED"
+PENDING = "PENDING"
+DELETED = "DELETED"
+STATUS_LABELS = {
+    PROCESSED: "Processed",
+    FAILED: "Failed",
+    PENDING: "Pending",
+    DELETED: "Deleted",
+}
+
+ASSETS_PAGE_SIZE = 50
+REFERENCES_PAGE_SIZE = 50
+HISTORY_LIMIT = 20
+# Rows read per query while a filtered listing fills its page.
+_SCAN_CHUNK = 200
+
+
+@dataclass(frozen=True, slots=True)
+class OnDisk:
+    """What the disk says of a file now."""
+
+    size: int
+    mtime: float
+
+
+def disk_state(root: Path, relpath: str) -> OnDisk | None:
+    """The file's size and mtime, or None when it is not a regular file there (links are not
+    followed, as the walk does not follow them)."""
+    try:
+        info = os.lstat(os.path.join(root, relpath))
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return OnDisk(info.st_size, info.st_mtime)
+
+
+def status_of(asset: Asset | None, disk: OnDisk | None) -> str:
+    """The console's status of a file from its last result and the disk (see the module)."""
+    if asset is None:
+        return PENDING if disk is not None else DELETED
+    if disk is None:
+        return DELETED
+    if asset.deleted_at is not None:
+        # Marked by a run of its folder that no longer found it; back on disk since.
+        return PENDING
+    if disk.size != asset.size or abs(disk.mtime - asset.mtime) > 1e-6:
+        return PENDING
+    return PROCESSED if asset.status == processing.SUCCESS else FAILED
+
+
+def _type_label(asset: Asset | None) -> str:
+    if asset is None:
+        return ""
+    return processing.ASSET_TYPE_LABELS.get(asset.asset_type, asset.asset_type)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A row of the Assets table: a folder, or a file with its last result (if any)."""
+
+    name: str
+    relpath: str
+    is_folder: bool
+    status: str = ""
+    asset: Asset | None = None
+    disk: OnDisk | None = None
+    broken_count: int = 0
+
+    @property
+    def path(self) -> str:
+        return content.to_virtual(self.relpath)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, "")
+
+    @property
+    def type_label(self) -> str:
+        return _type_label(self.asset)
+
+
+@dataclass(frozen=True)
+class AssetListing:
+    """One page of the Assets table.
+
+    Without filters it is the folder's own contents, folders first, then files; with a filter it
+    is every matching file below the folder, by path. ``next_cursor`` is passed back as ``after``
+    for the next page (None on the last page).
+    """
+
+    folder: str
+    entries: list[Entry]
+    next_cursor: str | None
+    recursive: bool
+
+
+def _descendants(queryset: QuerySet[Asset], relfolder: str) -> QuerySet[Asset]:
+    """Assets below ``relfolder`` as a range of the relpath index ('/' sorts just before '0')."""
+    if not relfolder:
+        return queryset
+    return queryset.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")
+
+
+def _broken_counts(asset_ids: Iterable[int]) -> dict[int, int]:
+    """Broken references per asset, through reference_broken_idx (asset, broken)."""
+    ids = list(asset_ids)
+    if not ids:
+        return {}
+    rows = (
+        Reference.objects.filter(asset_id__in=ids, broken=True)
+        .order_by()
+        .values_list("asset_id")
+        .annotate(count=Count("id"))
+    )
+    return dict(rows)
+
+
+def _with_counts(entries: list[Entry]) -> list[Entry]:
+    counts = _broken_counts(
+        entry.asset.pk for entry in entries if entry.asset is not None and entry.status != DELETED
+    )
+    return [
+        Entry(
+            entry.name,
+            entry.relpath,
+            entry.is_folder,
+            entry.status,
+            entry.asset,
+            entry.disk,
+            counts.get(entry.asset.pk, 0) if entry.asset is not None else 0,
+        )
+        for entry in entries
+    ]
+
+
+def assets_listing(
+    *,
+    root: Path,
+    folder: str,
+    status: str = "",
+    asset_type: str = "",
+    has_broken: bool = False,
+    after: str = "",
+    limit: int = ASSETS_PAGE_SIZE,
+) -> AssetListing:
+    """A page of the Assets table for virtual ``folder`` (see AssetListing).
+
+    Raises ``content.ContentPathError`` when the folder is neither on disk nor known from
+    processing. Costs: the folder's own listing on disk (one ``scandir``) and O(page) queries
+    without filters; with filters, O(rows read until the page is full).
+    """
+    relfolder = content.to_relpath(folder)
+    if status or asset_type or has_broken:
+        if status == PENDING:
+            entries, cursor = _pending_below(root, relfolder, asset_type, has_broken, after, limit)
+        else:
+            entries, cursor = _matching_below(
+                root, relfolder, status, asset_type, has_broken, after, limit
+            )
+        return AssetListing(folder, _with_counts(entries), cursor, recursive=True)
+    entries, cursor = _folder_page(root, folder, relfolder, after, limit)
+    return AssetListing(folder, _with_counts(entries), cursor, recursive=False)
+
+
+def _disk_children(root: Path, folder: str, relfolder: str) -> tuple[list[str], list[str]]:
+    """Sub-folder names and file names of a folder on disk, each sorted.
+
+    A folder gone from disk lists nothing when assets below it are known (they show as Deleted);
+    otherwise it raises ContentPathError, saying why.
+    """
+    try:
+        real = content.resolve_folder(root, folder, field="folder")
+    except content.ContentPathError:
+        if relfolder and _descendants(Asset.objects.all(), relfolder).exists():
+            return [], []
+        raise
+    folders: list[str] = []
+    files: list[str] = []
+    try:
+        with os.scandir(real) as scan:
+            for entry in scan:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.name)
+                    else:
+                        files.append(entry.name)
+                except OSError:
+                    continue
+    except OSError as exc:
+        raise content.ContentPathError(
+            "folder", f"{folder} cannot be read: {exc.strerror}."
+        ) from None
+    return sorted(folders), sorted(files)
+
+
+def _db_files_in(relfolder: str, after_name: str, limit: int) -> list[Asset]:
+    """Up to ``limit`` assets directly in ``relfolder`` named after ``after_name``, by name.
+
+    A skip scan of the relpath index: a row inside a sub-folder makes the next query start past
+    that whole sub-folder, so each query returns a file of the folder or skips a sub-folder.
+    """
+    prefix = f"{relfolder}/" if relfolder else ""
+    found: list[Asset] = []
+    start = prefix + after_name
+    inclusive = False
+    queryset = _descendants(Asset.objects.all(), relfolder).order_by("relpath")
+    while len(found) < limit:
+        lookup = {"relpath__gte" if inclusive else "relpath__gt": start}
+        asked = limit - len(found)
+        rows = list(queryset.filter(**lookup)[:asked])
+        if not rows:
+            break
+        skipped = False
+        for asset in rows:
+            rest = asset.relpath[len(prefix) :]
+            if "/" in rest:
+                # Everything in this sub-folder sorts below "<sub>0" ('0' follows '/').
+                start = prefix + rest.split("/", 1)[0] + "0"
+                inclusive = True
+                skipped = True
+                break
+            found.append(asset)
+            start, inclusive = asset.relpath, False
+        if not skipped and len(rows) < asked:
+            break
+    return found
+
+
+def _folder_page(
+    root: Path, folder: str, relfolder: str, after: str, limit: int
+) -> tuple[list[Entry], str | None]:
+    """The folder's own contents after cursor ``after`` ("d:<name>" or "f:<name>")."""
+    disk_folders, disk_files = _disk_children(root, folder, relfolder)
+    kind, _, name = after.partition(":")
+    prefix = f"{relfolder}/" if relfolder else ""
+    entries: list[Entry] = []
+    if kind != "f":
+        for sub in disk_folders:
+            if kind == "d" and sub <= name:
+                continue
+            entries.append(Entry(sub, prefix + sub, is_folder=True))
+            if len(entries) > limit:
+                break
+    if len(entries) <= limit:
+        after_file = name if kind == "f" else ""
+        wanted = limit + 1 - len(entries)
+        on_disk = [file for file in disk_files if file > after_file][:wanted]
+        # Files processed once and gone from disk are listed among them, as Deleted.
+        in_db = _db_files_in(relfolder, after_file, wanted)
+        by_name = {asset.relpath[len(prefix) :]: asset for asset in in_db}
+        missing = [prefix + file for file in on_disk if file not in by_name]
+        for known in Asset.objects.filter(relpath__in=missing):
+            by_name[known.relpath[len(prefix) :]] = known
+        names = sorted(set(on_disk) | set(by_name))[:wanted]
+        for file in names:
+            asset = by_name.get(file)
+            disk = disk_state(root, prefix + file)
+            entries.append(Entry(file, prefix + file, False, status_of(asset, disk), asset, disk))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    cursor = None
+    if more and entries:
+        last = entries[-1]
+        cursor = f"{'d' if last.is_folder else 'f'}:{last.name}"
+    return entries, cursor
+
+
+def _name_in(relfolder: str, relpath: str) -> str:
+    return relpath[len(relfolder) + 1 :] if relfolder else relpath
+
+
+def _matching_below(
+    root: Path,
+    relfolder: str,
+    status: str,
+    asset_type: str,
+    has_broken: bool,
+    after: str,
+    limit: int,
+) -> tuple[list[Entry], str | None]:
+    """Assets below the folder that match, by relpath; status is decided with the disk."""
+    queryset = _descendants(Asset.objects.all(), relfolder).order_by("relpath")
+    if asset_type:
+        queryset = queryset.filter(asset_type=asset_type)
+    if has_broken:
+        queryset = queryset.filter(
+            Exists(Reference.objects.filter(asset_id=OuterRef("pk"), broken=True)),
+            deleted_at__isnull=True,
+        )
+    if status == PROCESSED:
+        queryset = queryset.filter(status=processing.SUCCESS, deleted_at__isnull=True)
+    elif status == FAILED:
+        queryset = queryset.exclude(status=processing.SUCCESS).filter(deleted_at__isnull=True)
+    entries: list[Entry] = []
+    cursor = after
+    while len(entries) <= limit:
+        rows = list(
+            queryset.filter(relpath__gt=cursor)[:_SCAN_CHUNK] if cursor else queryset[:_SCAN_CHUNK]
+        )
+        for asset in rows:
+            disk = disk_state(root, asset.relpath)
+            found = status_of(asset, disk)
+            if (status and found != status) or (has_broken and found == DELETED):
+                continue
+            entries.append(
+                Entry(_name_in(relfolder, asset.relpath), asset.relpath, False, found, asset, disk)
+            )
+            if len(entries) > limit:
+                break
+        if len(rows) < _SCAN_CHUNK or len(entries) > limit:
+            break
+        cursor = rows[-1].relpath
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return entries, (entries[-1].relpath if more and entries else None)
+
+
+def _pending_below(
+    root: Path,
+    relfolder: str,
+    asset_type: str,
+    has_broken: bool,
+    after: str,
+    limit: int,
+) -> tuple[list[Entry], str | None]:
+    """Files below the folder never processed or changed since: the walk, resumed at ``after``,
+    compared with the assets a chunk at a time."""
+    resume = (
+        b"\0".join(part.encode("utf-8", "surrogateescape") for part in after.split("/"))
+        if after
+        else b""
+    )
+    walk = content.walk(root, relfolder, after=resume)
+    entries: list[Entry] = []
+    while len(entries) <= limit:
+        chunk = [entry.relpath for entry in _take(walk, _SCAN_CHUNK) if not entry.problem]
+        if not chunk:
+            break
+        assets = {asset.relpath: asset for asset in Asset.objects.filter(relpath__in=chunk)}
+        broken = _broken_counts(asset.pk for asset in assets.values()) if has_broken else {}
+        for relpath in chunk:
+            asset = assets.get(relpath)
+            disk = disk_state(root, relpath)
+            if status_of(asset, disk) != PENDING:
+                continue
+            if has_broken and (asset is None or not broken.get(asset.pk)):
+                continue
+            if asset_type:
+                kind = asset.asset_type if asset else processing.file_type(root, relpath)
+                if kind != asset_type:
+                    continue
+            entries.append(
+                Entry(_name_in(relfolder, relpath), relpath, False, PENDING, asset, disk)
+            )
+            if len(entries) > limit:
+                break
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return entries, (entries[-1].relpath if more and entries else None)
+
+
+def _take(iterator: Iterator[content.WalkEntry], count: int) -> list[content.WalkEntry]:
+    taken: list[content.WalkEntry] = []
+    for entry in iterator:
+        taken.append(entry)
+        if len(taken) >= count:
+            break
+    return taken
+
+
+# --- one asset -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssetView:
+    """A file as the asset page shows it: its last result (None when never processed), the disk
+    now, and the console's status."""
+
+    relpath: str
+    asset: Asset | None
+    disk: OnDisk | None
+    status: str
+    broken_count: int
+
+    @property
+    def path(self) -> str:
+        return content.to_virtual(self.relpath)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def type_label(self) -> str:
+        return _type_label(self.asset)
+
+    @property
+    def modified_at(self) -> datetime | None:
+        """When the file was last modified: on disk now, else as last processed."""
+        if self.disk is not None:
+            return datetime.fromtimestamp(self.disk.mtime, tz=UTC)
+        if self.asset is not None:
+            return datetime.fromtimestamp(self.asset.mtime, tz=UTC)
+        return None
+
+    @property
+    def folder(self) -> str:
+        return content.to_virtual(self.relpath.rpartition("/")[0])
+
+
+def asset_view(*, root: Path, relpath: str) -> AssetView | None:
+    """The file at ``relpath``, or None when it is neither processed nor on disk."""
+    asset = Asset.objects.filter(relpath=relpath).first()
+    disk = disk_state(root, relpath)
+    if asset is None and disk is None:
+        return None
+    status = status_of(asset, disk)
+    live = asset is not None and status != DELETED
+    broken = _broken_counts([asset.pk]).get(asset.pk, 0) if live and asset else 0
+    return AssetView(relpath, asset, disk, status, broken)
+
+
+@dataclass(frozen=True)
+class ReferencePage:
+    """References in id order; ``next_cursor`` is the last id shown when there are more."""
+
+    references: list[Reference]
+    next_cursor: int | None
+
+
+def _page(rows: list[Reference], limit: int) -> ReferencePage:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return ReferencePage(rows, rows[-1].pk if more and rows else None)
+
+
+def asset_uses(
+    *, asset: Asset, after: int = 0, broken_only: bool = False, limit: int = REFERENCES_PAGE_SIZE
+) -> ReferencePage:
+    """The asset's outgoing references after id ``after`` (reference_broken_idx, then id)."""
+    queryset = Reference.objects.filter(asset=asset, pk__gt=after)
+    if broken_only:
+        queryset = queryset.filter(broken=True)
+    return _page(list(queryset.order_by("id")[: limit + 1]), limit)
+
+
+def keys_defined_as(*, relpath: str) -> list[str]:
+    """The keys whose definition (in any map) points at ``relpath``."""
+    return sorted(set(KeyDefinition.objects.filter(target=relpath).values_list("key", flat=True)))
+
+
+def asset_used_in(
+    *, relpath: str, after: int = 0, limit: int = REFERENCES_PAGE_SIZE
+) -> ReferencePage:
+    """References of live assets whose target is the file, after id ``after``, by id.
+
+    Key references count too: the finishing pass stores the file their key resolves to (in the
+    key space of the map that uses the source) in ``target``. Keyset paging on Reference.id, so a
+    page is O(page) given an index that starts with target (none today: inserts are the hot path,
+    and without it this is a scan of the references).
+    """
+    return _page(
+        list(
+            Reference.objects.filter(target=relpath, pk__gt=after, asset__deleted_at__isnull=True)
+            .select_related("asset")
+            .order_by("id")[: limit + 1]
+        ),
+        limit,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    execution: Execution
+    item: ExecutionItem
+
+
+def asset_history(*, relpath: str, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
+    """The newest executions whose manifest listed the file, with the item's outcome.
+
+    Only executions of the file's folder or a folder above it can have listed it, so their
+    items are searched (through item_state_idx, which starts with the execution).
+    """
+    virtual = content.to_virtual(relpath)
+    ancestors = [virtual]
+    parent = virtual
+    while parent != content.VIRTUAL_ROOT:
+        parent = parent.rpartition("/")[0]
+        ancestors.append(parent)
+    executions = {
+        execution.pk: execution
+        for execution in Execution.objects.filter(path__in=ancestors).order_by("-id")[:200]
+    }
+    items = ExecutionItem.objects.filter(
+        execution_id__in=list(executions), relpath=relpath
+    ).order_by("-execution_id", "-id")[:limit]
+    return [HistoryRow(executions[item.execution_id], item) for item in items]
