@@ -234,6 +234,10 @@ class Asset(models.Model):
     ids = models.TextField(blank=True, default="")
     # What a map contributes to key spaces (``AssetResult.map_tree``); {} for other types.
     map_tree = models.JSONField(default=dict, blank=True)
+    # The templates of the texts that name keys (``AssetResult.key_texts``), which the finishing
+    # pass fills into ``title`` and ``metadata``; NULL for the many assets without any, so that
+    # the pass reads only the others.
+    key_texts = models.JSONField(null=True, blank=True, default=None)
     # Set when a processed folder no longer holds the file; the row stays for history, and every
     # live query leaves it out. Processing the file again clears it.
     deleted_at = models.DateTimeField(null=True, blank=True)

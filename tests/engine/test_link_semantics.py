@@ -274,3 +274,71 @@ def test_conrefend_with_conkeyref_checks_the_end_id_in_the_keys_target(write_tre
     assert verdict("other.dita#x/end") == (False, "", "")
     assert verdict("other.dita#x/nope") == (True, "ELEMENT_MISSING", "")
     assert {r.reason for r in Reference.objects.filter(attribute="conkeyref")} == {""}
+
+
+def keydef(key: str, text: str, element: str = "keyword", href: str = "") -> str:
+    """A key definition whose topicmeta holds ``text`` in a keyword or a linktext."""
+    inner = (
+        f"<keywords><keyword>{text}</keyword></keywords>"
+        if element == "keyword"
+        else (f"<linktext>{text}</linktext>")
+    )
+    target = f' href="{href}"' if href else ""
+    return f'<keydef keys="{key}"{target}><topicmeta>{inner}</topicmeta></keydef>'
+
+
+def test_titles_take_the_text_of_the_keys_they_name(write_tree):
+    # title: "About " + product's keyword + " " + "own" (the term has content, kept) + " " +
+    # linked's linktext + nothing for the undefined key; the shortdesc and the map's title too.
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(
+                keydef("product", "Widget  Pro"),
+                keydef("linked", "the manual", "linktext", "t.dita"),
+                '<topicref href="t.dita"/>',
+            ).replace("<title>M</title>", '<title><ph keyref="product"/> maps</title>'),
+            "doc/t.dita": topic(
+                "t",
+                'About <ph keyref="product"/> <term keyref="product">own</term>'
+                ' <xref keyref="linked"/><keyword keyref="nokey"/>',
+            ),
+        }
+    )
+    run()
+    page = Asset.objects.get(relpath="doc/t.dita")
+    assert page.title == "About Widget Pro own the manual"
+    assert Asset.objects.get(relpath="doc/m.ditamap").title == "Widget Pro maps"
+
+
+def test_a_short_description_takes_the_keys_text(write_tree):
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(keydef("product", "Widget"), '<topicref href="t.dita"/>'),
+            "doc/t.dita": topic("t", "T").replace(
+                "<shortdesc>About T.</shortdesc>",
+                '<shortdesc>Using <keyword keyref="product"/>.</shortdesc>',
+            ),
+        }
+    )
+    run()
+    assert Asset.objects.get(relpath="doc/t.dita").metadata["shortdesc"] == "Using Widget."
+
+
+def test_a_topic_of_two_root_maps_takes_the_first_root_maps_text_and_follows_changes(
+    write_tree,
+):
+    # a.ditamap and b.ditamap both reach t.dita and define "product" differently: a.ditamap
+    # comes first by relpath. Once a.ditamap no longer defines it, b.ditamap's text is used.
+    root = write_tree(
+        {
+            "doc/b.ditamap": map_of(keydef("product", "Bravo"), '<topicref href="t.dita"/>'),
+            "doc/a.ditamap": map_of(keydef("product", "Alpha"), '<topicref href="t.dita"/>'),
+            "doc/t.dita": topic("t", '<ph keyref="product"/> guide'),
+        }
+    )
+    run()
+    assert Asset.objects.get(relpath="doc/t.dita").title == "Alpha guide"
+
+    (root / "doc/a.ditamap").write_text(map_of('<topicref href="t.dita"/>'))
+    run()
+    assert Asset.objects.get(relpath="doc/t.dita").title == "Bravo guide"

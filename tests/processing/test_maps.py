@@ -112,3 +112,15 @@ def test_it_counts_a_lightweight_maps_navtitle_as_its_title(write: Write, run: P
 def test_it_defines_no_keys_in_a_topic(write: Write, run: Process) -> None:
     write("t.dita", topic('<body><p keys="not-a-definition"/></body>'))
     assert run("t.dita").key_definitions == []
+
+
+def test_a_maps_title_and_navtitle_with_key_references_are_templates(
+    write: Write, run: Process
+) -> None:
+    write("m.ditamap", a_map('<title><ph keyref="product"/> Guide</title>'))
+    write(
+        "l.ditamap",
+        a_map('<topicmeta><navtitle>All <keyword keyref="p"/></navtitle></topicmeta>'),
+    )
+    assert run("m.ditamap").key_texts == {"title": [["product"], " Guide"]}
+    assert run("l.ditamap").key_texts == {"title": ["All ", ["p"]]}

@@ -62,11 +62,11 @@ def _json(value: Any) -> Any:
 ASSET_COLUMNS = (
     "relpath", "uuid", "asset_type", "status", "title", "size", "mtime", "checksum", "error",
     "metadata", "processed_at", "success_size", "success_mtime", "success_checksum", "ids",
-    "map_tree", "deleted_at",
+    "map_tree", "deleted_at", "key_texts",
 )  # fmt: skip
 # A file processed again is there: deleted_at is always written (NULL).
 _ASSET_ALWAYS = ("asset_type", "status", "title", "size", "mtime", "checksum", "error", "metadata",
-                 "processed_at", "ids", "map_tree", "deleted_at")  # fmt: skip
+                 "processed_at", "ids", "map_tree", "deleted_at", "key_texts")  # fmt: skip
 _ASSET_ON_SUCCESS = ("success_size", "success_mtime", "success_checksum")
 _REFERENCE_COLUMNS = (
     "asset_id", "attribute", "value", "link_type", "scope",
@@ -374,6 +374,8 @@ class Backend:
             "\n".join(result.ids) if success else "",
             _json(result.map_tree if success else {}),
             None,
+            # SQL NULL, not a JSON null, for the assets without templates.
+            _json(result.key_texts) if success and result.key_texts else None,
         )
 
     def _insert_references(

@@ -13,6 +13,11 @@ depends on other files, processed in any order and in any execution):
   target was deleted, cleared when it is back, ELEMENT_MISSING when the target topic has no such
   topic or element id.
 
+- titles and short descriptions whose text names keys (``Asset.key_texts``) are filled with the
+  keys' text as the asset sees them (``processing.dita.key_text_template``); a topic that root
+  maps define the key for differently takes the text of the first of them, in the order of their
+  relpaths (the one whose definition ``KeySpaces.resolve`` also stores on the reference).
+
 Only rows whose verdict changes are written. Cost: one read of the live maps' trees, one read of
 the key references, one joined read of the file references with a fragment or a changed target.
 """
@@ -22,12 +27,13 @@ import stat
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 
 from ... import processing
 from ...models import Asset, ExecutionItem, ItemState, Reference
+from ...processing.dita import fill_template
 from ...processing.keyspace import KeySpaces, KeyTarget
 from .common import columns, marks, q, stamp, table
 
@@ -116,7 +122,28 @@ def resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
     updates.extend(_judge_keys(spaces, deleted))
     updates.extend(_judge_files())
     _write(updates)
+    _fill_key_texts(spaces)
     return _undefined_keys(execution_id)
+
+
+def _fill_key_texts(spaces: KeySpaces) -> None:
+    """Fill every live asset's key text templates in; write the assets whose text changes."""
+    for asset_id, relpath, title, metadata, templates in Asset.objects.filter(
+        key_texts__isnull=False, deleted_at__isnull=True
+    ).values_list("id", "relpath", "title", "metadata", "key_texts"):
+        templates = cast("dict[str, list[Any]]", templates)
+        texts: dict[str, str] = {}
+        for template in templates.values():
+            for part in template:
+                if not isinstance(part, str) and part[0] not in texts:
+                    definition = spaces.resolve(relpath, part[0]).definition
+                    texts[part[0]] = definition.text if definition is not None else ""
+        new_title = fill_template(templates["title"], texts) if "title" in templates else title
+        new_metadata = dict(metadata)
+        if "shortdesc" in templates:
+            new_metadata["shortdesc"] = fill_template(templates["shortdesc"], texts)
+        if (new_title, new_metadata) != (title, metadata):
+            Asset.objects.filter(pk=asset_id).update(title=new_title, metadata=new_metadata)
 
 
 # (broken, reason, warning, note, target, id)
