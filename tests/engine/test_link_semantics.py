@@ -342,3 +342,68 @@ def test_a_topic_of_two_root_maps_takes_the_first_root_maps_text_and_follows_cha
     (root / "doc/a.ditamap").write_text(map_of('<topicref href="t.dita"/>'))
     run()
     assert Asset.objects.get(relpath="doc/t.dita").title == "Bravo guide"
+
+
+def incremental_tree() -> dict[str, str | bytes]:
+    # One map for both folders; s/ refers into t/ by file, fragment and key.
+    return {
+        "doc/m.ditamap": map_of(
+            '<keydef keys="k" href="t/t.dita"/>',
+            '<topicref href="s/s.dita"/>',
+            '<topicref href="t/t.dita"/>',
+        ),
+        "doc/s/s.dita": topic(
+            "s", "S", '<xref href="../t/t.dita#t/e1"/> <xref keyref="k/e1"/> <xref keyref="k"/>'
+        ),
+        "doc/s/other.dita": topic("o", "O", '<xref keyref="gone"/>'),
+        "doc/t/t.dita": topic("t", "T", '<ph id="e1">x</ph>'),
+    }
+
+
+def test_an_execution_that_changes_no_map_judges_only_what_it_may_have_changed(write_tree):
+    write_tree(incremental_tree())
+    run()
+    assert verdict("gone") == (True, "KEY_UNDEFINED", "NOT_IN_ANY_MAP")
+    # A verdict no file of doc/t can change is left alone by an execution of doc/t: had the
+    # finish judged the whole repository again, it would have put KEY_UNDEFINED back.
+    Reference.objects.filter(value="gone").update(broken=False, reason="", warning="")
+    run("/content/dam/doc/t")
+    assert verdict("gone") == (False, "", "")
+    # An execution that processes a map judges everything again.
+    run()
+    assert verdict("gone") == (True, "KEY_UNDEFINED", "NOT_IN_ANY_MAP")
+
+
+def test_a_small_execution_still_updates_references_into_what_it_changed(write_tree):
+    root = write_tree(incremental_tree())
+    run()
+    assert [verdict(v) for v in ("../t/t.dita#t/e1", "k/e1", "k")] == [(False, "", "")] * 3
+
+    # The target loses its id: the fragment and the key's element break, from doc/t alone.
+    (root / "doc/t/t.dita").write_text(topic("t", "T", "x"))
+    run("/content/dam/doc/t")
+    assert verdict("../t/t.dita#t/e1") == (True, "ELEMENT_MISSING", "")
+    assert verdict("k/e1") == (True, "ELEMENT_MISSING", "")
+
+    # The target is deleted, then comes back.
+    text = topic("t", "T", '<ph id="e1">x</ph>')
+    (root / "doc/t/t.dita").unlink()
+    run("/content/dam/doc/t")
+    assert verdict("../t/t.dita#t/e1") == (True, "FILE_MISSING", "")
+    assert verdict("k") == (True, "KEY_TARGET_MISSING", "")
+    (root / "doc/t/t.dita").write_text(text)
+    run("/content/dam/doc/t")
+    assert [verdict(v) for v in ("../t/t.dita#t/e1", "k/e1", "k")] == [(False, "", "")] * 3
+
+
+def test_a_small_execution_fills_its_own_titles_from_unchanged_maps(write_tree):
+    root = write_tree(
+        {
+            "doc/m.ditamap": map_of(keydef("product", "Widget"), '<topicref href="t/t.dita"/>'),
+            "doc/t/t.dita": topic("t", "T"),
+        }
+    )
+    run()
+    (root / "doc/t/t.dita").write_text(topic("t", 'New <ph keyref="product"/>'))
+    run("/content/dam/doc/t")
+    assert Asset.objects.get(relpath="doc/t/t.dita").title == "New Widget"
