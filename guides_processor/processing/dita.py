@@ -37,7 +37,6 @@ from .result import (
     SCOPE_LOCAL,
     SCOPE_PEER,
     AssetResult,
-    KeyDef,
     Ref,
 )
 
@@ -364,7 +363,6 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
     """Collect references (and, in a map, key definitions and topicref counts; in a topic, ids)
     in one pass."""
     refs = result.references
-    keydefs = result.key_definitions
     interesting = _INTERESTING
     topicrefs = maprefs = 0
     topics: dict[etree._Element, str] = {} if is_map else topic_elements(root)
@@ -403,21 +401,17 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
             tree.open_scope(element, attrs["keyscope"])
         values = reference_values(tag, attrs)
         if not values:
-            if is_map and attrs.get("keys"):
-                keydefs.extend(KeyDef(key) for key in attrs["keys"].split())
-                if tree is not None:
-                    tree.define(element, attrs["keys"], None, False)
+            if tree is not None and attrs.get("keys"):
+                tree.define(element, attrs["keys"], None, False)
             continue
         line = cast("int | None", element.sourceline)
         scope_attr = attrs.get("scope")
         fmt = attrs.get("format")
         conkey = attrs.get("conkeyref")
-        href_target: str | None = None
         href_ref: Ref | None = None
         for attribute, value in values:
             if attribute == "href":
                 ref = _file_ref("href", value, tag, line, scope_attr, fmt, resolver)
-                href_target = ref.target
                 href_ref = ref
             elif attribute == "keyref":
                 ref = _key_ref("keyref", value, LINK_KEY, tag, line, scope_attr)
@@ -446,16 +440,8 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
             if ref.topic_id == "." and not is_map:
                 ref = _same_topic(ref, element, topics, resolver.relpath)
             refs.append(ref)
-        if is_map:
-            keys = attrs.get("keys")
-            if keys:
-                href = attrs.get("href")
-                if href == USE_CONREF_TARGET:
-                    href = None
-                for key in keys.split():
-                    keydefs.append(KeyDef(key, href or "", href_target))
-            if tree is not None:
-                tree.add(element, tag, attrs, href_ref, refs[-len(values) :])
+        if tree is not None:
+            tree.add(element, tag, attrs, href_ref, refs[-len(values) :])
     if is_map:
         result.metadata["topicref_count"] = topicrefs
         result.metadata["mapref_count"] = maprefs

@@ -113,15 +113,6 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyDef:
-    """A key defined by a map: one per name in ``@keys``."""
-
-    key: str
-    href: str = ""
-    target: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Fingerprint:
     """What identifies a file's content: compared by ``filterProcessedAssets``."""
 
@@ -169,7 +160,6 @@ class AssetResult:
     error: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     references: list[Ref] = field(default_factory=list)
-    key_definitions: list[KeyDef] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     map_tree: dict[str, Any] = field(default_factory=dict)
     key_texts: dict[str, list[Any]] = field(default_factory=dict)
