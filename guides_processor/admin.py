@@ -1,6 +1,6 @@
 """The Django admin: users and groups are managed here; the engine's tables are only shown.
 
-Executions, their manifests, slots, log lines, assets, references and key definitions are written
+Executions, their manifests, slots, log lines, assets and references are written
 by the engine alone (``services``), under leases and compare-and-swap transitions; a hand edit of
 a status, a counter, a heartbeat or a lease would break its guarantees. So every engine table is
 view-only here.
@@ -17,7 +17,6 @@ from .models import (
     Execution,
     ExecutionItem,
     ExecutionSlot,
-    KeyDefinition,
     LogLine,
     Reference,
 )
@@ -99,9 +98,3 @@ class ReferenceAdmin(ViewOnlyMixin, admin.ModelAdmin):
     list_filter = ["broken", "link_type", "scope"]
     search_fields = ["value", "target", "key"]
     show_full_result_count = False
-
-
-@admin.register(KeyDefinition)
-class KeyDefinitionAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ["key", "asset", "href"]
-    search_fields = ["key"]

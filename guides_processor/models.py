@@ -3,7 +3,7 @@
 An ``Execution`` is one run over a folder. Its manifest is the set of ``ExecutionItem`` rows made by
 the calculation (one per file to process); workers lease batches of them. ``LogLine`` rows are the
 execution's log, numbered from 0. ``Asset`` is one file of the content repository as last processed,
-with its outgoing ``Reference`` rows and, for maps, its ``KeyDefinition`` rows.
+with its outgoing ``Reference`` rows; a map's key definitions are in its ``map_tree``.
 """
 
 import uuid
@@ -240,6 +240,10 @@ class Asset(models.Model):
     ids = models.TextField(blank=True, default="")
     # What a map contributes to key spaces (``AssetResult.map_tree``); {} for other types.
     map_tree = models.JSONField(default=dict, blank=True)
+    # The templates of the texts that name keys (``AssetResult.key_texts``), which the finishing
+    # pass fills into ``title`` and ``metadata``; NULL for the many assets without any, so that
+    # the pass reads only the others.
+    key_texts = models.JSONField(null=True, blank=True, default=None)
     # Set when a processed folder no longer holds the file; the row stays for history, and every
     # live query leaves it out. Processing the file again clears it.
     deleted_at = models.DateTimeField(null=True, blank=True)
@@ -256,7 +260,7 @@ class Reference(models.Model):
     """An outgoing reference of an asset, as the broken-links report shows it."""
 
     # Indexed by reference_broken_idx, which starts with it. No database constraint: the rows
-    # of one batch (the asset, its references, its key definitions, the log lines) are written
+    # of one batch (the asset, its references, the log lines) are written
     # together in one transaction by the engine, which takes the asset's id from the asset it has
     # just written; a deferred constraint would check each of the hundreds of rows again at
     # commit, which cost a fifth of a 100,000-file run on PostgreSQL. Deleting an asset or an
@@ -299,27 +303,6 @@ class Reference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attribute}={self.value}"
-
-
-class KeyDefinition(models.Model):
-    """A key defined by a map (``@keys``), one row per key name."""
-
-    # No database constraint: see Reference.asset.
-    asset = models.ForeignKey(
-        Asset, on_delete=models.CASCADE, related_name="key_definitions", db_constraint=False
-    )
-    key = models.CharField(max_length=255)
-    href = models.TextField(blank=True, default="")
-    target = models.TextField(blank=True, default="")
-
-    class Meta:
-        ordering = ["key"]
-        # A plain index: the key pass looks keys up by equality only (``db_index`` would add a
-        # pattern-matching index on PostgreSQL).
-        indexes = [models.Index(fields=["key"], name="keydefinition_key_idx")]
-
-    def __str__(self) -> str:
-        return self.key
 
 
 class ExecutionSlot(models.Model):

@@ -63,7 +63,7 @@ def finish_if_complete(execution_id: int) -> bool:
         ):
             return True
         execution = Execution.objects.get(pk=execution_id)
-        deleted, _revived = sql.mark_vanished(
+        deleted, revived = sql.mark_vanished(
             execution_id=execution_id,
             relfolder=content.to_relpath(execution.path),
             excluded=[
@@ -76,7 +76,7 @@ def finish_if_complete(execution_id: int) -> bool:
             root=content_root(),
             now=now,
         )
-        undefined = sql.resolve_keys(execution_id)
+        undefined = sql.resolve_keys(execution_id, changed=[*deleted, *revived])
         broken = sql.broken_reference_count(execution_id)
         seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)
         comments = (
@@ -88,7 +88,9 @@ def finish_if_complete(execution_id: int) -> bool:
         )
         lines = []
         if deleted:
-            lines.append((INFO, f"{plural(deleted, 'asset')} no longer on disk, marked deleted."))
+            lines.append(
+                (INFO, f"{plural(len(deleted), 'asset')} no longer on disk, marked deleted.")
+            )
         lines += [
             (
                 WARN,

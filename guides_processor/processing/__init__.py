@@ -48,7 +48,6 @@ from .result import (
     WARNINGS,
     AssetResult,
     Fingerprint,
-    KeyDef,
     Ref,
 )
 
@@ -98,7 +97,6 @@ __all__ = [
     "WARNINGS",
     "AssetResult",
     "Fingerprint",
-    "KeyDef",
     "Ref",
     "detect_type",
     "file_type",

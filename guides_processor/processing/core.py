@@ -115,7 +115,6 @@ def _too_many_references(result: AssetResult, limit: int) -> None:
     result.status = FAILURE
     result.error = f"has more than {limit:,} references (limit {limit:,})"
     result.references = []
-    result.key_definitions = []
     result.ids = []
 
 

@@ -16,7 +16,7 @@ Choices where the rules leave room:
 """
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from lxml import etree
@@ -37,7 +37,6 @@ from .result import (
     SCOPE_LOCAL,
     SCOPE_PEER,
     AssetResult,
-    KeyDef,
     Ref,
 )
 
@@ -136,11 +135,11 @@ def fill_topic(result: AssetResult, root: etree._Element, resolver: Resolver) ->
         abstract = _child(head, "abstract")
         if abstract is not None:
             shortdesc = _child(abstract, "shortdesc")
-    result.title = text_of(title)
+    result.title = _keyed_text(result, "title", title)
     result.metadata = {
         "id": head.get("id") or "",
         "root_element": root_name,
-        "shortdesc": text_of(shortdesc),
+        "shortdesc": _keyed_text(result, "shortdesc", shortdesc),
         "lang": root.get(XML_LANG) or "",
     }
     _walk(result, root, resolver, is_map=False)
@@ -151,18 +150,18 @@ def fill_map(result: AssetResult, root: etree._Element, resolver: Resolver) -> N
     key definitions of a map (map, bookmap, subjectScheme, ...)."""
     title_element = _child(root, "title")
     if title_element is not None:
-        title = text_of(title_element)
+        title = _keyed_text(result, "title", title_element)
     else:
         title = collapse(root.get("title") or "")
     if not title:
         booktitle = _child(root, "booktitle")
         if booktitle is not None:
-            title = text_of(_child(booktitle, "mainbooktitle"))
+            title = _keyed_text(result, "title", _child(booktitle, "mainbooktitle"))
     if not title:
         # Lightweight DITA maps have no title element; their navtitle is the title.
         topicmeta = _child(root, "topicmeta")
         if topicmeta is not None:
-            title = text_of(_child(topicmeta, "navtitle"))
+            title = _keyed_text(result, "title", _child(topicmeta, "navtitle"))
     result.title = title
     result.metadata = {
         "id": root.get("id") or "",
@@ -170,6 +169,82 @@ def fill_map(result: AssetResult, root: etree._Element, resolver: Resolver) -> N
         "lang": root.get(XML_LANG) or "",
     }
     _walk(result, root, resolver, is_map=True)
+
+
+def _keyed_text(result: AssetResult, name: str, element: etree._Element | None) -> str:
+    """The text of ``element`` (``text_of``), and, when an empty element inside it names a key,
+    its template in ``result.key_texts[name]`` (see ``key_text_template``)."""
+    template = key_text_template(element)
+    if template is None:
+        result.key_texts.pop(name, None)
+        return text_of(element)
+    result.key_texts[name] = template
+    return fill_template(template, {})
+
+
+def key_text_template(element: etree._Element | None) -> list[Any] | None:
+    """The text of ``element`` as literal strings and ``[key]`` placeholders, or None when it
+    holds no empty element with ``@keyref``.
+
+    DITA 1.3 part 3, 2.3.4.9 "Processing key references to generate text or link text": an
+    *empty* element (no text, not even white space, and no sub-elements) that references a
+    defined key gets its content from the key definition's ``topicmeta`` (the matching element,
+    a ``keyword`` for ``keyword``/``ph``/``term``..., else ``linktext``); an element with content
+    keeps its content whatever the key says, so it is literal text here. An empty ``image``
+    would take the text as its alternate text, which a title's text leaves out anyway, so it
+    makes no placeholder. The key is the part of ``@keyref`` before ``/``. What the placeholder
+    becomes (the key's text as the asset sees it, or nothing when the key is undefined or has no
+    text, the element then rendering empty) is decided by the finishing pass, which knows the
+    key spaces: ``keyspace.fill_template``.
+    """
+    if element is None or not any(
+        _is_empty_keyref(child) for child in element.iterdescendants(etree.Element)
+    ):
+        return None
+    parts: list[Any] = []
+    _template_parts(element, parts)
+    # Adjacent literals merged: the template is stored.
+    merged: list[Any] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return merged
+
+
+def _is_empty_keyref(element: etree._Element) -> bool:
+    return (
+        bool(element.get("keyref"))
+        and not element.text
+        and local_name(element) != "image"
+        and not any(isinstance(child.tag, str) for child in element)
+    )
+
+
+def _template_parts(element: etree._Element, parts: list[Any]) -> None:
+    # The same text ``itertext`` gives (comments' and processing instructions' own text left
+    # out, entities as ``&name;``), with placeholders where empty key references stand.
+    if element.text and isinstance(element.tag, str):
+        parts.append(element.text)
+    for child in element:
+        if isinstance(child.tag, str):
+            if _is_empty_keyref(child):
+                parts.append([cast("str", child.get("keyref")).partition("/")[0]])
+            else:
+                _template_parts(child, parts)
+        elif isinstance(child, etree._Entity) and child.text:
+            parts.append(child.text)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def fill_template(template: list[Any], texts: Mapping[str, str]) -> str:
+    """The text of a ``key_text_template``: each ``[key]`` replaced by ``texts[key]`` ("" when
+    absent), whitespace collapsed as ``text_of`` does."""
+    return collapse(
+        "".join(part if isinstance(part, str) else texts.get(part[0], "") for part in template)
+    )
 
 
 def fill_ditaval(result: AssetResult, root: etree._Element) -> None:
@@ -288,7 +363,6 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
     """Collect references (and, in a map, key definitions and topicref counts; in a topic, ids)
     in one pass."""
     refs = result.references
-    keydefs = result.key_definitions
     interesting = _INTERESTING
     topicrefs = maprefs = 0
     topics: dict[etree._Element, str] = {} if is_map else topic_elements(root)
@@ -327,21 +401,17 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
             tree.open_scope(element, attrs["keyscope"])
         values = reference_values(tag, attrs)
         if not values:
-            if is_map and attrs.get("keys"):
-                keydefs.extend(KeyDef(key) for key in attrs["keys"].split())
-                if tree is not None:
-                    tree.define(element, attrs["keys"], None, False)
+            if tree is not None and attrs.get("keys"):
+                tree.define(element, attrs["keys"], None, False)
             continue
         line = cast("int | None", element.sourceline)
         scope_attr = attrs.get("scope")
         fmt = attrs.get("format")
         conkey = attrs.get("conkeyref")
-        href_target: str | None = None
         href_ref: Ref | None = None
         for attribute, value in values:
             if attribute == "href":
                 ref = _file_ref("href", value, tag, line, scope_attr, fmt, resolver)
-                href_target = ref.target
                 href_ref = ref
             elif attribute == "keyref":
                 ref = _key_ref("keyref", value, LINK_KEY, tag, line, scope_attr)
@@ -370,16 +440,8 @@ def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_m
             if ref.topic_id == "." and not is_map:
                 ref = _same_topic(ref, element, topics, resolver.relpath)
             refs.append(ref)
-        if is_map:
-            keys = attrs.get("keys")
-            if keys:
-                href = attrs.get("href")
-                if href == USE_CONREF_TARGET:
-                    href = None
-                for key in keys.split():
-                    keydefs.append(KeyDef(key, href or "", href_target))
-            if tree is not None:
-                tree.add(element, tag, attrs, href_ref, refs[-len(values) :])
+        if tree is not None:
+            tree.add(element, tag, attrs, href_ref, refs[-len(values) :])
     if is_map:
         result.metadata["topicref_count"] = topicrefs
         result.metadata["mapref_count"] = maprefs

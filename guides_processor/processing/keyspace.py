@@ -150,7 +150,10 @@ class KeySpaces:
                 pending.append((scope, item[2], item[3]))
 
     def resolve(self, relpath: str, key: str) -> Resolution:
-        """The key ``key`` as the asset ``relpath`` sees it."""
+        """The key ``key`` as the asset ``relpath`` sees it. When several root maps reach the
+        asset and define the key differently, the effective definition is the first root map's
+        in the order of their relpaths (a build would pick one root map; without knowing which,
+        a stable choice keeps the stored target and text from changing between runs)."""
         contexts = self._contexts.get(relpath)
         if not contexts:
             return Resolution(self._union.get(key), (), False)

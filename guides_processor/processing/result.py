@@ -113,15 +113,6 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyDef:
-    """A key defined by a map: one per name in ``@keys``."""
-
-    key: str
-    href: str = ""
-    target: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Fingerprint:
     """What identifies a file's content: compared by ``filterProcessedAssets``."""
 
@@ -151,6 +142,12 @@ class AssetResult:
     keyword or linktext of its topicmeta, ``missing`` whether that file is broken), ``["m",
     scope, target, own]`` a local map reference (``own``: its element defines the scope), and
     ``["t", scope, target, key]`` a topic reference by file and/or key.
+
+    ``key_texts`` holds, for each text field whose words depend on keys (``"title"``, and
+    ``"shortdesc"`` in ``metadata``), a template the finishing pass fills once keys are known
+    (``keyspace.fill_template``): a list of literal strings and one-item lists ``[key]``, one per
+    empty element with ``@keyref`` (DITA 1.3 part 3, 2.3.4.9). ``title`` and the shortdesc hold the
+    template filled with no key text meanwhile. Empty when no such field names a key.
     """
 
     relpath: str
@@ -163,9 +160,9 @@ class AssetResult:
     error: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     references: list[Ref] = field(default_factory=list)
-    key_definitions: list[KeyDef] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     map_tree: dict[str, Any] = field(default_factory=dict)
+    key_texts: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> Fingerprint:

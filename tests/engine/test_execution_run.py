@@ -1,6 +1,7 @@
 """An execution from start to finish, run in this process (no cluster)."""
 
 import pytest
+from django.db import connection
 
 from guides_processor import executions, selectors
 from guides_processor.engine import calculation
@@ -41,7 +42,10 @@ def test_it_processes_every_asset_of_the_folder_and_reports_broken_references(wr
     intro = Asset.objects.get(relpath="guide/topics/intro.dita")
     assert (intro.asset_type, intro.title, intro.status) == ("DITATOPIC", "Introduction", "SUCCESS")
     assert len(intro.checksum) == 64
-    assert Asset.objects.get(relpath="guide/guide.ditamap").key_definitions.count() == 2
+    items = Asset.objects.get(relpath="guide/guide.ditamap").map_tree["items"]
+    assert [item[2] for item in items if item[0] == "k"] == ["intro", "setup"]
+    # Key definitions live in the map's tree alone: no row per key.
+    assert not any("keydefinition" in name for name in connection.introspection.table_names())
 
 
 def test_it_logs_one_line_per_asset_with_dense_line_numbers(write_tree):

@@ -274,3 +274,136 @@ def test_conrefend_with_conkeyref_checks_the_end_id_in_the_keys_target(write_tre
     assert verdict("other.dita#x/end") == (False, "", "")
     assert verdict("other.dita#x/nope") == (True, "ELEMENT_MISSING", "")
     assert {r.reason for r in Reference.objects.filter(attribute="conkeyref")} == {""}
+
+
+def keydef(key: str, text: str, element: str = "keyword", href: str = "") -> str:
+    """A key definition whose topicmeta holds ``text`` in a keyword or a linktext."""
+    inner = (
+        f"<keywords><keyword>{text}</keyword></keywords>"
+        if element == "keyword"
+        else (f"<linktext>{text}</linktext>")
+    )
+    target = f' href="{href}"' if href else ""
+    return f'<keydef keys="{key}"{target}><topicmeta>{inner}</topicmeta></keydef>'
+
+
+def test_titles_take_the_text_of_the_keys_they_name(write_tree):
+    # title: "About " + product's keyword + " " + "own" (the term has content, kept) + " " +
+    # linked's linktext + nothing for the undefined key; the shortdesc and the map's title too.
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(
+                keydef("product", "Widget  Pro"),
+                keydef("linked", "the manual", "linktext", "t.dita"),
+                '<topicref href="t.dita"/>',
+            ).replace("<title>M</title>", '<title><ph keyref="product"/> maps</title>'),
+            "doc/t.dita": topic(
+                "t",
+                'About <ph keyref="product"/> <term keyref="product">own</term>'
+                ' <xref keyref="linked"/><keyword keyref="nokey"/>',
+            ),
+        }
+    )
+    run()
+    page = Asset.objects.get(relpath="doc/t.dita")
+    assert page.title == "About Widget Pro own the manual"
+    assert Asset.objects.get(relpath="doc/m.ditamap").title == "Widget Pro maps"
+
+
+def test_a_short_description_takes_the_keys_text(write_tree):
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(keydef("product", "Widget"), '<topicref href="t.dita"/>'),
+            "doc/t.dita": topic("t", "T").replace(
+                "<shortdesc>About T.</shortdesc>",
+                '<shortdesc>Using <keyword keyref="product"/>.</shortdesc>',
+            ),
+        }
+    )
+    run()
+    assert Asset.objects.get(relpath="doc/t.dita").metadata["shortdesc"] == "Using Widget."
+
+
+def test_a_topic_of_two_root_maps_takes_the_first_root_maps_text_and_follows_changes(
+    write_tree,
+):
+    # a.ditamap and b.ditamap both reach t.dita and define "product" differently: a.ditamap
+    # comes first by relpath. Once a.ditamap no longer defines it, b.ditamap's text is used.
+    root = write_tree(
+        {
+            "doc/b.ditamap": map_of(keydef("product", "Bravo"), '<topicref href="t.dita"/>'),
+            "doc/a.ditamap": map_of(keydef("product", "Alpha"), '<topicref href="t.dita"/>'),
+            "doc/t.dita": topic("t", '<ph keyref="product"/> guide'),
+        }
+    )
+    run()
+    assert Asset.objects.get(relpath="doc/t.dita").title == "Alpha guide"
+
+    (root / "doc/a.ditamap").write_text(map_of('<topicref href="t.dita"/>'))
+    run()
+    assert Asset.objects.get(relpath="doc/t.dita").title == "Bravo guide"
+
+
+def incremental_tree() -> dict[str, str | bytes]:
+    # One map for both folders; s/ refers into t/ by file, fragment and key.
+    return {
+        "doc/m.ditamap": map_of(
+            '<keydef keys="k" href="t/t.dita"/>',
+            '<topicref href="s/s.dita"/>',
+            '<topicref href="t/t.dita"/>',
+        ),
+        "doc/s/s.dita": topic(
+            "s", "S", '<xref href="../t/t.dita#t/e1"/> <xref keyref="k/e1"/> <xref keyref="k"/>'
+        ),
+        "doc/s/other.dita": topic("o", "O", '<xref keyref="gone"/>'),
+        "doc/t/t.dita": topic("t", "T", '<ph id="e1">x</ph>'),
+    }
+
+
+def test_an_execution_that_changes_no_map_judges_only_what_it_may_have_changed(write_tree):
+    write_tree(incremental_tree())
+    run()
+    assert verdict("gone") == (True, "KEY_UNDEFINED", "NOT_IN_ANY_MAP")
+    # A verdict no file of doc/t can change is left alone by an execution of doc/t: had the
+    # finish judged the whole repository again, it would have put KEY_UNDEFINED back.
+    Reference.objects.filter(value="gone").update(broken=False, reason="", warning="")
+    run("/content/dam/doc/t")
+    assert verdict("gone") == (False, "", "")
+    # An execution that processes a map judges everything again.
+    run()
+    assert verdict("gone") == (True, "KEY_UNDEFINED", "NOT_IN_ANY_MAP")
+
+
+def test_a_small_execution_still_updates_references_into_what_it_changed(write_tree):
+    root = write_tree(incremental_tree())
+    run()
+    assert [verdict(v) for v in ("../t/t.dita#t/e1", "k/e1", "k")] == [(False, "", "")] * 3
+
+    # The target loses its id: the fragment and the key's element break, from doc/t alone.
+    (root / "doc/t/t.dita").write_text(topic("t", "T", "x"))
+    run("/content/dam/doc/t")
+    assert verdict("../t/t.dita#t/e1") == (True, "ELEMENT_MISSING", "")
+    assert verdict("k/e1") == (True, "ELEMENT_MISSING", "")
+
+    # The target is deleted, then comes back.
+    text = topic("t", "T", '<ph id="e1">x</ph>')
+    (root / "doc/t/t.dita").unlink()
+    run("/content/dam/doc/t")
+    assert verdict("../t/t.dita#t/e1") == (True, "FILE_MISSING", "")
+    assert verdict("k") == (True, "KEY_TARGET_MISSING", "")
+    (root / "doc/t/t.dita").write_text(text)
+    run("/content/dam/doc/t")
+    assert [verdict(v) for v in ("../t/t.dita#t/e1", "k/e1", "k")] == [(False, "", "")] * 3
+
+
+def test_a_small_execution_fills_its_own_titles_from_unchanged_maps(write_tree):
+    root = write_tree(
+        {
+            "doc/m.ditamap": map_of(keydef("product", "Widget"), '<topicref href="t/t.dita"/>'),
+            "doc/t/t.dita": topic("t", "T"),
+        }
+    )
+    run()
+    (root / "doc/t/t.dita").write_text(topic("t", 'New <ph keyref="product"/>'))
+    run("/content/dam/doc/t")
+    assert Asset.objects.get(relpath="doc/t/t.dita").title == "New Widget"

@@ -1,6 +1,6 @@
 """Maps: title, topicref counts, references and key definitions."""
 
-from guides_processor.processing import DITAMAP, LINK_MAP, LINK_TOPIC, SUCCESS, KeyDef
+from guides_processor.processing import DITAMAP, LINK_MAP, LINK_TOPIC, SUCCESS
 
 from .conftest import Process, Write
 from .documents import a_map, topic
@@ -84,12 +84,13 @@ def test_it_defines_one_key_per_name_in_keys(write: Write, run: Process) -> None
         ),
     )
     result = run("keys.ditamap")
-    assert result.key_definitions == [
-        KeyDef("install", "topics/install.dita", "topics/install.dita"),
-        KeyDef("setup", "topics/install.dita", "topics/install.dita"),
-        KeyDef("site", "https://www.dita-ot.org", None),
-        KeyDef("product", "", None),
-        KeyDef("gone", "topics/gone.dita", "topics/gone.dita"),
+    # ["k", scope, key, local target, text, target missing]
+    assert [item for item in result.map_tree["items"] if item[0] == "k"] == [
+        ["k", 0, "install", "topics/install.dita", "", False],
+        ["k", 0, "setup", "topics/install.dita", "", False],
+        ["k", 0, "site", None, "", False],
+        ["k", 0, "product", None, "DITA-OT", False],
+        ["k", 0, "gone", "topics/gone.dita", "", True],
     ]
     # The keydef hrefs are references too, checked like any other.
     assert [(ref.value, ref.broken) for ref in result.references] == [
@@ -111,4 +112,16 @@ def test_it_counts_a_lightweight_maps_navtitle_as_its_title(write: Write, run: P
 
 def test_it_defines_no_keys_in_a_topic(write: Write, run: Process) -> None:
     write("t.dita", topic('<body><p keys="not-a-definition"/></body>'))
-    assert run("t.dita").key_definitions == []
+    assert run("t.dita").map_tree == {}
+
+
+def test_a_maps_title_and_navtitle_with_key_references_are_templates(
+    write: Write, run: Process
+) -> None:
+    write("m.ditamap", a_map('<title><ph keyref="product"/> Guide</title>'))
+    write(
+        "l.ditamap",
+        a_map('<topicmeta><navtitle>All <keyword keyref="p"/></navtitle></topicmeta>'),
+    )
+    assert run("m.ditamap").key_texts == {"title": [["product"], " Guide"]}
+    assert run("l.ditamap").key_texts == {"title": ["All ", ["p"]]}

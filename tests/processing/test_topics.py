@@ -101,3 +101,31 @@ def test_it_fills_size_mtime_and_checksum(write: Write, run: Process) -> None:
     assert result.mtime == path.stat().st_mtime
     assert result.checksum == hashlib.sha256(data).hexdigest()
     assert result.fingerprint.checksum == result.checksum
+
+
+def test_titles_with_empty_key_references_are_recorded_as_templates(
+    write: Write, run: Process
+) -> None:
+    # Only empty elements take their text from a key (DITA 1.3 part 3, 2.3.4.9): the <term> with
+    # content and the empty <image> stay as they are; "v/x" names the key "v".
+    write(
+        "t.dita",
+        topic(
+            '<shortdesc>For <keyword keyref="product"/> users.</shortdesc>',
+            title='About <ph keyref="product"/> <keyword keyref="v/x"></keyword>'
+            ' <term keyref="t">terms</term><image keyref="logo"/><!-- c -->!',
+        ),
+    )
+    result = run("t.dita")
+    assert result.key_texts == {
+        "title": ["About ", ["product"], " ", ["v"], " terms!"],
+        "shortdesc": ["For ", ["product"], " users."],
+    }
+    # Until keys are known, the texts hold no key text.
+    assert (result.title, result.metadata["shortdesc"]) == ("About terms!", "For users.")
+
+
+def test_a_title_without_empty_key_references_has_no_template(write: Write, run: Process) -> None:
+    write("t.dita", topic(title='About <ph keyref="product"> </ph>it'))
+    result = run("t.dita")
+    assert (result.title, result.key_texts) == ("About it", {})

@@ -22,7 +22,6 @@ from ...models import (
     ExecutionItem,
     ExecutionSlot,
     ItemState,
-    KeyDefinition,
     LogLine,
     Reference,
 )
@@ -62,11 +61,11 @@ def _json(value: Any) -> Any:
 ASSET_COLUMNS = (
     "relpath", "uuid", "asset_type", "status", "title", "size", "mtime", "checksum", "error",
     "metadata", "processed_at", "success_size", "success_mtime", "success_checksum", "ids",
-    "map_tree", "deleted_at",
+    "map_tree", "deleted_at", "key_texts",
 )  # fmt: skip
 # A file processed again is there: deleted_at is always written (NULL).
 _ASSET_ALWAYS = ("asset_type", "status", "title", "size", "mtime", "checksum", "error", "metadata",
-                 "processed_at", "ids", "map_tree", "deleted_at")  # fmt: skip
+                 "processed_at", "ids", "map_tree", "deleted_at", "key_texts")  # fmt: skip
 _ASSET_ON_SUCCESS = ("success_size", "success_mtime", "success_checksum")
 _REFERENCE_COLUMNS = (
     "asset_id", "attribute", "value", "link_type", "scope",
@@ -141,7 +140,7 @@ class Backend:
         self, cursor: Any, rows: list[tuple[Any, ...]]
     ) -> tuple[dict[str, int], list[int]]:
         """Insert or update assets by relpath; return their ids by relpath, and the ids of those
-        that existed before (whose references and key definitions are to be replaced)."""
+        that existed before (whose references are to be replaced)."""
         raise NotImplementedError
 
     # Claims -----------------------------------------------------------------------------------
@@ -314,7 +313,7 @@ class Backend:
     def write_results(
         self, *, results: Sequence[tuple[int, processing.AssetResult]], now: datetime
     ) -> None:
-        """Write assets, their references and key definitions, and the items' final states.
+        """Write assets, their references, and the items' final states.
 
         ``results`` pairs item ids with what processing them produced; the caller has checked
         that it still holds their leases. A failure replaces the asset's references (it has none
@@ -329,12 +328,11 @@ class Backend:
                     cursor, [self._asset_row(r, when) for r in rewritten]
                 )
                 if existing:
-                    for model in (Reference, KeyDefinition):
-                        cursor.execute(
-                            f"DELETE FROM {table(model)} "
-                            f"WHERE {q('asset_id')} IN ({marks(len(existing))})",
-                            existing,
-                        )
+                    cursor.execute(
+                        f"DELETE FROM {table(Reference)} "
+                        f"WHERE {q('asset_id')} IN ({marks(len(existing))})",
+                        existing,
+                    )
                 self._insert_references(cursor, rewritten, asset_ids)
 
             # One UPDATE per distinct outcome: most of a batch shares state, type and (empty)
@@ -374,13 +372,14 @@ class Backend:
             "\n".join(result.ids) if success else "",
             _json(result.map_tree if success else {}),
             None,
+            # SQL NULL, not a JSON null, for the assets without templates.
+            _json(result.key_texts) if success and result.key_texts else None,
         )
 
     def _insert_references(
         self, cursor: Any, results: Iterable[processing.AssetResult], asset_ids: dict[str, int]
     ) -> None:
         ref_rows = []
-        key_rows = []
         for result in results:
             if result.status != processing.SUCCESS:
                 continue
@@ -392,10 +391,7 @@ class Backend:
                      ref.broken, ref.reason, ref.topic_id or "", ref.element_id or "",
                      ref.fallback, "", "")
                 )  # fmt: skip
-            for key in result.key_definitions:
-                key_rows.append((asset_id, key.key[:255], key.href, key.target or ""))
         self.insert_many(cursor, Reference, _REFERENCE_COLUMNS, ref_rows)
-        self.insert_many(cursor, KeyDefinition, ("asset_id", "key", "href", "target"), key_rows)
 
 
 # The columns of a manifest item as the calculation inserts it.

@@ -13,8 +13,16 @@ depends on other files, processed in any order and in any execution):
   target was deleted, cleared when it is back, ELEMENT_MISSING when the target topic has no such
   topic or element id.
 
-Only rows whose verdict changes are written. Cost: one read of the live maps' trees, one read of
-the key references, one joined read of the file references with a fragment or a changed target.
+- titles and short descriptions whose text names keys (``Asset.key_texts``) are filled with the
+  keys' text as the asset sees them (``processing.dita.key_text_template``); a topic that root
+  maps define the key for differently takes the text of the first of them, in the order of their
+  relpaths (the one whose definition ``KeySpaces.resolve`` also stores on the reference).
+
+Only rows whose verdict changes are written. Cost: one read of the live maps' trees (the key
+spaces are built from them, each root map's tree expanded once: O(keys + topic references)), then
+one read of key references and one of file references with a fragment or a changed target. An
+execution that changed no map reads only the references it may have changed (``_Touched``): its
+own assets', and those whose target it processed, deleted or revived.
 """
 
 import os
@@ -22,12 +30,13 @@ import stat
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 
 from ... import processing
 from ...models import Asset, ExecutionItem, ItemState, Reference
+from ...processing.dita import fill_template
 from ...processing.keyspace import KeySpaces, KeyTarget
 from .common import columns, marks, q, stamp, table
 
@@ -52,9 +61,9 @@ def mark_vanished(
     filtered: bool,
     root: Path,
     now: datetime,
-) -> tuple[int, int]:
+) -> tuple[list[str], list[str]]:
     """Mark deleted the live assets under ``relfolder`` that are gone from disk, and live again
-    the deleted ones this execution met. Returns (deleted, revived).
+    the deleted ones this execution met. Returns the relpaths (deleted, revived).
 
     The manifest of an execution lists every file under its folder but the excluded ones, so an
     asset not in it is gone; when the execution was ``filtered`` (file types or a time window:
@@ -67,16 +76,20 @@ def mark_vanished(
     )
     live: list[int] = []
     revive: list[int] = []
+    deleted: list[str] = []
+    revived: list[str] = []
     for asset_id, relpath, deleted_at in Asset.objects.filter(
         relpath__startswith=prefix
     ).values_list("id", "relpath", "deleted_at"):
         if relpath in manifest:
             if deleted_at is not None:
                 revive.append(asset_id)
+                revived.append(relpath)
         elif deleted_at is None and not relpath.startswith(skip):
             if filtered and _is_file(root / relpath):
                 continue
             live.append(asset_id)
+            deleted.append(relpath)
     asset = table(Asset)
     with connection.cursor() as cursor:
         for ids, value in ((live, stamp(now)), (revive, None)):
@@ -87,7 +100,7 @@ def mark_vanished(
                     f"WHERE {q('id')} IN ({marks(len(chunk))})",
                     [value, *chunk],
                 )
-    return len(live), len(revive)
+    return deleted, revived
 
 
 def _is_file(path: Path) -> bool:
@@ -97,8 +110,14 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
-    """Judge the live repository's key and file references again (see the module).
+def resolve_keys(execution_id: int, *, changed: Sequence[str] = ()) -> list[tuple[str, int, str]]:
+    """Judge again the key and file references whose verdict this execution may have changed
+    (see the module), ``changed`` being the relpaths ``mark_vanished`` deleted or revived.
+
+    When the execution changed no map (none processed, failed, deleted or revived), the key
+    spaces are those the last finish judged with, so only these are judged: the references of
+    the assets it processed, and those whose target it processed, deleted or revived (an id
+    gone, a file back). Otherwise every live reference is: a map's change can move any key.
 
     Returns (key, references, first asset) for every key left undefined in this execution's
     assets, sorted by key.
@@ -112,18 +131,90 @@ def resolve_keys(execution_id: int) -> list[tuple[str, int, str]]:
     )
     spaces = KeySpaces({relpath: tree for relpath, tree in maps.items() if tree})
     deleted = set(Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True))
+    only = None if _maps_changed(execution_id, changed) else _Touched(execution_id, changed)
     updates: list[tuple[Any, ...]] = []
-    updates.extend(_judge_keys(spaces, deleted))
-    updates.extend(_judge_files())
+    updates.extend(_judge_keys(spaces, deleted, only))
+    updates.extend(_judge_files(only))
     _write(updates)
+    _fill_key_texts(spaces, only)
     return _undefined_keys(execution_id)
+
+
+# More relpaths deleted or revived at once than this, and every reference is judged again.
+_CHANGED_LIMIT = 2000
+
+
+def _maps_changed(execution_id: int, changed: Sequence[str]) -> bool:
+    if len(changed) > _CHANGED_LIMIT:
+        return True
+    if ExecutionItem.objects.filter(
+        execution_id=execution_id,
+        asset_type=processing.DITAMAP,
+        state__in=(ItemState.DONE, ItemState.FAILED),
+    ).exists():
+        return True
+    return any(
+        Asset.objects.filter(
+            relpath__in=changed[start : start + _CHUNK], asset_type=processing.DITAMAP
+        ).exists()
+        for start in range(0, len(changed), _CHUNK)
+    )
+
+
+class _Touched:
+    """The references whose verdict an execution that changed no map may have changed: an SQL
+    condition on ``r`` (a reference) and its parameters. Its own assets' references (through the
+    reference index, which starts with the asset), and those whose target it processed, failed,
+    deleted or revived (``target`` has no index: each insert would pay for one, so this is a
+    scan of one column, in the database)."""
+
+    def __init__(self, execution_id: int, changed: Sequence[str]) -> None:
+        item = table(ExecutionItem)
+        where = f"{q('execution_id')} = %s AND {q('state')}"
+        extra = f" OR r.{q('target')} IN ({marks(len(changed))})" if changed else ""
+        self.execution_id = execution_id
+        self.sql = (
+            f"(r.{q('asset_id')} IN (SELECT {q('asset_id')} FROM {item} WHERE {where} = %s) "
+            f"OR r.{q('target')} IN (SELECT {q('relpath')} FROM {item} "
+            f"WHERE {where} IN (%s, %s)){extra})"
+        )
+        self.params: list[Any] = [execution_id, ItemState.DONE]
+        self.params += [execution_id, ItemState.DONE, ItemState.FAILED, *changed]
+
+
+def _fill_key_texts(spaces: KeySpaces, only: _Touched | None) -> None:
+    """Fill the key text templates of every live asset in (of this execution's assets only, when
+    no map changed: the keys' texts are those of the last finish); write those that change."""
+    assets = Asset.objects.filter(key_texts__isnull=False, deleted_at__isnull=True)
+    if only is not None:
+        assets = assets.filter(
+            id__in=ExecutionItem.objects.filter(
+                execution_id=only.execution_id, state=ItemState.DONE
+            ).values("asset_id")
+        )
+    for asset_id, relpath, title, metadata, templates in assets.values_list(
+        "id", "relpath", "title", "metadata", "key_texts"
+    ):
+        templates = cast("dict[str, list[Any]]", templates)
+        texts: dict[str, str] = {}
+        for template in templates.values():
+            for part in template:
+                if not isinstance(part, str) and part[0] not in texts:
+                    definition = spaces.resolve(relpath, part[0]).definition
+                    texts[part[0]] = definition.text if definition is not None else ""
+        new_title = fill_template(templates["title"], texts) if "title" in templates else title
+        new_metadata = dict(metadata)
+        if "shortdesc" in templates:
+            new_metadata["shortdesc"] = fill_template(templates["shortdesc"], texts)
+        if (new_title, new_metadata) != (title, metadata):
+            Asset.objects.filter(pk=asset_id).update(title=new_title, metadata=new_metadata)
 
 
 # (broken, reason, warning, note, target, id)
 _Update = tuple[bool, str, str, str, str, int]
 
 
-def _judge_keys(spaces: KeySpaces, deleted: set[str]) -> list[_Update]:
+def _judge_keys(spaces: KeySpaces, deleted: set[str], only: _Touched | None) -> list[_Update]:
     ref, asset = table(Reference), table(Asset)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -132,6 +223,8 @@ def _judge_keys(spaces: KeySpaces, deleted: set[str]) -> list[_Update]:
             f"r.{q('note')}, r.{q('target')} FROM {ref} r "
             f"JOIN {asset} a ON a.{q('id')} = r.{q('asset_id')} "
             f"WHERE r.{q('key')} <> '' AND a.{q('deleted_at')} IS NULL"
+            + (f" AND {only.sql}" if only else ""),
+            only.params if only else [],
         )
         rows = cursor.fetchall()
     verdicts = []
@@ -211,7 +304,7 @@ def _ids_of(relpaths: Iterable[str]) -> dict[str, tuple[str, set[str]] | None]:
     return found
 
 
-def _judge_files() -> list[_Update]:
+def _judge_files(only: _Touched | None) -> list[_Update]:
     """File references of live assets whose target is a known asset, and whose verdict may
     differ from the one processing gave: one with a fragment (its ids may have changed), or one
     whose target's presence disagrees with its ``broken``."""
@@ -227,8 +320,9 @@ def _judge_files() -> list[_Update]:
             f"WHERE r.{q('key')} = '' AND r.{q('target')} <> '' "
             f"AND s.{q('deleted_at')} IS NULL "
             f"AND r.{q('reason')} NOT IN ({marks(len(_KEPT_REASONS))}) "
-            f"AND (r.{q('topic_id')} <> '' OR r.{q('broken')} <> ({gone}))",
-            list(_KEPT_REASONS),
+            f"AND (r.{q('topic_id')} <> '' OR r.{q('broken')} <> ({gone}))"
+            + (f" AND {only.sql}" if only else ""),
+            [*_KEPT_REASONS, *(only.params if only else [])],
         )
         rows = cursor.fetchall()
     updates = []

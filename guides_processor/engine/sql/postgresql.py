@@ -14,7 +14,7 @@ _QUEUE_LOCK_KEY = 0x47415051
 
 # Tables that grow with every batch, and how much they may change before their planner
 # statistics are refreshed (see refresh_statistics).
-_ANALYZED = ("executionitem", "asset", "reference", "keydefinition", "logline")
+_ANALYZED = ("executionitem", "asset", "reference", "logline")
 _ANALYZE_AFTER_ROWS = 2000
 
 _STAGE = "guides_asset_stage"
