@@ -23,7 +23,7 @@ from pathlib import Path
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from .. import content, processing
-from ..models import Asset, Execution, ExecutionItem, KeyDefinition, Reference
+from ..models import Asset, Execution, ExecutionItem, Reference
 
 PROCESSED = "PROCESSED"
 FAILED = "FAILED"
@@ -476,8 +476,16 @@ def asset_uses(
 
 
 def keys_defined_as(*, relpath: str) -> list[str]:
-    """The keys whose definition (in any map) points at ``relpath``."""
-    return sorted(set(KeyDefinition.objects.filter(target=relpath).values_list("key", flat=True)))
+    """The keys that live references name and that resolve to ``relpath`` (the key pass stores a
+    key reference's resolved file as its target). Keys no reference uses are not listed: key
+    spaces are computed per root map when an execution finishes, not kept per file."""
+    return sorted(
+        set(
+            Reference.objects.filter(target=relpath, asset__deleted_at__isnull=True)
+            .exclude(key="")
+            .values_list("key", flat=True)
+        )
+    )
 
 
 def asset_used_in(

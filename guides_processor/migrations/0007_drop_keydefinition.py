@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guides_processor', '0004_key_texts'),
+        ('guides_processor', '0007_key_texts'),
     ]
 
     operations = [
