@@ -10,8 +10,8 @@ _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def plural(count: int, noun: str) -> str:
-    """``count`` and ``noun``, plural unless the count is one: "1 reference", "2 references"."""
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+    """``count`` and ``noun``, plural unless the count is one: "1 reference", "2,500 references"."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _escape_control(match: re.Match[str]) -> str:

@@ -14,6 +14,7 @@ from .. import permissions, selectors
 from ..models import ACTIVE_STATUSES, AssetType, CalculationStatus, Execution, ExecutionStatus
 from ..selectors.webhooks import execution_deliveries
 from ..templatetags.console import ordinal
+from ..text import plural
 from .access import HtmxHttpRequest, console_view
 from .executions import row_of
 
@@ -39,10 +40,6 @@ def get_execution(processing_id: object) -> Execution:
         raise Http404(exc.message) from None
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 def status_in_words(
     execution: Execution,
     status: selectors.ExecutionStatusView,
@@ -58,19 +55,19 @@ def status_in_words(
             return f"Waiting in the queue{place}; it starts when the running execution finishes."
         case ExecutionStatus.IN_PROGRESS if counting:
             return (
-                f"In progress: listing the folder, {_plural(total, 'asset')} found so far and "
+                f"In progress: listing the folder, {plural(total, 'asset')} found so far and "
                 f"{done:,} processed."
             )
         case ExecutionStatus.IN_PROGRESS:
             eta = status.eta.value
             left = f", about {eta:,} s left" if eta else ""
-            return f"In progress: {done:,} of {_plural(total, 'asset')} processed{left}."
+            return f"In progress: {done:,} of {plural(total, 'asset')} processed{left}."
         case ExecutionStatus.CANCELLING:
             return "Cancelling: the workers stop after the assets they are processing."
         case ExecutionStatus.SUCCESS if execution.comments:
             return f"Completed: {execution.comments}"
         case ExecutionStatus.SUCCESS:
-            return f"Completed: {_plural(total, 'asset')} matched."
+            return f"Completed: {plural(total, 'asset')} matched."
         case ExecutionStatus.FAILED:
             return f"Failed: {execution.comments} Resume continues with the assets left."
         case ExecutionStatus.CANCELLED:
