@@ -18,7 +18,7 @@ from guides_processor.models import (
     ExecutionStatus,
     LogLine,
 )
-from tests.api.conftest import PASSWORD, basic
+from tests.api.conftest import PASSWORD, basic, basic_client
 from tests.automation.test_metrics import samples
 from tests.engine.trees import topic
 
@@ -151,7 +151,7 @@ def wait_for(condition, *, seconds: float, what: str):
 
 
 def test_a_cluster_catches_up_new_and_changed_files_and_leaves_an_unchanged_tree(
-    start_cluster, processed
+    start_cluster, processed, admin
 ):
     root = processed
     start_cluster(GUIDES_CATCHUP_SECONDS="5")
@@ -175,6 +175,9 @@ def test_a_cluster_catches_up_new_and_changed_files_and_leaves_an_unchanged_tree
     )
     assert Execution.objects.filter(created_by="system").count() == 1
     assert AutomationState.objects.get(name="catchup").details["result"] == "nothing"
+    status = basic_client(admin).get("/bin/guides/v1/system/status").json()
+    assert status["workers"] == 2
+    assert status["catchup"]["runs"] >= 3
 
 
 @pytest.mark.django_db
