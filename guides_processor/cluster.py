@@ -52,3 +52,10 @@ def cluster_alive(*, seconds: float = 0.0) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.2)
+
+
+def workers_alive() -> int:
+    """How many worker processes of clusters serving this queue beat within the last three
+    beats, on every host."""
+    fresh = timezone.now() - _fresh_after()
+    return WorkerHeartbeat.objects.filter(cluster=str(Conf.PREFIX), beat_at__gte=fresh).count()

@@ -29,6 +29,7 @@ from . import permissions
 from .basic_auth import authenticate_basic
 from .models import (
     RUNNING_STATUSES,
+    AutomationState,
     Execution,
     ExecutionItem,
     ExecutionSlot,
@@ -124,6 +125,18 @@ class DatabaseCollector(Collector):
         for state in ("pending", "delivered", "abandoned"):
             states.add_metric([state], deliveries[state])
         yield states
+
+        catchup = AutomationState.objects.filter(name="catchup").first()
+        yield CounterMetricFamily(
+            "guides_catchup_runs",
+            "Catch-up scans of GUIDES_CATCHUP_PATHS (scheduled or after a watched change).",
+            value=catchup.runs if catchup else 0,
+        )
+        yield CounterMetricFamily(
+            "guides_catchup_executions",
+            "Executions queued by the catch-up.",
+            value=Execution.objects.filter(created_by="system", listed_files=True).count(),
+        )
 
 
 def _allowed(request: HttpRequest) -> bool | None:

@@ -120,6 +120,10 @@ class Execution(models.Model):
     # it spent cancelled). Liveness is per slot: ``ExecutionSlot.heartbeat_at``.
     segment_started_at = models.DateTimeField(null=True, blank=True)
     segment_start_count = models.PositiveIntegerField(default=0)
+    # The manifest was written from a list of files when the execution was created (a catch-up,
+    # ``executions.manifest``), not walked: the assets of its folder that are not in it may still
+    # be on disk, so finishing looks at each before marking it deleted.
+    listed_files = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-id"]
@@ -377,3 +381,24 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_status} of {self.execution_id} to {self.url}"
+
+
+class AutomationState(models.Model):
+    """The lease and the last outcome of one background duty (``catchup``, ``watch``), shared by
+    every worker process of every host through the database.
+
+    For the catch-up, ``due_at`` is when the next run is due: the process whose compare-and-swap
+    moves it forward runs it, so one host runs it per period. For the watcher it is when the
+    holder's lease ends unless renewed; another process takes the lease over once it has passed.
+    """
+
+    name = models.CharField(max_length=32, unique=True)
+    holder = models.CharField(max_length=128, blank=True, default="")
+    due_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    # What the last run found and did (shown by GET /bin/guides/v1/system/status).
+    details = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder or 'nobody'}"

@@ -292,6 +292,21 @@ GUIDES_METRICS_TOKEN = env_str("GUIDES_METRICS_TOKEN", "")
 # once a day (the executions, their counts and their status stay); 0 keeps them forever.
 GUIDES_LOG_RETENTION_DAYS = env_int("GUIDES_LOG_RETENTION_DAYS", 90, minimum=0)
 
+# Automation (executions/catchup.py, executions/watch.py). Every GUIDES_CATCHUP_SECONDS one worker
+# process looks under GUIDES_CATCHUP_PATHS for files new or changed since their last processing
+# (and assets whose file is gone) and queues one execution over them; 0 turns it off. The period
+# is kept by the workers' own thread, not django-q2's scheduler (which counts in minutes).
+GUIDES_CATCHUP_SECONDS = env_int("GUIDES_CATCHUP_SECONDS", 900, minimum=0)
+if 0 < GUIDES_CATCHUP_SECONDS < 5:
+    raise ImproperlyConfigured(
+        f"GUIDES_CATCHUP_SECONDS={GUIDES_CATCHUP_SECONDS} must be 0 (off) or at least 5."
+    )
+GUIDES_CATCHUP_PATHS = env_list("GUIDES_CATCHUP_PATHS", ["/content/dam"]) or ["/content/dam"]
+# With GUIDES_WATCH, one process (serve's or a cluster's) watches the catch-up paths and runs a
+# catch-up GUIDES_WATCH_DEBOUNCE_SECONDS after the last change of a burst.
+GUIDES_WATCH = env_bool("GUIDES_WATCH", False)
+GUIDES_WATCH_DEBOUNCE_SECONDS = env_int("GUIDES_WATCH_DEBOUNCE_SECONDS", 5)
+
 GUIDES_BROKER_URL = env_str("GUIDES_BROKER_URL", "")
 _task_timeout = env_int("GUIDES_TASK_TIMEOUT", max(300, GUIDES_TASK_SECONDS * 10))
 Q_CLUSTER: dict = {

@@ -6,6 +6,11 @@ cluster runs, see ``cluster``), and runs the watchdog every ``GUIDES_WATCHDOG_SE
 django-q2's scheduler looks at its schedules only every 30 s and schedules run at most once a
 minute, too slow to notice quickly that every worker of an execution died. The scheduled
 ``watchdog`` task stays as a second line.
+
+A second thread runs the automation: the catch-up every ``GUIDES_CATCHUP_SECONDS`` (to the
+second, which a per-minute schedule could not keep; the ``catchup`` lease row picks one process
+per period) and, with ``GUIDES_WATCH``, the file watcher (one process at a time, by its lease).
+Apart from the heartbeat thread, so that a long scan never delays a heartbeat.
 """
 
 import logging
@@ -21,6 +26,8 @@ from .cluster import cluster_beat
 from .engine.slot import execution_work
 from .executions import retention as retention_module
 from .executions import webhooks
+from .executions.catchup import catchup_tick
+from .executions.watch import Watcher
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,42 @@ def start_watchdog_thread(**kwargs: Any) -> None:
         target=_watch, args=(beat, watch), name="guides-watchdog", daemon=True
     )
     thread.start()
+    start_automation_thread()
+
+
+def start_automation_thread() -> threading.Thread | None:
+    """Start the catch-up and watch thread of this process, when either is on."""
+    if settings.GUIDES_CATCHUP_SECONDS <= 0 and not settings.GUIDES_WATCH:
+        return None
+    thread = threading.Thread(target=_automate, name="guides-automation", daemon=True)
+    thread.start()
+    return thread
+
+
+# How often the automation thread looks at the watcher's burst (and renews its lease).
+_WATCH_TICK_SECONDS = 0.5
+
+
+def _automate() -> None:
+    stop = threading.Event()
+    watcher = Watcher() if settings.GUIDES_WATCH else None
+    next_catchup = 0.0
+    while True:
+        try:
+            if time.monotonic() >= next_catchup:
+                next_catchup = time.monotonic() + catchup_tick()
+            if watcher is not None:
+                watcher.tick()
+            connection.close_if_unusable_or_obsolete()
+        except Exception:  # the database may be away; the next round tries again
+            logger.warning("automation round failed", exc_info=True)
+            connection.close()
+            next_catchup = time.monotonic() + 5
+        wait = max(next_catchup - time.monotonic(), 0.05)
+        if watcher is not None:
+            wait = min(wait, _WATCH_TICK_SECONDS)
+        if stop.wait(wait):
+            return
 
 
 def _watch(beat: float, watch: float) -> None:

@@ -8,6 +8,7 @@
   handlers that give it to every error, and the JSON body parser.
 * ``endpoints``: the operations, each a few lines over the services and the selectors.
 * ``logzip``: the log download, a streamed ZIP.
+* ``system``: ``/system/status``, whether the database, the broker and the workers answer.
 
 This module makes the ``NinjaAPI`` that ``urls.py`` mounts at ``PREFIX``, and says which methods
 each URL answers (``allowed_methods``, for ``middleware.ApiGuardMiddleware``).
@@ -16,7 +17,7 @@ each URL answers (``allowed_methods``, for ``middleware.ApiGuardMiddleware``).
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from . import endpoints, errors
+from . import endpoints, errors, system
 from .auth import DOCS_URL, READ_AUTH, signed_in_only
 
 # Where the API is mounted (urls.py); the middleware answers for everything below it.
@@ -54,11 +55,12 @@ api = _Api(
 )
 errors.install(api)
 api.add_router("", endpoints.router)
+api.add_router("", system.router)
 api.add_router("", endpoints.fallback)  # last: its catch-all would hide any route after it
 
 _READ = ["GET", "HEAD"]
 # ninja's own views answer GET (and HEAD) only.
-_ALLOWED = {**endpoints.ALLOWED, OPENAPI_URL: _READ, DOCS_URL: _READ}
+_ALLOWED = {**endpoints.ALLOWED, **system.ALLOWED, OPENAPI_URL: _READ, DOCS_URL: _READ}
 
 
 def allowed_methods(path: str) -> list[str]:

@@ -15,12 +15,14 @@ from ninja import Query, Router
 
 from .. import executions as services
 from .. import selectors
+from ..executions.preview import execution_preview
 from ..models import Execution
 from .auth import RUN_AUTH, username
 from .errors import method_not_allowed, unknown
 from .logzip import iso, zipped_log
 from .schemas import (
     HISTORY_LIMIT_MAX,
+    DryRunOut,
     FilterIn,
     HistoryOut,
     HistoryQuery,
@@ -41,14 +43,25 @@ router = Router()
 @router.post(
     "/assets/process",
     auth=RUN_AUTH,
-    response=responses(StartOut, 400, 401, 403, 409, 413, 415),
+    response=responses(StartOut | DryRunOut, 400, 401, 403, 409, 413, 415),
     summary="Start processing a folder",
     description="Queues an execution over path (minus excludedPaths) and returns its "
     "processingId at once; the work runs in the background. 409 when the path overlaps a "
-    "waiting or running execution.",
+    "waiting or running execution. With dryRun, creates nothing and answers what it would "
+    "process.",
 )
 def process_start(request: HttpRequest, payload: StartIn) -> dict[str, Any]:
     options = payload.filter or FilterIn.model_validate({})
+    if payload.dryRun:
+        return execution_preview(
+            path=payload.path,
+            excluded_paths=payload.excludedPaths,
+            file_types=options.fileTypes or [],
+            filter_processed_assets=options.filterProcessedAssets,
+            start_time=options.startTime,
+            end_time=options.endTime,
+            processing_type=payload.type,
+        )
     execution = services.execution_create(
         path=payload.path,
         created_by=username(request),

@@ -101,6 +101,11 @@ class StartIn(In):
     notify: NotifyIn | None = Field(
         None, description="Optional: where to be told when the execution ends."
     )
+    dryRun: bool = Field(
+        False,
+        description="When true, nothing is created: the answer says what the execution would "
+        "process now (walked and filtered as it would be).",
+    )
 
 
 class ProcessingIdBody(In):
@@ -179,6 +184,23 @@ class ErrorOut(Out):
 
 class StartOut(Out):
     processingId: str = Field(description="The id of the new execution, to poll its status with.")
+
+
+class DryRunOut(Out):
+    dryRun: bool = Field(description="Always true: no execution was created.")
+    path: str = Field(description="The folder, normalised.")
+    totalFiles: int = Field(
+        description="The files the execution would count (its migrationSet.totalFiles)."
+    )
+    byType: dict[str, int] = Field(description="The files it would process, by asset type.")
+    excludedFiles: int = Field(
+        description="Files of the folder left out by the type or time filter."
+    )
+    skippedAsProcessed: int = Field(
+        description="Files it would skip unread, unchanged since their last successful "
+        "processing (filterProcessedAssets); counted in totalFiles."
+    )
+    sample: list[str] = Field(description="The first 20 files it would process.")
 
 
 def _schema_of(view: type, name: str, nested: dict[Any, type[Out]]) -> type[Out]:

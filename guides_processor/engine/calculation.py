@@ -7,7 +7,9 @@ are written as skipped, with their reason.
 """
 
 import time
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -63,28 +65,26 @@ def calculate(worker: "SlotWorker") -> bool:
     # processing is left out of the manifest unread, as git's index decides a file is unchanged
     # (GUIDES_VERIFY_CHECKSUM: every file is read and its checksum compared, by processing).
     previous = (
-        _success_fingerprints(worker.relfolder)
+        success_fingerprints(worker.relfolder)
         if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
         else {}
     )
-    with_mtime = window != (None, None) or bool(previous)
-    entries = content.walk(
-        worker.root, worker.relfolder, excluded=excluded, after=after, with_mtime=with_mtime
-    )
     chunk: list[content.WalkEntry] = []
     unchanged = 0
-    filtered = bool(types) or with_mtime
-    for walked, entry in enumerate(entries, start=1):
-        if not filtered or entry.problem:
+    selected = select(
+        worker.root,
+        worker.relfolder,
+        excluded=excluded,
+        types=types,
+        window=window,
+        previous=previous,
+        after=after,
+    )
+    for walked, (entry, verdict, _) in enumerate(selected, start=1):
+        if verdict == PROCESS:
             chunk.append(entry)
-        else:
-            known = previous.get(entry.relpath)
-            if known is not None and known[0] == entry.size and known[1] == entry.mtime:
-                # Unchanged: its type is the one recorded then, so it is not read for the filter.
-                if _in_window(entry, window) and (not types or known[2] in types):
-                    unchanged += 1
-            elif _in_window(entry, window) and _wanted_type(worker, entry, types):
-                chunk.append(entry)
+        elif verdict == UNCHANGED:
+            unchanged += 1
         if len(chunk) >= _CALCULATION_CHUNK or walked % _CALCULATION_CHUNK == 0:
             # Everything up to this entry's cursor is now in the manifest (or filtered out).
             _write_manifest(worker, chunk, entry.cursor, unchanged=unchanged)
@@ -98,7 +98,54 @@ def calculate(worker: "SlotWorker") -> bool:
     return True
 
 
-def _success_fingerprints(relfolder: str) -> dict[str, tuple[int | None, float | None, str]]:
+# What the calculation decides for each file it walks (``select``).
+PROCESS = "process"  # into the manifest (a file the walk passed over, too: it is written skipped)
+UNCHANGED = "unchanged"  # counted and skipped: unchanged since its last successful processing
+LEFT_OUT = "left out"  # outside the type or time filter: not part of the execution
+
+
+def select(
+    root: Path,
+    relfolder: str,
+    *,
+    excluded: frozenset[str],
+    types: frozenset[str],
+    window: tuple[datetime | None, datetime | None],
+    previous: dict[str, tuple[int | None, float | None, str]],
+    after: bytes = b"",
+) -> Iterator[tuple[content.WalkEntry, str, str | None]]:
+    """Walk the folder and say for each file what the calculation does with it: (entry,
+    verdict, asset type when it was known or had to be read for the type filter, else None).
+
+    The one place where the filters are applied: the calculation and the dry run of a start
+    request both use it, so a preview counts what a run would.
+    """
+    with_mtime = window != (None, None) or bool(previous)
+    entries = content.walk(root, relfolder, excluded=excluded, after=after, with_mtime=with_mtime)
+    filtered = bool(types) or with_mtime
+    for entry in entries:
+        if not filtered or entry.problem:
+            yield entry, PROCESS, None
+            continue
+        known = previous.get(entry.relpath)
+        if known is not None and known[0] == entry.size and known[1] == entry.mtime:
+            # Unchanged: its type is the one recorded then, so it is not read for the filter.
+            if _in_window(entry, window) and (not types or known[2] in types):
+                yield entry, UNCHANGED, known[2]
+            else:
+                yield entry, LEFT_OUT, known[2]
+        elif not _in_window(entry, window):
+            yield entry, LEFT_OUT, None
+        elif not types:
+            yield entry, PROCESS, None
+        else:
+            # The same decision processing makes, from the same bytes of the file's head.
+            asset_type = processing.file_type(root, entry.relpath)
+            wanted = asset_type is None or asset_type in types  # unreadable: processing says why
+            yield entry, PROCESS if wanted else LEFT_OUT, asset_type
+
+
+def success_fingerprints(relfolder: str) -> dict[str, tuple[int | None, float | None, str]]:
     """(size, mtime, type) of the last successful processing of each asset below the folder."""
     assets = Asset.objects.filter(success_checksum__gt="", success_size__isnull=False)
     if relfolder:
@@ -117,14 +164,6 @@ def _in_window(entry: content.WalkEntry, window: tuple[datetime | None, datetime
     if after is not None and entry.mtime < after.timestamp():
         return False
     return before is None or entry.mtime <= before.timestamp()
-
-
-def _wanted_type(worker: "SlotWorker", entry: content.WalkEntry, types: frozenset[str]) -> bool:
-    if not types:
-        return True
-    # The same decision processing makes, from the same bytes of the file's head.
-    asset_type = processing.file_type(worker.root, entry.relpath)
-    return asset_type is None or asset_type in types  # unreadable: processing says why
 
 
 def _write_manifest(

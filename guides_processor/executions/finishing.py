@@ -70,8 +70,14 @@ def finish_if_complete(execution_id: int) -> bool:
                 content.to_relpath(path)
                 for path in execution.excluded.values_list("path", flat=True)
             ],
+            # Files left out of the manifest on purpose (by a filter, as unchanged, or because
+            # it was given as a list) are still on disk: those are looked at.
             filtered=bool(
-                execution.file_types or execution.modified_after or execution.modified_before
+                execution.file_types
+                or execution.modified_after
+                or execution.modified_before
+                or execution.filter_processed_assets
+                or execution.listed_files
             ),
             root=content_root(),
             now=now,

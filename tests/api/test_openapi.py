@@ -20,6 +20,7 @@ PATHS = {
     "/bin/guides/v1/assets/process/resume": "post",
     "/bin/guides/v1/assets/process/restart": "post",
     "/bin/guides/v1/assets/process/history": "get",
+    "/bin/guides/v1/system/status": "get",
 }
 
 

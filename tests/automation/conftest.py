@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from django_q.models import OrmQ
 
-from tests.api.conftest import admin, api, fast_password_hasher, post_json  # noqa: F401
+from tests.api.conftest import (  # noqa: F401
+    admin,
+    api,
+    fast_password_hasher,
+    outsider,
+    post_json,
+    staff,
+)
 
 SECRET = "a test secret that only this suite knows"
 

@@ -1,0 +1,84 @@
+"""Executions over a given list of files: the manifest is written when the execution is created,
+instead of being walked by its calculation.
+
+Anything that already knows which files need processing (the catch-up, a retry of failed
+assets) creates its execution here: its folder is the one the files share, so the queue refuses
+it while an execution overlaps that folder, exactly as for a walked one, and its calculation is
+complete from the start (slot 0 goes straight to processing).
+"""
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from .. import content
+from ..engine import sql
+from ..engine.loglines import INFO
+from ..models import CalculationStatus, Execution
+from ..text import plural
+from .errors import InvalidInput
+from .queue import queue_lock, refuse_overlap, start_waiting_locked
+from .validation import content_root
+
+# Files named one by one in the log of an execution over a list; the rest are counted.
+_LOG_LIMIT = 20
+
+
+def execution_create_for_files(
+    *,
+    path: object,
+    relpaths: Iterable[str],
+    created_by: str,
+    filter_processed_assets: bool = False,
+    reason: str = "",
+) -> Execution:
+    """Queue an execution of exactly ``relpaths`` (relative to the content root, ``/``-separated),
+    all of which must lie below the folder ``path``; return it.
+
+    The files are not looked at here: one gone by the time it is processed fails as any missing
+    file does. When the execution finishes, the assets of ``path`` that are no longer on disk are
+    marked deleted (each is looked at, since the manifest does not list the whole folder), so a
+    list may be empty when only deletions are to be recorded. ``reason`` is written to its log.
+
+    Raises InvalidInput for a path that is not a folder of the repository or a file outside it,
+    and Conflict when the folder overlaps a waiting or running execution.
+    """
+    try:
+        vpath = content.normalize_path(path, field="path")
+        content.resolve_folder(content_root(), vpath, field="path")
+    except content.ContentPathError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from None
+    relfolder = content.to_relpath(vpath)
+    prefix = f"{relfolder}/" if relfolder else ""
+    files = sorted(set(relpaths))
+    for relpath in files:
+        if not relpath.startswith(prefix) or relpath == prefix or "\0" in relpath:
+            raise InvalidInput(f"{relpath!r} is not a file below {vpath}.", field="relpaths")
+    now = timezone.now()
+    with queue_lock():
+        refuse_overlap(vpath)
+        execution = Execution.objects.create(
+            path=vpath,
+            created_by=created_by,
+            filter_processed_assets=filter_processed_assets,
+            listed_files=True,
+            calculation_status=CalculationStatus.SUCCESS,
+            total_files=len(files),
+        )
+        sql.add_items(execution_id=execution.pk, pending=files, skipped=[], now=now)
+        lines = [(INFO, f"Execution created by {created_by} for {vpath}.")]
+        if reason:
+            lines.append((INFO, reason))
+        shown = ", ".join(content.to_virtual(relpath) for relpath in files[:_LOG_LIMIT])
+        more = f" and {len(files) - _LOG_LIMIT} more" if len(files) > _LOG_LIMIT else ""
+        lines.append(
+            (
+                INFO,
+                f"Manifest of {plural(len(files), 'listed asset')}"
+                + (f": {shown}{more}." if files else "."),
+            )
+        )
+        sql.append_log(execution_id=execution.pk, lines=lines, now=now)
+        start_waiting_locked(now)
+    execution.refresh_from_db()
+    return execution

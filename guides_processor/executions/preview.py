@@ -1,0 +1,91 @@
+"""The dry run of a start request: what an execution would process, without creating one.
+
+The request is checked as ``execution_create`` checks it, and the folder is walked and filtered
+by the calculation's own ``select``, so the counts are those a real run would find now.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+
+from .. import content, processing
+from ..engine.calculation import PROCESS, UNCHANGED, select, success_fingerprints
+from ..models import PROCESSING_TYPE
+from .validation import content_root, validate
+
+# Paths of files to process listed in a preview.
+SAMPLE_SIZE = 20
+
+
+def execution_preview(
+    *,
+    path: object,
+    excluded_paths: Iterable[object] = (),
+    file_types: Iterable[object] = (),
+    filter_processed_assets: bool = False,
+    start_time: object = None,
+    end_time: object = None,
+    processing_type: object = PROCESSING_TYPE,
+) -> dict[str, Any]:
+    """What an execution of this request would do: ``totalFiles`` (its total, as its status
+    would say), ``byType`` (the files to process by asset type; ``OTHERS`` for files the walk
+    cannot hand to processing), ``excludedFiles`` (left out by the type or time filter),
+    ``skippedAsProcessed`` (unchanged since their last successful processing, counted in the
+    total) and ``sample`` (the first files to process, as virtual paths).
+
+    Raises InvalidInput as ``execution_create`` does; an overlap with a running execution is no
+    reason to refuse a preview.
+    """
+    request = validate(
+        path=path,
+        excluded_paths=excluded_paths,
+        file_types=file_types,
+        filter_processed_assets=filter_processed_assets,
+        start_time=start_time,
+        end_time=end_time,
+        processing_type=processing_type,
+    )
+    root = content_root()
+    relfolder = content.to_relpath(request.path)
+    previous = (
+        success_fingerprints(relfolder)
+        if request.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
+        else {}
+    )
+    by_type: Counter[str] = Counter()
+    left_out = unchanged = total = 0
+    sample: list[str] = []
+    for entry, verdict, asset_type in select(
+        root,
+        relfolder,
+        excluded=frozenset(content.to_relpath(p) for p in request.excluded_paths),
+        types=frozenset(request.file_types),
+        window=(request.modified_after, request.modified_before),
+        previous=previous,
+    ):
+        if verdict == PROCESS:
+            total += 1
+            if entry.problem:
+                by_type[processing.OTHERS] += 1
+            else:
+                by_type[
+                    asset_type or processing.file_type(root, entry.relpath) or processing.OTHERS
+                ] += 1
+            if len(sample) < SAMPLE_SIZE:
+                sample.append(content.to_virtual(entry.relpath))
+        elif verdict == UNCHANGED:
+            total += 1
+            unchanged += 1
+        else:
+            left_out += 1
+    return {
+        "dryRun": True,
+        "path": request.path,
+        "totalFiles": total,
+        "byType": dict(sorted(by_type.items())),
+        "excludedFiles": left_out,
+        "skippedAsProcessed": unchanged,
+        "sample": sample,
+    }
