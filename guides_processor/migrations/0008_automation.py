@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guides_processor', '0006_worker_heartbeat'),
+        ('guides_processor', '0007_drop_keydefinition'),
     ]
 
     operations = [
