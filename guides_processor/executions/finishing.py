@@ -71,11 +71,15 @@ def finish_if_complete(execution_id: int) -> bool:
                 for path in execution.excluded.values_list("path", flat=True)
             ],
             filtered=bool(
-                execution.file_types or execution.modified_after or execution.modified_before
+                execution.file_types
+                or execution.modified_after
+                or execution.modified_before
+                or execution.retry_failed
             ),
             root=content_root(),
             now=now,
         )
+        sql.index_used_in(execution_id)
         undefined = sql.resolve_keys(execution_id)
         broken = sql.broken_reference_count(execution_id)
         seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)
