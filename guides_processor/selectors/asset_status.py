@@ -35,6 +35,8 @@ STATUS_LIMIT_DEFAULT = 100
 STATUS_LIMIT_MAX = 1000
 # Assets read per query while the stream is merged and counted.
 _CHUNK = 500
+# On disk, size and mtime not looked at (a file never processed).
+_PRESENT = OnDisk(-1, -1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +61,13 @@ def _name_key(entry: os.DirEntry[str]) -> tuple[str, bool] | None:
     if entry.name.startswith("."):
         return None
     try:
-        info = entry.stat(follow_symlinks=False)
+        # From the directory entry's type where the file system gives it: no stat per file.
+        if entry.is_dir(follow_symlinks=False):
+            return entry.name + "/", True
+        if entry.is_file(follow_symlinks=False):
+            return entry.name, False
     except OSError:
-        return None
-    if stat.S_ISDIR(info.st_mode):
-        return entry.name + "/", True
-    if stat.S_ISREG(info.st_mode):
-        return entry.name, False
+        pass
     return None
 
 
@@ -192,7 +194,12 @@ def _judged(root: Path, chunk: list[_Found]) -> list[AssetStatus]:
     judged = []
     for found in chunk:
         known = assets.get(found.relpath)
-        disk = disk_state(root, found.relpath) if found.on_disk else None
+        # A file never processed is PENDING whatever its size: only processed ones are stat'ed.
+        disk = (
+            disk_state(root, found.relpath)
+            if found.on_disk and known is not None
+            else (_PRESENT if found.on_disk else None)
+        )
         judged.append(
             AssetStatus(
                 found.relpath,
