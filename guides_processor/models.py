@@ -88,6 +88,9 @@ class Execution(models.Model):
     restarted_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="restarts"
     )
+    # A retry of the assets that failed in ``restarted_from``: its manifest is those assets, so
+    # finishing does not take the files missing from it as deleted.
+    retry_failed = models.BooleanField(default=False)
     comments = models.TextField(blank=True, default="")
     # Told when the execution ends, besides GUIDES_WEBHOOK_URLS (the start request's notify.url).
     notify_url = models.TextField(blank=True, default="")
@@ -168,8 +171,8 @@ class ExecutionItem(models.Model):
     asset_type = models.CharField(max_length=16, blank=True, default="")
     error = models.TextField(blank=True, default="")
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Not indexed: assets are never deleted, and nothing looks items up by asset. No database
-    # constraint either (see Reference.asset).
+    # Not indexed: items are looked up by relpath (item_relpath_idx). No database constraint
+    # (see Reference.asset).
     asset = models.ForeignKey(
         "Asset",
         null=True,
@@ -186,6 +189,10 @@ class ExecutionItem(models.Model):
             # counts by state, and every lookup by execution: each index more is paid on every
             # item written and on every state change.
             models.Index(fields=["execution", "state", "id"], name="item_state_idx"),
+            # An asset's history and whether an active execution holds it: the items of one
+            # file. The calculation writes a manifest in walk order, so its inserts land in
+            # runs next to each other.
+            models.Index(fields=["relpath", "execution"], name="item_relpath_idx"),
         ]
 
     def __str__(self) -> str:
@@ -307,6 +314,58 @@ class Reference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attribute}={self.value}"
+
+
+class UsedIn(models.Model):
+    """Where each file is used: (target, reference) of every reference that names a file, so that
+    "Used in" and "used by" read an index instead of scanning the references.
+
+    Not kept up by the engine's inserts (an index on Reference.target made them about seven times
+    slower): rows are added in target order when an execution finishes, for the references
+    written since the last time (``engine/sql/keys.py``), and their targets follow the key pass.
+    Rows of references deleted since (their asset was processed again) are dropped by that
+    asset's next finishing execution; until then readers join to Reference, which drops them.
+    """
+
+    reference = models.OneToOneField(
+        Reference,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="used_in_row",
+    )
+    target = models.TextField()
+    # The source asset of the reference, to find the rows of an asset processed again.
+    asset_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["target", "reference"], name="usedin_target_idx"),
+            models.Index(fields=["asset_id"], name="usedin_asset_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} <- {self.reference_id}"
+
+
+class StatusJob(models.Model):
+    """A request for the processing status of assets (``POST /assets/status``).
+
+    Only the request is stored: the paths, normalised. Each page of the answer is computed when it
+    is read, so it is as fresh as the read and costs O(page).
+    """
+
+    job_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paths = models.JSONField(default=list)
+    excluded_paths = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {', '.join(self.paths)}"
 
 
 class ExecutionSlot(models.Model):

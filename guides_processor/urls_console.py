@@ -47,6 +47,12 @@ urlpatterns = [
         {"action": "restart"},
         name="execution_restart",
     ),
+    path(
+        EXECUTION + "retry/",
+        executions.execution_action,
+        {"action": "retry"},
+        name="execution_retry",
+    ),
     path(EXECUTION + "logs/", logs.execution_logs, name="execution_logs"),
     path(EXECUTION + "logs/earlier/", logs.log_earlier, name="log_earlier"),
     path(EXECUTION + "logs/follow/", logs.log_follow, name="log_follow"),

@@ -17,7 +17,7 @@ each URL answers (``allowed_methods``, for ``middleware.ApiGuardMiddleware``).
 from ninja import NinjaAPI
 from ninja.operation import Operation
 
-from . import endpoints, errors, system
+from . import endpoints, errors, graph, system
 from .auth import DOCS_URL, READ_AUTH, signed_in_only
 
 # Where the API is mounted (urls.py); the middleware answers for everything below it.
@@ -56,11 +56,18 @@ api = _Api(
 errors.install(api)
 api.add_router("", endpoints.router)
 api.add_router("", system.router)
+api.add_router("", graph.router)
 api.add_router("", endpoints.fallback)  # last: its catch-all would hide any route after it
 
 _READ = ["GET", "HEAD"]
 # ninja's own views answer GET (and HEAD) only.
-_ALLOWED = {**endpoints.ALLOWED, **system.ALLOWED, OPENAPI_URL: _READ, DOCS_URL: _READ}
+_ALLOWED = {
+    **endpoints.ALLOWED,
+    **system.ALLOWED,
+    **graph.ALLOWED,
+    OPENAPI_URL: _READ,
+    DOCS_URL: _READ,
+}
 
 
 def allowed_methods(path: str) -> list[str]:

@@ -31,6 +31,7 @@ from .lifecycle import (
     execution_resume,
 )
 from .queue import executions_start_waiting
+from .retry import execution_retry_failed
 from .watchdog import executions_recover
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "execution_get",
     "execution_restart",
     "execution_resume",
+    "execution_retry_failed",
     "execution_run_inline",
     "executions_recover",
     "executions_start_waiting",

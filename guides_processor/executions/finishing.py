@@ -78,10 +78,12 @@ def finish_if_complete(execution_id: int) -> bool:
                 or execution.modified_before
                 or execution.filter_processed_assets
                 or execution.listed_files
+                or execution.retry_failed
             ),
             root=content_root(),
             now=now,
         )
+        sql.index_used_in(execution_id)
         undefined = sql.resolve_keys(execution_id, changed=[*deleted, *revived])
         broken = sql.broken_reference_count(execution_id)
         seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)

@@ -38,6 +38,7 @@ STATUS_LABELS = {
 
 ASSETS_PAGE_SIZE = 50
 REFERENCES_PAGE_SIZE = 50
+REFERENCES_API_LIMIT_MAX = 500
 HISTORY_LIMIT = 20
 # Rows read per query while a filtered listing fills its page.
 _SCAN_CHUNK = 200
@@ -466,13 +467,19 @@ def _page(rows: list[Reference], limit: int) -> ReferencePage:
 
 
 def asset_uses(
-    *, asset: Asset, after: int = 0, broken_only: bool = False, limit: int = REFERENCES_PAGE_SIZE
+    *,
+    asset: Asset,
+    after: int = 0,
+    offset: int = 0,
+    broken_only: bool = False,
+    limit: int = REFERENCES_PAGE_SIZE,
 ) -> ReferencePage:
-    """The asset's outgoing references after id ``after`` (reference_broken_idx, then id)."""
-    queryset = Reference.objects.filter(asset=asset, pk__gt=after)
+    """The asset's outgoing references after id ``after``, ``offset`` more skipped
+    (reference_broken_idx, then id)."""
+    queryset = Reference.objects.filter(asset=asset, pk__gt=after).select_related("asset")
     if broken_only:
         queryset = queryset.filter(broken=True)
-    return _page(list(queryset.order_by("id")[: limit + 1]), limit)
+    return _page(list(queryset.order_by("id")[offset : offset + limit + 1]), limit)
 
 
 def keys_defined_as(*, relpath: str) -> list[str]:
@@ -488,24 +495,43 @@ def keys_defined_as(*, relpath: str) -> list[str]:
     )
 
 
+def _used_in(relpaths: Iterable[str]) -> QuerySet[Reference]:
+    """References of live assets that name any of ``relpaths``, through UsedIn's target index.
+
+    ``target`` is checked on the reference too: a row of UsedIn may be older than the key pass
+    that changed its reference's target.
+    """
+    wanted = list(relpaths)
+    return Reference.objects.filter(
+        used_in_row__target__in=wanted, target__in=wanted, asset__deleted_at__isnull=True
+    )
+
+
 def asset_used_in(
-    *, relpath: str, after: int = 0, limit: int = REFERENCES_PAGE_SIZE
+    *, relpath: str, after: int = 0, offset: int = 0, limit: int = REFERENCES_PAGE_SIZE
 ) -> ReferencePage:
     """References of live assets whose target is the file, after id ``after``, by id.
 
     Key references count too: the finishing pass stores the file their key resolves to (in the
-    key space of the map that uses the source) in ``target``. Keyset paging on Reference.id, so a
-    page is O(page) given an index that starts with target (none today: inserts are the hot path,
-    and without it this is a scan of the references).
+    key space of the map that uses the source) in ``target``. Read through ``UsedIn`` (filled when
+    executions finish), keyset-paged on the reference id: O(page), plus ``offset`` rows skipped.
     """
     return _page(
         list(
-            Reference.objects.filter(target=relpath, pk__gt=after, asset__deleted_at__isnull=True)
+            _used_in([relpath])
+            .filter(used_in_row__reference_id__gt=after)
             .select_related("asset")
-            .order_by("id")[: limit + 1]
+            .order_by("used_in_row__reference_id")[offset : offset + limit + 1]
         ),
         limit,
     )
+
+
+def used_by_counts(*, relpaths: Iterable[str]) -> dict[str, int]:
+    """How many references of live assets name each of ``relpaths`` (those named by none are
+    left out)."""
+    rows = _used_in(relpaths).order_by().values_list("target").annotate(count=Count("id"))
+    return {target: count for target, count in rows}
 
 
 @dataclass(frozen=True)
@@ -515,22 +541,14 @@ class HistoryRow:
 
 
 def asset_history(*, relpath: str, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
-    """The newest executions whose manifest listed the file, with the item's outcome.
-
-    Only executions of the file's folder or a folder above it can have listed it, so their
-    items are searched (through item_state_idx, which starts with the execution).
-    """
-    virtual = content.to_virtual(relpath)
-    ancestors = [virtual]
-    parent = virtual
-    while parent != content.VIRTUAL_ROOT:
-        parent = parent.rpartition("/")[0]
-        ancestors.append(parent)
-    executions = {
-        execution.pk: execution
-        for execution in Execution.objects.filter(path__in=ancestors).order_by("-id")[:200]
-    }
-    items = ExecutionItem.objects.filter(
-        execution_id__in=list(executions), relpath=relpath
-    ).order_by("-execution_id", "-id")[:limit]
-    return [HistoryRow(executions[item.execution_id], item) for item in items]
+    """The newest executions whose manifest listed the file, with the item's outcome: the
+    file's items through item_relpath_idx (relpath, execution), newest execution first."""
+    items = list(
+        ExecutionItem.objects.filter(relpath=relpath).order_by("-execution_id", "-id")[:limit]
+    )
+    executions = Execution.objects.in_bulk([item.execution_id for item in items])
+    return [
+        HistoryRow(executions[item.execution_id], item)
+        for item in items
+        if item.execution_id in executions
+    ]

@@ -9,14 +9,18 @@ Reasons are the codes processing and the finishing pass store on each reference
 (``processing.REASONS``); references of deleted assets are left out.
 """
 
+import csv
+import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
+from xml.etree import ElementTree
 
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 
 from .. import content, processing
 from ..models import Reference
+from .assets import used_by_counts
 
 LINK_TYPES = {
     processing.LINK_TOPIC: "Topic",
@@ -54,6 +58,7 @@ REASONS = {
 }
 
 BROKEN_LINKS_PAGE_SIZE = 50
+BROKEN_LINKS_API_LIMIT_MAX = 500
 # Rows per query of the CSV: memory stays bounded by this, whatever the report holds.
 EXPORT_CHUNK = 2000
 
@@ -164,17 +169,11 @@ def _link(row: tuple[Any, ...]) -> BrokenLink:
 
 
 def _with_used_by(links: list[BrokenLink]) -> list[BrokenLink]:
-    """Fill ``used_by`` for these rows with one grouped query on Reference.target (a scan of the
-    references until an index on target exists; see ``assets.asset_used_in``)."""
+    """Fill ``used_by`` for these rows with one grouped query through UsedIn's target index."""
     sources = {content.to_relpath(link.source) for link in links}
     if not sources:
         return links
-    counts = dict(
-        Reference.objects.filter(target__in=sources, asset__deleted_at__isnull=True)
-        .order_by()
-        .values_list("target")
-        .annotate(count=Count("id"))
-    )
+    counts = used_by_counts(relpaths=sources)
     return [replace(link, used_by=counts.get(content.to_relpath(link.source), 0)) for link in links]
 
 
@@ -225,12 +224,16 @@ def broken_links_page(
     *,
     flt: BrokenLinksFilter,
     after: tuple[str, int] | None = None,
+    offset: int = 0,
     limit: int = BROKEN_LINKS_PAGE_SIZE,
 ) -> BrokenLinksPage:
-    """A page of the report after cursor ``after`` (source relpath, reference id), with counts."""
+    """A page of the report after cursor ``after`` (source relpath, reference id), ``offset``
+    more rows skipped, with counts."""
     queryset = _filtered(flt)
     rows = list(
-        _after(queryset, after).order_by("asset__relpath", "id").values_list(*_FIELDS)[: limit + 1]
+        _after(queryset, after)
+        .order_by("asset__relpath", "id")
+        .values_list(*_FIELDS)[offset : offset + limit + 1]
     )
     links = _with_used_by([_link(row) for row in rows[:limit]])
     more = len(rows) > limit
@@ -257,3 +260,72 @@ def broken_links_all(*, flt: BrokenLinksFilter, chunk: int = EXPORT_CHUNK) -> It
         if len(rows) < chunk:
             return
         after = (rows[-1][1], rows[-1][0])
+
+
+CSV_HEADER = ("source", "value", "target", "linkType", "fileType", "reason", "line", "usedBy")
+
+
+class _Line:
+    """A file-like object that hands back what the csv writer writes (one row at a time)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def broken_links_csv(*, flt: BrokenLinksFilter) -> Iterator[str]:
+    """The whole report as CSV lines: the header, then one row per broken link (bounded
+    memory: ``broken_links_all``)."""
+    writer = csv.writer(_Line())
+    yield writer.writerow(CSV_HEADER)
+    for link in broken_links_all(flt=flt):
+        row = link.as_json()
+        yield writer.writerow(["" if row[column] is None else row[column] for column in CSV_HEADER])
+
+
+def _suite(folder: str, sources: list[tuple[str, list[BrokenLink]]]) -> bytes:
+    suite = ElementTree.Element(
+        "testsuite",
+        name=folder,
+        tests=str(len(sources)),
+        failures=str(sum(len(links) for _, links in sources)),
+        errors="0",
+    )
+    for source, links in sources:
+        case = ElementTree.SubElement(
+            suite, "testcase", classname=folder, name=posixpath.basename(source), file=source
+        )
+        for link in links:
+            where = f" (line {link.line})" if link.line else ""
+            failure = ElementTree.SubElement(
+                case,
+                "failure",
+                type=link.reason,
+                message=f"{link.attribute}={link.value}: {link.reason_label}{where}",
+            )
+            failure.text = (
+                f"{source}{where}: {link.attribute}={link.value!r} -> "
+                f"{link.target or '(no target)'}: {link.reason_label}."
+            )
+    return ElementTree.tostring(suite, encoding="unicode").encode("utf-8") + b"\n"
+
+
+def broken_links_junit(*, flt: BrokenLinksFilter) -> Iterator[bytes]:
+    """The report as JUnit XML, so that CI systems show it: a testsuite per run of sources in one
+    folder, a testcase per source file, a failure per broken link. Streamed a testsuite at a
+    time: memory is bounded by one folder's broken links."""
+    yield b'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="Broken links">\n'
+    folder = ""
+    sources: list[tuple[str, list[BrokenLink]]] = []
+    for link in broken_links_all(flt=flt):
+        parent = posixpath.dirname(link.source)
+        if sources and parent != folder:
+            yield _suite(folder, sources)
+            sources = []
+        folder = parent
+        if sources and sources[-1][0] == link.source:
+            sources[-1][1].append(link)
+        else:
+            sources.append((link.source, [link]))
+    if sources:
+        yield _suite(folder, sources)
+    yield b"</testsuites>\n"

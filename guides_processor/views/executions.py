@@ -263,13 +263,19 @@ def _restart(processing_id: str, by: str) -> str:
     return f"Restarted as execution {_short(execution)}."
 
 
-ACTIONS = {"cancel": _cancel, "resume": _resume, "restart": _restart}
+def _retry(processing_id: str, by: str) -> str:
+    execution = services.execution_retry_failed(processing_id=processing_id, by=by)
+    return f"Retrying the {execution.total_files} failed assets as execution {_short(execution)}."
+
+
+ACTIONS = {"cancel": _cancel, "resume": _resume, "restart": _restart, "retry": _retry}
 
 
 @console_view(run=True)
 @require_POST
 def execution_action(request: HtmxHttpRequest, processing_id: str, action: str) -> HttpResponse:
-    """Cancel, resume or restart; a toast says what happened and the table refreshes.
+    """Cancel, resume, restart or retry the failed assets; a toast says what happened and the
+    table refreshes.
 
     Errors of the service keep their status (404, 409, 400) and are said in the toast.
     """

@@ -1,8 +1,6 @@
 """The broken-links report of a folder: counts, pages of rows, and the whole report as CSV."""
 
-import csv
 import re
-from collections.abc import Iterator
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -17,7 +15,7 @@ from ..selectors import broken_links as selectors
 from .access import HtmxHttpRequest, bad_request, console_view
 from .forms import BrokenLinksQuery
 
-CSV_HEADER = ("source", "value", "target", "linkType", "fileType", "reason", "line", "usedBy")
+CSV_HEADER = selectors.CSV_HEADER
 
 
 def _query(request: HtmxHttpRequest) -> BrokenLinksQuery:
@@ -91,21 +89,6 @@ def broken_links(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "guides_processor/broken_links.html", context)
 
 
-class _Line:
-    """A file-like object that hands back what the csv writer writes (one row at a time)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(flt: selectors.BrokenLinksFilter) -> Iterator[str]:
-    writer = csv.writer(_Line())
-    yield writer.writerow(CSV_HEADER)
-    for link in selectors.broken_links_all(flt=flt):
-        row = link.as_json()
-        yield writer.writerow(["" if row[column] is None else row[column] for column in CSV_HEADER])
-
-
 @console_view()
 @require_GET
 def broken_links_csv(request: HtmxHttpRequest) -> HttpResponse:
@@ -116,7 +99,9 @@ def broken_links_csv(request: HtmxHttpRequest) -> HttpResponse:
     flt = _filter(query.cleaned_data)
     # Header-safe: the folder's name in ASCII letters, digits, dots and dashes.
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", content.to_relpath(flt.folder)).strip("-") or "dam"
-    response = StreamingHttpResponse(_csv_rows(flt), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        selectors.broken_links_csv(flt=flt), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="broken-links-{name}.csv"'
     # Streamed, so not an HttpResponse; the console's views are typed as answering one.
     return cast(HttpResponse, response)

@@ -9,7 +9,7 @@ the key pass.
 from django.db import connection
 
 from .common import Backend, columns, marks, q, stamp, table
-from .keys import broken_reference_count, mark_vanished, resolve_keys
+from .keys import broken_reference_count, index_used_in, mark_vanished, resolve_keys
 from .postgresql import PostgreSQLBackend
 from .sqlite import SQLiteBackend
 
@@ -49,6 +49,7 @@ __all__ = [
     "columns",
     "commit_without_waiting",
     "execution_status_for_claim",
+    "index_used_in",
     "lock_queue",
     "mark_vanished",
     "marks",

@@ -35,7 +35,7 @@ from typing import Any, cast
 from django.db import connection
 
 from ... import processing
-from ...models import Asset, ExecutionItem, ItemState, Reference
+from ...models import Asset, ExecutionItem, ItemState, Reference, UsedIn
 from ...processing.dita import fill_template
 from ...processing.keyspace import KeySpaces, KeyTarget
 from .common import columns, marks, q, stamp, table
@@ -355,11 +355,48 @@ def _judge_files(only: _Touched | None) -> list[_Update]:
 def _write(updates: Sequence[_Update]) -> None:
     if not updates:
         return
+    ref, used_in = table(Reference), table(UsedIn)
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {table(Reference)} SET {q('broken')} = %s, {q('reason')} = %s, "
+            f"UPDATE {ref} SET {q('broken')} = %s, {q('reason')} = %s, "
             f"{q('warning')} = %s, {q('note')} = %s, {q('target')} = %s WHERE {q('id')} = %s",
             list(updates),
+        )
+        # The targets of Used in follow (a key resolved to another file, or to none now).
+        cursor.executemany(
+            f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id')}) "
+            f"SELECT {columns('id', 'target', 'asset_id')} FROM {ref} WHERE {q('id')} = %s "
+            f"ON CONFLICT ({q('reference_id')}) "
+            f"DO UPDATE SET {q('target')} = excluded.{q('target')}",
+            [(update[-1],) for update in updates if update[-2]],
+        )
+        cursor.executemany(
+            f"DELETE FROM {used_in} WHERE {q('reference_id')} = %s",
+            [(update[-1],) for update in updates if not update[-2]],
+        )
+
+
+def index_used_in(execution_id: int) -> None:
+    """Bring ``UsedIn`` up to date with the references of the assets this execution wrote.
+
+    Their rows are replaced: those of references deleted when an asset was processed again go,
+    the current ones are inserted in target order (each insert lands next to the previous one in
+    the target index). Run before ``resolve_keys``, which then corrects the targets it changes.
+    Cost: O(the execution's references), through the asset indexes.
+    """
+    used_in, ref = table(UsedIn), table(Reference)
+    assets = (
+        f"SELECT {columns('asset_id')} FROM {table(ExecutionItem)} "
+        f"WHERE {columns('execution_id')} = %s AND {columns('asset_id')} IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {used_in} WHERE {q('asset_id')} IN ({assets})", [execution_id])
+        cursor.execute(
+            f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id')}) "
+            f"SELECT {columns('id', 'target', 'asset_id')} FROM {ref} "
+            f"WHERE {q('asset_id')} IN ({assets}) AND {q('target')} <> '' "
+            f"ORDER BY {columns('target', 'id')}",
+            [execution_id],
         )
 
 

@@ -1,0 +1,284 @@
+"""The processing status of each asset under some paths (``GET /assets/status``).
+
+A status job names paths (folders or files, normalised) and excluded folders. Its assets are the
+files on disk under them together with the assets processed under them that are gone from disk
+(``exists`` false), in relpath order: the disk is walked in that order (a folder ``a`` sorts as
+``a/``, so its contents fall between ``a.dita`` and ``a0``) and merged with a range of the asset
+relpath index, so a page after a cursor costs O(page) (plus the listing of the folders it passes
+through). An asset's status:
+
+- ``PROCESSING``: an active execution holds it (its item is PENDING in a WAITING, IN_PROGRESS or
+  CANCELLING execution; found through item_relpath_idx);
+- ``PENDING``: never processed, or changed on disk since its last processing (size or mtime);
+- ``SUCCESS`` or ``FAILURE``: the outcome of its last processing, the file unchanged since (or
+  gone, for an asset that no longer exists).
+"""
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import content, processing
+from ..models import ACTIVE_STATUSES, Asset, ExecutionItem, ItemState
+from .assets import OnDisk, disk_state
+
+SUCCESS = "SUCCESS"
+FAILURE = "FAILURE"
+PROCESSING = "PROCESSING"
+PENDING = "PENDING"
+STATUSES = (SUCCESS, FAILURE, PROCESSING, PENDING)
+
+STATUS_LIMIT_DEFAULT = 100
+STATUS_LIMIT_MAX = 1000
+# Assets read per query while the stream is merged and counted.
+_CHUNK = 500
+# On disk, size and mtime not looked at (a file never processed).
+_PRESENT = OnDisk(-1, -1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetStatus:
+    relpath: str
+    uuid: str | None
+    status: str
+    exists: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": content.to_virtual(self.relpath),
+            "uuid": self.uuid,
+            "status": self.status,
+            "exists": self.exists,
+        }
+
+
+def _name_key(entry: os.DirEntry[str]) -> tuple[str, bool] | None:
+    """How a directory entry sorts among relpaths (a folder as ``name/``), and whether it is a
+    folder; None for what the walk of processing passes over (hidden, links, other kinds)."""
+    if entry.name.startswith("."):
+        return None
+    try:
+        # From the directory entry's type where the file system gives it: no stat per file.
+        if entry.is_dir(follow_symlinks=False):
+            return entry.name + "/", True
+        if entry.is_file(follow_symlinks=False):
+            return entry.name, False
+    except OSError:
+        pass
+    return None
+
+
+def _disk_files(real: str, relfolder: str, after: str, excluded: tuple[str, ...]) -> Iterator[str]:
+    """Relpaths of the regular files below ``real`` (the folder ``relfolder``), in relpath
+    order, after ``after``; folders in ``excluded`` (relpaths ending with ``/``) left out."""
+    prefix = f"{relfolder}/" if relfolder else ""
+    try:
+        with os.scandir(real) as scan:
+            keyed = [(key, entry.name) for entry in scan if (key := _name_key(entry))]
+    except OSError:
+        return
+    keyed.sort()
+    for (sort_name, is_folder), name in keyed:
+        path = prefix + sort_name
+        if is_folder:
+            if path in excluded:
+                continue
+            if after and not after.startswith(path) and path < after:
+                continue  # the whole folder sorts before the cursor
+            inner = after if after.startswith(path) else ""
+            yield from _disk_files(os.path.join(real, name), path[:-1], inner, excluded)
+        elif not after or path > after:
+            yield path
+
+
+def _db_assets(relpath: str, is_file: bool, after: str) -> Iterator[Asset]:
+    """Assets at ``relpath`` (a file) or below it (a folder), in relpath order, after ``after``."""
+    if is_file:
+        if not after or relpath > after:
+            yield from Asset.objects.filter(relpath=relpath)
+        return
+    queryset = Asset.objects.all()
+    if relpath:
+        queryset = queryset.filter(relpath__gt=relpath + "/", relpath__lt=relpath + "0")
+    cursor = after
+    while True:
+        rows = list(
+            (queryset.filter(relpath__gt=cursor) if cursor else queryset).order_by("relpath")[
+                :_CHUNK
+            ]
+        )
+        yield from rows
+        if len(rows) < _CHUNK:
+            return
+        cursor = rows[-1].relpath
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    relpath: str
+    asset: Asset | None
+    on_disk: bool
+
+
+def _merged(disk: Iterator[str], db: Iterator[Asset]) -> Iterator[_Found]:
+    """The union of two relpath-ordered streams, each relpath once."""
+    file = next(disk, None)
+    asset = next(db, None)
+    while file is not None or asset is not None:
+        if asset is None or (file is not None and file < asset.relpath):
+            assert file is not None
+            yield _Found(file, None, True)
+            file = next(disk, None)
+        elif file is None or asset.relpath < file:
+            yield _Found(asset.relpath, asset, False)
+            asset = next(db, None)
+        else:
+            yield _Found(file, asset, True)
+            file, asset = next(disk, None), next(db, None)
+
+
+def _disjoint(paths: Iterable[str]) -> list[str]:
+    """Relpaths of the paths with those inside another left out, in relpath order."""
+    ordered = sorted(set(paths), key=lambda relpath: relpath or "")
+    kept: list[str] = []
+    for relpath in ordered:
+        if any(not outer or relpath.startswith(outer + "/") for outer in kept):
+            continue
+        kept.append(relpath)
+    return kept
+
+
+def _found(root: Path, paths: list[str], excluded: list[str], after: str) -> Iterator[_Found]:
+    skip = tuple(f"{content.to_relpath(path)}/" for path in excluded)
+    relpaths = _disjoint(content.to_relpath(path) for path in paths)
+    for relpath in relpaths:
+        if after and relpath and relpath + "0" <= after:
+            continue  # everything at or below it sorts before the cursor
+        real = os.path.join(root, relpath) if relpath else str(root)
+        try:
+            info = os.lstat(real)
+        except (OSError, ValueError):
+            info = None
+        is_file = info is not None and stat.S_ISREG(info.st_mode)
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            disk: Iterator[str] = _disk_files(real, relpath, after, skip)
+        elif is_file and (not after or relpath > after):
+            disk = iter([relpath])
+        else:
+            disk = iter(())
+        # A path gone from disk: a file or a folder, whichever its assets say it was.
+        known_file = is_file or (info is None and Asset.objects.filter(relpath=relpath).exists())
+        for found in _merged(disk, _db_assets(relpath, known_file, after)):
+            if not found.relpath.startswith(skip):
+                yield found
+
+
+def _judged(root: Path, chunk: list[_Found]) -> list[AssetStatus]:
+    missing = [found.relpath for found in chunk if found.asset is None]
+    assets: dict[str, Asset] = {
+        found.relpath: found.asset for found in chunk if found.asset is not None
+    }
+    for asset in Asset.objects.filter(relpath__in=missing):
+        assets[asset.relpath] = asset
+    # Through item_relpath_idx (relpath, execution): O(chunk), however long the manifests.
+    held = set(
+        ExecutionItem.objects.filter(
+            relpath__in=[found.relpath for found in chunk],
+            state=ItemState.PENDING,
+            execution__status__in=ACTIVE_STATUSES,
+        ).values_list("relpath", flat=True)
+    )
+    judged = []
+    for found in chunk:
+        known = assets.get(found.relpath)
+        # A file never processed is PENDING whatever its size: only processed ones are stat'ed.
+        disk = (
+            disk_state(root, found.relpath)
+            if found.on_disk and known is not None
+            else (_PRESENT if found.on_disk else None)
+        )
+        judged.append(
+            AssetStatus(
+                found.relpath,
+                str(known.uuid) if known is not None else None,
+                PROCESSING if found.relpath in held else _status(known, disk),
+                disk is not None,
+            )
+        )
+    return judged
+
+
+def _status(asset: Asset | None, disk: OnDisk | None) -> str:
+    if asset is None:
+        return PENDING
+    if disk is not None and (
+        asset.deleted_at is not None
+        or disk.size != asset.size
+        or abs(disk.mtime - asset.mtime) > 1e-6
+    ):
+        return PENDING
+    return SUCCESS if asset.status == processing.SUCCESS else FAILURE
+
+
+def _chunks(found: Iterator[_Found], size: int) -> Iterator[list[_Found]]:
+    chunk: list[_Found] = []
+    for item in found:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@dataclass(frozen=True)
+class AssetStatusPage:
+    """A page of a status job: ``assets`` after ``after`` (and ``offset`` more skipped);
+    ``next_after`` is the cursor of the next page (None on the last); ``counts`` by status over
+    every asset of the job, when asked for."""
+
+    assets: list[AssetStatus]
+    offset: int
+    limit: int
+    next_after: str | None
+    counts: dict[str, int] | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_after is not None
+
+
+def asset_status_page(
+    *,
+    root: Path,
+    paths: list[str],
+    excluded_paths: list[str],
+    after: str = "",
+    offset: int = 0,
+    limit: int = STATUS_LIMIT_DEFAULT,
+    with_counts: bool = True,
+) -> AssetStatusPage:
+    """A page of the job's assets (see the module). Costs: O(offset + page) after ``after``,
+    and with ``with_counts`` one more pass over every asset of the job, a chunk at a time."""
+    limit = min(limit, STATUS_LIMIT_MAX)
+    stream = _found(root, paths, excluded_paths, after)
+    for _ in range(offset):
+        if next(stream, None) is None:
+            break
+    window: list[_Found] = []
+    for found in stream:
+        window.append(found)
+        if len(window) > limit:
+            break
+    more = len(window) > limit
+    page = _judged(root, window[:limit]) if window else []
+    counts = None
+    if with_counts:
+        counts = dict.fromkeys(STATUSES, 0)
+        for chunk in _chunks(_found(root, paths, excluded_paths, ""), _CHUNK):
+            for judged in _judged(root, chunk):
+                counts[judged.status] += 1
+    return AssetStatusPage(page, offset, limit, page[-1].relpath if more else None, counts)

@@ -1,0 +1,197 @@
+"""POST/GET /assets/status: the processing status of each asset under some paths."""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from engine.trees import guide, topic
+
+from guides_processor import executions
+from guides_processor.models import Execution, ExecutionItem, ExecutionStatus, ItemState
+
+from .conftest import basic, basic_client
+
+STATUS = "/bin/guides/v1/assets/status"
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def run(path: str) -> Execution:
+    execution = executions.execution_create(path=path, created_by="admin")
+    return executions.execution_run_inline(processing_id=execution.processing_id)
+
+
+def job(client, post_json, paths, excluded=()) -> str:
+    response = post_json(client, STATUS, {"paths": paths, "excludedPaths": list(excluded)})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "WAITING"
+    return body["jobId"]
+
+
+def statuses(client, job_id: str, **params) -> dict:
+    response = client.get(STATUS, {"jobId": job_id, **params})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.fixture
+def processed(write_tree, db) -> Path:
+    """The guide processed with one failing topic; then a file added, one changed, one deleted."""
+    root = write_tree(guide())
+    write_tree({"guide/topics/broken.dita": "<concept id='x'><title>Unclosed</concept>"})
+    run("/content/dam/guide")
+    write_tree({"guide/topics/new.dita": topic("new", "New")})
+    changed = root / "guide/topics/setup.dita"
+    changed.write_text(changed.read_text() + "\n")
+    os.utime(changed, (1, 1))
+    os.remove(root / "guide/topics/faq.dita")
+    return root
+
+
+def test_each_asset_has_its_status_uuid_and_presence(api, post_json, processed):
+    body = statuses(api, job(api, post_json, ["content/dam/guide"]))
+    found = {item["path"]: item for item in body["assets"]}
+    base = "/content/dam/guide/"
+    assert found[base + "topics/intro.dita"]["status"] == "SUCCESS"
+    assert found[base + "topics/broken.dita"]["status"] == "FAILURE"
+    assert found[base + "topics/new.dita"] == {
+        "path": base + "topics/new.dita",
+        "uuid": None,
+        "status": "PENDING",
+        "exists": True,
+    }
+    assert found[base + "topics/setup.dita"]["status"] == "PENDING"  # changed since
+    assert found[base + "topics/faq.dita"]["exists"] is False
+    assert found[base + "topics/faq.dita"]["status"] == "SUCCESS"
+    assert re.fullmatch(r"[0-9a-f-]{36}", found[base + "topics/intro.dita"]["uuid"])
+    assert list(found) == sorted(found)
+    assert body["counts"] == {"SUCCESS": 4, "FAILURE": 1, "PROCESSING": 0, "PENDING": 2}
+    assert body["hasMore"] is False and body["next"] is None
+
+
+def test_an_asset_held_by_an_active_execution_is_processing(api, post_json, processed):
+    active = Execution.objects.create(
+        path="/content/dam/guide/topics", created_by="admin", status=ExecutionStatus.IN_PROGRESS
+    )
+    ExecutionItem.objects.create(execution=active, relpath="guide/topics/intro.dita")
+    ExecutionItem.objects.create(
+        execution=active, relpath="guide/topics/new.dita", state=ItemState.DONE
+    )
+    body = statuses(api, job(api, post_json, ["/content/dam/guide/topics/intro.dita"]))
+    assert [(item["path"], item["status"]) for item in body["assets"]] == [
+        ("/content/dam/guide/topics/intro.dita", "PROCESSING")
+    ]
+    Execution.objects.filter(pk=active.pk).update(status=ExecutionStatus.CANCELLED)
+    body = statuses(api, job(api, post_json, ["/content/dam/guide/topics/intro.dita"]))
+    assert body["assets"][0]["status"] == "SUCCESS"
+
+
+def test_excluded_folders_and_several_paths(api, post_json, processed, write_tree):
+    write_tree({"guide/images/more.png": b"\x89PNG"})
+    job_id = job(
+        api,
+        post_json,
+        ["/content/dam/guide/topics", "/content/dam/guide/guide.ditamap", "/content/dam/guide"],
+        excluded=["/content/dam/guide/topics"],
+    )
+    paths = [item["path"] for item in statuses(api, job_id)["assets"]]
+    assert paths == [
+        "/content/dam/guide/guide.ditamap",
+        "/content/dam/guide/images/logo.png",
+        "/content/dam/guide/images/more.png",
+    ]
+
+
+def test_a_folder_gone_from_disk_lists_its_processed_assets_as_gone(api, post_json, processed):
+    shutil.rmtree(processed / "guide/topics")
+    body = statuses(api, job(api, post_json, ["/content/dam/guide/topics"]))
+    assert {item["exists"] for item in body["assets"]} == {False}
+    assert len(body["assets"]) == 4  # intro, setup, faq, broken: processed once
+
+
+def test_pages_by_cursor_and_offset_cover_every_asset_once(api, post_json, processed):
+    job_id = job(api, post_json, ["/content/dam"])
+    everything = [item["path"] for item in statuses(api, job_id)["assets"]]
+    seen, after = [], None
+    while True:
+        params = {"limit": 2, "counts": "false", **({"after": after} if after else {})}
+        body = statuses(api, job_id, **params)
+        assert body["counts"] is None
+        seen += [item["path"] for item in body["assets"]]
+        if not body["hasMore"]:
+            break
+        after = body["next"]
+    assert seen == everything and len(everything) == 7
+    body = statuses(api, job_id, offset=5, limit=10)
+    assert [item["path"] for item in body["assets"]] == everything[5:]
+
+
+def test_a_reader_may_ask_an_outsider_may_not(staff, outsider, post_json, processed):
+    reader = basic_client(staff)
+    assert statuses(reader, job(reader, post_json, ["/content/dam/guide"]))["assets"]
+    response = post_json(basic_client(outsider), STATUS, {"paths": ["/content/dam"]})
+    assert response.status_code == 403
+    assert response.json()["error"] == "FORBIDDEN"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"paths": ["/etc/passwd"]}, "paths[0]"),
+        ({"paths": ["/content/dam/a/../b"]}, "paths[0]"),
+        ({"paths": []}, "paths"),
+        ({"paths": ["/content/dam"], "excludedPaths": ["/tmp"]}, "excludedPaths[0]"),
+        ({"paths": [3]}, "paths[0]"),
+        ({}, "paths"),
+    ],
+)
+def test_bad_paths_are_refused_naming_the_field(api, post_json, db, body, field):
+    response = post_json(api, STATUS, body)
+    assert response.status_code == 400
+    assert response.json()["error"] == "INVALID_INPUT"
+    assert response.json()["field"] == field
+
+
+def test_an_unknown_job_is_a_404(api, db):
+    for job_id in ("nope", "00000000-0000-0000-0000-000000000000"):
+        response = api.get(STATUS, {"jobId": job_id})
+        assert response.status_code == 404
+        assert response.json()["error"] == "NOT_FOUND"
+
+
+def _recipe() -> str:
+    """The README's CI recipe, as written there."""
+    text = README.read_text()
+    section = text.split("#### Publish only after content is fully processed", 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")), reason="needs curl, jq")
+def test_the_readme_ci_recipe_waits_until_everything_is_processed(
+    live_server, admin, write_tree, transactional_db
+):
+    write_tree(guide())
+    env = {
+        **os.environ,
+        "GUIDES_URL": live_server.url,
+        "GUIDES_AUTH": "admin:correct horse battery staple",
+        "GUIDES_PATHS": '["/content/dam/guide"]',
+        "POLL_TRIES": "1",
+        "POLL_SECONDS": "0",
+    }
+    assert basic("admin")  # the same credentials the API tests use
+    waiting = subprocess.run(
+        ["bash", "-c", _recipe()], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert waiting.returncode == 1, waiting.stderr
+    assert "not fully processed" in waiting.stderr
+    run("/content/dam/guide")
+    # The guide has no failing asset: once processed, nothing is pending, processing or failed.
+    done = subprocess.run(
+        ["bash", "-c", _recipe()], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fully processed" in done.stdout
