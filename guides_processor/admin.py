@@ -35,13 +35,13 @@ class ViewOnlyMixin:
         return False
 
 
-class ExcludedFolderInline(ViewOnlyMixin, admin.TabularInline):
+class ExcludedFolderInline(ViewOnlyMixin, admin.TabularInline[ExcludedFolder, Execution]):
     model = ExcludedFolder
     extra = 0
 
 
 @admin.register(Execution)
-class ExecutionAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class ExecutionAdmin(ViewOnlyMixin, admin.ModelAdmin[Execution]):
     list_display = [
         "processing_id",
         "path",
@@ -58,7 +58,7 @@ class ExecutionAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ExecutionItem)
-class ExecutionItemAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class ExecutionItemAdmin(ViewOnlyMixin, admin.ModelAdmin[ExecutionItem]):
     list_display = ["relpath", "execution", "state", "asset_type", "finished_at"]
     list_filter = ["state", "asset_type"]
     search_fields = ["relpath"]
@@ -66,25 +66,25 @@ class ExecutionItemAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ExecutionSlot)
-class ExecutionSlotAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class ExecutionSlotAdmin(ViewOnlyMixin, admin.ModelAdmin[ExecutionSlot]):
     list_display = ["execution", "number", "generation", "heartbeat_at"]
 
 
 @admin.register(LogLine)
-class LogLineAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class LogLineAdmin(ViewOnlyMixin, admin.ModelAdmin[LogLine]):
     list_display = ["execution", "line", "time", "level", "message"]
     list_filter = ["level"]
     show_full_result_count = False
 
 
-class ReferenceInline(ViewOnlyMixin, admin.TabularInline):
+class ReferenceInline(ViewOnlyMixin, admin.TabularInline[Reference, Asset]):
     model = Reference
     extra = 0
     fields = ("attribute", "value", "link_type", "scope", "target", "key", "broken")
 
 
 @admin.register(Asset)
-class AssetAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class AssetAdmin(ViewOnlyMixin, admin.ModelAdmin[Asset]):
     list_display = ["relpath", "asset_type", "status", "title", "size", "processed_at"]
     list_filter = ["asset_type", "status"]
     search_fields = ["relpath", "title"]
@@ -93,7 +93,7 @@ class AssetAdmin(ViewOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Reference)
-class ReferenceAdmin(ViewOnlyMixin, admin.ModelAdmin):
+class ReferenceAdmin(ViewOnlyMixin, admin.ModelAdmin[Reference]):
     list_display = ["asset", "attribute", "value", "link_type", "scope", "broken"]
     list_filter = ["broken", "link_type", "scope"]
     search_fields = ["value", "target", "key"]

@@ -218,7 +218,9 @@ def _listing(path: str) -> _Listing:
     return iter(entries)
 
 
-def walk(
+# One generator over a stack of listings, the common case first and inline: a call per entry
+# would cost the walk of a large tree much of its speed.
+def walk(  # noqa: C901
     root: Path,
     relfolder: str,
     *,

@@ -11,12 +11,18 @@ import tempfile
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from guides_processor.webhook_urls import url_problem
+
+# Lets the admin classes name their model (``ModelAdmin[Asset]``) for the type checker; Django's
+# own classes cannot be subscripted at run time without it.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -138,7 +144,7 @@ TEMPLATES = [
 ]
 
 
-def _databases() -> dict:
+def _databases() -> dict[str, dj_database_url.DBConfig]:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
     scheme = urlsplit(url).scheme
     try:
@@ -309,7 +315,7 @@ GUIDES_WATCH_DEBOUNCE_SECONDS = env_int("GUIDES_WATCH_DEBOUNCE_SECONDS", 5)
 
 GUIDES_BROKER_URL = env_str("GUIDES_BROKER_URL", "")
 _task_timeout = env_int("GUIDES_TASK_TIMEOUT", max(300, GUIDES_TASK_SECONDS * 10))
-Q_CLUSTER: dict = {
+Q_CLUSTER: dict[str, Any] = {
     "name": env_str("GUIDES_CLUSTER_NAME", "guides"),
     "workers": GUIDES_WORKERS,
     "recycle": 200,

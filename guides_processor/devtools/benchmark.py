@@ -554,10 +554,11 @@ def _measure_logs(large: int) -> dict[str, Any]:
         small_execution, large_execution = _log_execution(1_000), _log_execution(large)
         client = _basic_client()
         figures: dict[str, Any] = {"lines": {"small": 1_000, "large": large}}
-        for name, query in (
+        queries: tuple[tuple[str, Callable[[Execution], str]], ...] = (
             ("tail", lambda e: "tail=500"),
             ("page", lambda e: f"offset={e.log_line_count // 2}&limit=500"),
-        ):
+        )
+        for name, query in queries:
             figures[name] = {
                 "small_ms": round(
                     _timed(

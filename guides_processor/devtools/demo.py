@@ -725,26 +725,14 @@ def _sentences(rng: random.Random, t: _Topic, k: int) -> str:
     return " ".join(s.format(t=words, T=cap) for s in rng.sample(SENTENCES, k))
 
 
-def _topic(product: _Product, component: _Component, t: _Topic, rng: random.Random) -> str:
-    if t.defect == "malformed":
-        return _malformed_topic(t, rng)
-    if t.kind == "glossentry":
-        return (
-            f"{XML_DECLARATION}{DOCTYPE['glossentry']}\n"
-            f'<glossentry id="{t.stem}" xml:lang="en-US">\n'
-            f"  <glossterm>{t.title}</glossterm>\n"
-            f"  <glossdef>{_sentences(rng, t, 2)}</glossdef>\n"
-            "</glossentry>\n"
-        )
-
-    siblings = [s for s in component.topics if s is not t]
-    here = t.subfolder
-
-    def href(s: _Topic) -> str:
-        name = f"{s.stem}.dita"
-        return name if s.subfolder == here else f"../{s.subfolder}/{name}"
-
-    # Inline references, each a sentence of its own, spread over the body below.
+def _inline_refs(
+    component: _Component,
+    t: _Topic,
+    rng: random.Random,
+    siblings: list[_Topic],
+    href: Callable[[_Topic], str],
+) -> list[str]:
+    """The sentences of a topic's body that hold references, broken and undefined ones included."""
     refs: list[str] = []
     if siblings:
         s = rng.choice(siblings)
@@ -781,8 +769,11 @@ def _topic(product: _Product, component: _Component, t: _Topic, rng: random.Rand
             refs.append(f'This applies to <ph keyref="{key}"/> only.')
         else:
             refs.append(f'<ph conkeyref="{key}/product-note"/>')
-    rng.shuffle(refs)
+    return refs
 
+
+def _figure(component: _Component, rng: random.Random) -> str:
+    """A figure of one of the component's images, by path or by key; or none."""
     figure = ""
     if component.images and rng.random() < 0.5:
         image = rng.choice(component.images)
@@ -794,6 +785,32 @@ def _topic(product: _Product, component: _Component, t: _Topic, rng: random.Rand
             )
         else:
             figure = f'<fig><title>{image.title}</title><image keyref="img-{image.stem}"/></fig>'
+    return figure
+
+
+def _topic(product: _Product, component: _Component, t: _Topic, rng: random.Random) -> str:
+    if t.defect == "malformed":
+        return _malformed_topic(t, rng)
+    if t.kind == "glossentry":
+        return (
+            f"{XML_DECLARATION}{DOCTYPE['glossentry']}\n"
+            f'<glossentry id="{t.stem}" xml:lang="en-US">\n'
+            f"  <glossterm>{t.title}</glossterm>\n"
+            f"  <glossdef>{_sentences(rng, t, 2)}</glossdef>\n"
+            "</glossentry>\n"
+        )
+
+    siblings = [s for s in component.topics if s is not t]
+    here = t.subfolder
+
+    def href(s: _Topic) -> str:
+        name = f"{s.stem}.dita"
+        return name if s.subfolder == here else f"../{s.subfolder}/{name}"
+
+    # Inline references, each a sentence of its own, spread over the body below.
+    refs = _inline_refs(component, t, rng, siblings, href)
+    rng.shuffle(refs)
+    figure = _figure(component, rng)
 
     shortdesc = (
         f'<shortdesc>{_sentences(rng, t, 1)} Applies to <ph keyref="product-name"/>'

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 _CALCULATION_CHUNK = 5000
 
 
+# Its steps share one walk, its cursor and the chunk being written; they read best in order.
 def calculate(worker: "SlotWorker") -> bool:
     """Walk the folder into the manifest until done (True) or out of time or cancelled."""
     execution = Execution.objects.get(pk=worker.execution_id)

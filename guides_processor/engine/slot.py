@@ -188,32 +188,43 @@ class SlotWorker:
             if status != ExecutionStatus.IN_PROGRESS:
                 return STOP
             if self.slot == 0 and self._calculation_status() != CalculationStatus.SUCCESS:
+                # Processing comes next, or (when cancelled or failed) the next round sees it.
                 calculation.calculate(self)
                 self._refresh_statistics(force=True)
-                if time.monotonic() >= self.deadline:
-                    return CONTINUE
-                continue  # processing, or (when cancelled or failed) the next round sees it
-            claimed = batch.claim(self)
-            if self._status != ExecutionStatus.IN_PROGRESS:
-                continue  # cancelled or failed meanwhile: the next round acts on it
-            if claimed:
-                written = batch.process(self, claimed)
-                if written is not None:
-                    self._write(*written)
-                self._requeue_silent_siblings()
-                self._refresh_statistics()
-                if time.monotonic() >= self.deadline:
-                    return CONTINUE
-                continue
-            if finish_if_complete(self.execution_id):
-                return STOP
-            self._requeue_silent_siblings()
+            else:
+                claimed = batch.claim(self)
+                if self._status != ExecutionStatus.IN_PROGRESS:
+                    continue  # cancelled or failed meanwhile: the next round acts on it
+                if not claimed:
+                    ended = self._idle()
+                    if ended is not None:
+                        return ended
+                    continue
+                self._process(claimed)
             if time.monotonic() >= self.deadline:
                 return CONTINUE
-            # Others hold the remaining items, or the calculation is still writing the manifest:
-            # wait for them (a lease of a dead worker expires and is claimed here).
-            self.beat()
-            time.sleep(IDLE_SLEEP_SECONDS)
+
+    def _process(self, claimed: list[batch.Claimed]) -> None:
+        """Process a claimed batch and write its results."""
+        written = batch.process(self, claimed)
+        if written is not None:
+            self._write(*written)
+        self._requeue_silent_siblings()
+        self._refresh_statistics()
+
+    def _idle(self) -> str | None:
+        """Nothing to claim: STOP once the execution is finished, CONTINUE when out of time, else
+        None after waiting a moment."""
+        if finish_if_complete(self.execution_id):
+            return STOP
+        self._requeue_silent_siblings()
+        if time.monotonic() >= self.deadline:
+            return CONTINUE
+        # Others hold the remaining items, or the calculation is still writing the manifest:
+        # wait for them (a lease of a dead worker expires and is claimed here).
+        self.beat()
+        time.sleep(IDLE_SLEEP_SECONDS)
+        return None
 
     def _write(self, results: list[batch.Processed], leftover: list[batch.Claimed]) -> None:
         # The database went away (restart, failover) or was locked for too long: keep the results

@@ -39,7 +39,8 @@ def _epoch_ms(value: object, field: str) -> datetime | None:
         ) from None
 
 
-def validate(
+# A flat check of each request field in turn, in the order of the request.
+def validate(  # noqa: C901
     *,
     path: object,
     excluded_paths: Iterable[object],

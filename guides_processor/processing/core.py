@@ -136,25 +136,13 @@ def _process_open(
     else:
         limit = -1  # streamed
     digest = hashlib.sha256()
-    data: bytes | None = None
-    if 0 <= st.st_size <= limit:
-        data = _read_exactly(file, st.st_size)
-        digest.update(data)
-        head = data[:HEAD_BYTES]
-        size = len(data)
-    else:
-        head, size = _stream(file, digest)
+    data, head, size = _read(file, st.st_size, limit, digest)
 
     asset_type = detect_type(relpath, head)
     result = AssetResult(
         relpath, SUCCESS, asset_type, size=size, mtime=st.st_mtime, checksum=digest.hexdigest()
     )
-    if (
-        previous is not None
-        and previous.size == size
-        and previous.mtime == result.mtime
-        and previous.checksum == result.checksum
-    ):
+    if _unchanged(previous, result):
         result.status = SKIPPED
         result.error = UNCHANGED
         return result
@@ -178,15 +166,48 @@ def _process_open(
             f" for parsing {parsed_as}"
         )
         return result
+    _fill(result, parsed_as, ext, data, root, max_references)
+    return result
+
+
+def _read(
+    file: FileIO, st_size: int, limit: int, digest: "hashlib._Hash"
+) -> tuple[bytes | None, bytes, int]:
+    """(the whole content or None, its head, its size), ``digest`` fed with every byte.
+
+    A file of at most ``limit`` bytes is read whole, to be parsed; a larger one is streamed
+    through the digest and only its head kept.
+    """
+    if 0 <= st_size <= limit:
+        data = _read_exactly(file, st_size)
+        digest.update(data)
+        return data, data[:HEAD_BYTES], len(data)
+    head, size = _stream(file, digest)
+    return None, head, size
+
+
+def _unchanged(previous: Fingerprint | None, result: AssetResult) -> bool:
+    """Whether the file is byte for byte what its previous successful processing read."""
+    return (
+        previous is not None
+        and previous.size == result.size
+        and previous.mtime == result.mtime
+        and previous.checksum == result.checksum
+    )
+
+
+def _fill(
+    result: AssetResult, parsed_as: str, ext: str, data: bytes, root: str, max_references: int
+) -> None:
+    """Parse a whole file of a parsed format into ``result`` (title, references, ids)."""
     if parsed_as == "XML":
         _fill_xml(result, root, data, max_references)
     elif parsed_as == "Markdown":
-        fill_markdown(result, data, Resolver(root, relpath))
+        fill_markdown(result, data, Resolver(root, result.relpath))
     elif ext == ".css":
-        fill_css(result, data, Resolver(root, relpath))
+        fill_css(result, data, Resolver(root, result.relpath))
     else:
-        fill_html(result, data, Resolver(root, relpath))
-    return result
+        fill_html(result, data, Resolver(root, result.relpath))
 
 
 def _fill_xml(result: AssetResult, root: str, data: bytes, max_references: int) -> None:

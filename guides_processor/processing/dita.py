@@ -359,7 +359,11 @@ def count_references(elements: Iterator[etree._Element], *, stop_after: int) -> 
     return count
 
 
-def _walk(result: AssetResult, root: etree._Element, resolver: Resolver, *, is_map: bool) -> None:
+# One pass over every element, the cheap skip first: a call per element would cost the parse of
+# a large map much of its speed.
+def _walk(  # noqa: C901
+    result: AssetResult, root: etree._Element, resolver: Resolver, *, is_map: bool
+) -> None:
     """Collect references (and, in a map, key definitions and topicref counts; in a topic, ids)
     in one pass."""
     refs = result.references
@@ -701,13 +705,7 @@ def _href_link_type(value: str, element: str, fmt: str | None, scope: str) -> st
         if fmt == "ditamap":
             return LINK_MAP
         return LINK_TOPIC if fmt == "dita" else LINK_FILE
-    if "://" in value:
-        # The extension of a URL is its path's, not its host's ("https://www.dita-ot.org").
-        _scheme, _sep, rest = value.partition("://")
-        slash = rest.find("/")
-        ext = target_extension(rest[slash:]) if slash >= 0 else ""
-    else:
-        ext = target_extension(value)
+    ext = _href_extension(value)
     if ext in _MAP_EXTENSIONS:
         return LINK_MAP
     if ext in _TOPIC_EXTENSIONS:
@@ -717,3 +715,13 @@ def _href_link_type(value: str, element: str, fmt: str | None, scope: str) -> st
     if not ext and scope != SCOPE_EXTERNAL:
         return LINK_TOPIC
     return LINK_FILE
+
+
+def _href_extension(value: str) -> str:
+    """The extension of an ``href``'s target; of a URL's path, not its host's
+    ("https://www.dita-ot.org" has none)."""
+    if "://" not in value:
+        return target_extension(value)
+    _scheme, _sep, rest = value.partition("://")
+    slash = rest.find("/")
+    return target_extension(rest[slash:]) if slash >= 0 else ""

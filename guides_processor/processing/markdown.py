@@ -35,17 +35,13 @@ def fill_markdown(result: AssetResult, data: bytes, resolver: Resolver) -> None:
     Code spans and blocks are not links to markdown-it, so they are skipped by construction.
     """
     try:
-        text = data.decode("utf-8-sig")
+        text = _without_front_matter(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         bad_line = data.count(b"\n", 0, error.start) + 1
         byte = data[error.start]
         result.status = FAILURE
         result.error = f"line {bad_line}: not valid UTF-8 (byte 0x{byte:02X}: {error.reason})"
         return
-    front = _FRONT_MATTER.match(text)
-    if front:
-        # Blank lines in its place keep the line numbers of what follows.
-        text = "\n" * front.group(0).count("\n") + text[front.end() :]
 
     title: str | None = None
     tokens = _MD.parse(text)
@@ -66,6 +62,14 @@ def fill_markdown(result: AssetResult, data: bytes, resolver: Resolver) -> None:
             elif kind == "image":
                 _add(refs, "src", "img", child.attrGet("src"), line, resolver)
     result.title = title or ""
+
+
+def _without_front_matter(text: str) -> str:
+    front = _FRONT_MATTER.match(text)
+    if not front:
+        return text
+    # Blank lines in its place keep the line numbers of what follows.
+    return "\n" * front.group(0).count("\n") + text[front.end() :]
 
 
 def _plain_text(children: list[Token]) -> str:

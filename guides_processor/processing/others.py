@@ -68,6 +68,15 @@ def _dimensions(width: int, height: int) -> dict[str, int]:
     return {"width": width, "height": height} if width and height else {}
 
 
+def _jpeg_frame_dimensions(data: bytes, pos: int) -> dict[str, int]:
+    """The size in a start-of-frame segment whose length field begins at ``pos``."""
+    if pos + 7 > len(data):
+        return {}
+    height = int.from_bytes(data[pos + 3 : pos + 5], "big")
+    width = int.from_bytes(data[pos + 5 : pos + 7], "big")
+    return _dimensions(width, height)
+
+
 def _jpeg_dimensions(data: bytes) -> dict[str, int]:
     pos, end = 2, len(data)
     while pos + 1 < end:
@@ -85,13 +94,9 @@ def _jpeg_dimensions(data: bytes) -> dict[str, int]:
             return {}  # end of image, or the scan started before any frame header
         if pos + 2 > end:
             return {}
-        length = int.from_bytes(data[pos : pos + 2], "big")
         if marker in _JPEG_SOF:
-            if pos + 7 > end:
-                return {}
-            height = int.from_bytes(data[pos + 3 : pos + 5], "big")
-            width = int.from_bytes(data[pos + 5 : pos + 7], "big")
-            return _dimensions(width, height)
+            return _jpeg_frame_dimensions(data, pos)
+        length = int.from_bytes(data[pos : pos + 2], "big")
         if length < 2:
             return {}
         pos += length

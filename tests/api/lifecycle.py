@@ -15,7 +15,8 @@ from .conftest import BASE
 def status(api: Client, processing_id: str) -> dict[str, Any]:
     response = api.get(f"{BASE}/status", {"processingId": processing_id})
     assert response.status_code == 200, response.content
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def poll(
@@ -48,9 +49,12 @@ def all_pages(api: Client, processing_id: str, limit: int) -> list[dict[str, Any
     entries: list[dict[str, Any]] = []
     offset = 0
     while True:
-        page = api.get(
-            f"{BASE}/logs", {"processingId": processing_id, "offset": offset, "limit": limit}
-        ).json()
+        query: dict[str, str | int] = {
+            "processingId": processing_id,
+            "offset": offset,
+            "limit": limit,
+        }
+        page = api.get(f"{BASE}/logs", query).json()
         assert page["offset"] == offset
         entries += page["entries"]
         if not page["hasMore"]:
@@ -61,5 +65,5 @@ def all_pages(api: Client, processing_id: str, limit: int) -> list[dict[str, Any
 def downloaded_log(api: Client, processing_id: str) -> list[str]:
     response = api.get(f"{BASE}/logs/download", {"processingId": processing_id})
     assert response.status_code == 200
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+    with zipfile.ZipFile(io.BytesIO(response.getvalue())) as archive:
         return archive.read(f"{processing_id}.log").decode("utf-8").splitlines()

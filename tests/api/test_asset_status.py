@@ -5,12 +5,13 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
-from engine.trees import guide, topic
 
 from guides_processor import executions
 from guides_processor.models import Execution, ExecutionItem, ExecutionStatus, ItemState
+from tests.engine.trees import guide, topic
 
 from .conftest import basic, basic_client
 
@@ -28,13 +29,14 @@ def job(client, post_json, paths, excluded=()) -> str:
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "WAITING"
-    return body["jobId"]
+    return str(body["jobId"])
 
 
-def statuses(client, job_id: str, **params) -> dict:
+def statuses(client, job_id: str, **params) -> dict[str, Any]:
     response = client.get(STATUS, {"jobId": job_id, **params})
     assert response.status_code == 200, response.content
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def processed(write_tree, db) -> Path:
     changed.write_text(changed.read_text() + "\n")
     os.utime(changed, (1, 1))
     os.remove(root / "guide/topics/faq.dita")
-    return root
+    return Path(root)
 
 
 def test_each_asset_has_its_status_uuid_and_presence(api, post_json, processed):

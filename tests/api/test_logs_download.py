@@ -4,6 +4,7 @@ import functools
 import io
 import tracemalloc
 import zipfile
+from collections.abc import Iterator
 
 import pytest
 from django.http import StreamingHttpResponse
@@ -68,7 +69,9 @@ def test_it_is_streamed_one_piece_per_chunk_of_lines(api, execution_with_log, mo
     response = download(api, execution)
 
     assert isinstance(response, StreamingHttpResponse)
-    pieces = list(response.streaming_content)
+    content = response.streaming_content
+    assert isinstance(content, Iterator)  # the sync test client streams synchronously
+    pieces = list(content)
     assert len(pieces) == 11  # ten chunks, then the end of the archive
     assert len(unzip(b"".join(pieces))[f"{execution.processing_id}.log"].splitlines()) == 1_000
 

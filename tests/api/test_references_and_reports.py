@@ -5,10 +5,10 @@ import io
 from xml.etree import ElementTree
 
 import pytest
-from engine.trees import guide, topic
 
 from guides_processor import executions
 from guides_processor.models import Execution, Reference, UsedIn
+from tests.engine.trees import guide, topic
 
 from .conftest import basic_client
 
@@ -148,13 +148,13 @@ def test_the_report_as_junit_has_a_testcase_per_source_and_a_failure_per_link(ap
     root = ElementTree.fromstring(b"".join(response.streaming_content))
     assert root.tag == "testsuites"
     cases = root.findall("testsuite/testcase")
-    files = [case.get("file") for case in cases]
+    files = [case.get("file", "") for case in cases]
     links = api.get(REPORT, {"path": "/content/dam/guide", "limit": 500}).json()["links"]
     assert sorted(files) == sorted({link["source"] for link in links})
     assert len(root.findall("testsuite/testcase/failure")) == len(links)
     for suite in root.findall("testsuite"):
-        assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
-        assert int(suite.get("tests")) == len(suite.findall("testcase"))
+        assert int(suite.get("failures", "")) == len(suite.findall("testcase/failure"))
+        assert int(suite.get("tests", "")) == len(suite.findall("testcase"))
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,10 @@
 """POST /assets/process/retry: a new execution over exactly the assets that failed in one."""
 
 import pytest
-from engine.trees import guide, topic
 
 from guides_processor import executions
 from guides_processor.models import Asset, Execution, ExecutionItem, ExecutionStatus
+from tests.engine.trees import guide, topic
 
 from .conftest import basic_client
 

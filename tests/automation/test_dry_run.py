@@ -3,6 +3,7 @@ counted exactly as the run's calculation counts it."""
 
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -13,15 +14,15 @@ from guides_processor.models import Execution
 URL = "/bin/guides/v1/assets/process"
 
 
-def preview(api, post_json, body: dict) -> dict:
+def preview(api, post_json, body: dict[str, Any]) -> dict[str, Any]:
     response = post_json(api, URL, {"type": "ASSET_PROCESSING", "dryRun": True, **body})
     assert response.status_code == 200, response.content
-    found = response.json()
+    found: dict[str, Any] = response.json()
     assert found["dryRun"] is True
     return found
 
 
-def calculated(body: dict) -> Execution:
+def calculated(body: dict[str, Any]) -> Execution:
     """The real execution of the same request, its calculation run (the walk and the filter)."""
     options = body.get("filter", {})
     execution = executions.execution_create(
@@ -104,7 +105,7 @@ def test_a_preview_counts_the_files_a_rerun_would_skip_as_processed(api, post_js
 def test_a_preview_of_the_corpus_counts_what_the_run_counts(api, post_json, corpus, settings):
     settings.GUIDES_CONTENT_ROOT = corpus
     folders = sorted(p.name for p in corpus.iterdir() if p.is_dir() and p.name[0] != ".")
-    bodies = [
+    bodies: list[dict[str, Any]] = [
         {"path": "/content/dam"},
         {"path": "/content/dam", "excludedPaths": [f"/content/dam/{folders[0]}"]},
         {"path": "/content/dam", "filter": {"fileTypes": ["DITAMAP", "MARKDOWN"]}},

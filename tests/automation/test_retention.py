@@ -1,6 +1,7 @@
 """Retention: logs and manifests of executions finished long ago go; executions and counts stay."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -41,10 +42,11 @@ def two_finished(write_tree):
     return finished
 
 
-def status_of(client: Client, execution: Execution) -> dict:
+def status_of(client: Client, execution: Execution) -> dict[str, Any]:
     response = client.get(f"{BASE}/status", {"processingId": str(execution.processing_id)})
     assert response.status_code == 200, response.content
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def test_the_old_execution_loses_its_rows_and_keeps_its_counts(admin, two_finished, settings):

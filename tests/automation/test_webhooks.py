@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -42,7 +43,7 @@ def readme_verifier():
     section = README.read_text().split("### Webhooks", 1)[1].split("\n### ", 1)[0]
     code = re.search(r"```python\n(.*?)```", section, re.S)
     assert code, "the Webhooks section has a Python example"
-    namespace: dict = {}
+    namespace: dict[str, Any] = {}
     exec(code.group(1), namespace)
     return namespace["verified"]
 

@@ -50,11 +50,12 @@ def assert_not_reloaded(page: Page) -> None:
 
 
 def actions_opacity(page: Page, execution: Execution) -> str:
-    return (
+    opacity: str = (
         row(page, execution)
         .locator(".row-actions")
         .evaluate("element => getComputedStyle(element).opacity")
     )
+    return opacity
 
 
 def tab_to(page: Page, selector: str, *, limit: int = 60, backwards: bool = False) -> None:
@@ -69,7 +70,10 @@ def tab_to(page: Page, selector: str, *, limit: int = 60, backwards: bool = Fals
 
 
 def focused_path(page: Page) -> str | None:
-    return page.evaluate("document.activeElement && document.activeElement.dataset.path")
+    path: str | None = page.evaluate(
+        "document.activeElement && document.activeElement.dataset.path"
+    )
+    return path
 
 
 def arrow_to(page: Page, path: str, *, key: str = "ArrowDown", limit: int = 40) -> None:

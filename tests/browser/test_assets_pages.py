@@ -3,11 +3,11 @@
 import re
 
 import pytest
-from engine.trees import guide, topic
 from playwright.sync_api import expect
 
 from guides_processor import executions
 from guides_processor.models import Execution
+from tests.engine.trees import guide, topic
 
 from .helpers import sign_in
 

@@ -5,10 +5,10 @@ import re
 import zipfile
 
 import pytest
-from engine.trees import guide, many
 from playwright.sync_api import expect
 
 from guides_processor.models import Execution, ExecutionStatus
+from tests.engine.trees import guide, many
 
 from .helpers import (
     actions_opacity,

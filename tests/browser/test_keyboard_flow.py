@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from engine.trees import guide, many
 from playwright.sync_api import expect
 
 from guides_processor.models import Execution, ExecutionStatus
+from tests.engine.trees import guide, many
 
 from .conftest import PASSWORD
 from .helpers import arrow_to, expect_status, focused_path, newest, row, tab_to

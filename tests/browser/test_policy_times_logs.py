@@ -6,11 +6,11 @@ import re
 import time
 
 import pytest
-from engine.trees import guide
 from playwright.sync_api import Page, expect
 
 from guides_processor import executions
 from guides_processor.models import Execution, ExecutionStatus, LogLine
+from tests.engine.trees import guide
 
 from .helpers import EXECUTIONS, row, sign_in
 
@@ -50,7 +50,8 @@ def watched(page: Page) -> tuple[Page, list[str]]:
 
 
 def violations(page: Page, messages: list[str]) -> list[str]:
-    return messages + page.evaluate("window.__violations || []")
+    recorded: list[str] = page.evaluate("window.__violations || []")
+    return messages + recorded
 
 
 def test_the_console_flow_breaks_no_policy_and_shows_times_in_the_readers_zone(
@@ -128,7 +129,9 @@ def add_lines(execution: Execution, count: int) -> int:
 
 
 def last_shown(page: Page) -> int:
-    return int(page.locator(".log-line").last.get_attribute("data-line"))
+    line = page.locator(".log-line").last.get_attribute("data-line")
+    assert line is not None, "every log line carries its number"
+    return int(line)
 
 
 def test_the_log_viewer_keeps_up_with_a_fast_run_and_stays_bounded(

@@ -1,11 +1,11 @@
 """A staff member without the run permission sees everything and can do nothing."""
 
 import pytest
-from engine.trees import guide
 from playwright.sync_api import expect
 
 from guides_processor import executions
 from guides_processor.models import Execution
+from tests.engine.trees import guide
 
 from .helpers import EXECUTIONS, row, sign_in
 

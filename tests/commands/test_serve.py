@@ -21,7 +21,8 @@ pytestmark = pytest.mark.cluster
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def wait_http(url: str, timeout: float = 90) -> int:
@@ -29,7 +30,8 @@ def wait_http(url: str, timeout: float = 90) -> int:
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                return response.status
+                status: int = response.status
+                return status
         except OSError:
             time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout} s")
@@ -104,7 +106,9 @@ def test_serve_sets_everything_up_processes_and_stops_cleanly(env, tmp_path):
     finally:
         code = stop(server)
     assert code == 0
-    cluster = int(re.search(r"cluster pid (\d+)", log.read_text()).group(1))
+    started = re.search(r"cluster pid (\d+)", log.read_text())
+    assert started, "the server logged its cluster's pid"
+    cluster = int(started.group(1))
     deadline = time.monotonic() + 30
     while (group_alive(server.pid) or group_alive(cluster)) and time.monotonic() < deadline:
         time.sleep(0.2)

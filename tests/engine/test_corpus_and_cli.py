@@ -6,6 +6,7 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -18,7 +19,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
 
-def process(*args: str) -> dict:
+def process(*args: str) -> dict[str, Any]:
     out = StringIO()
     call_command(
         "process_assets",
@@ -30,7 +31,8 @@ def process(*args: str) -> dict:
         stdout=out,
         stderr=StringIO(),
     )
-    return json.loads(out.getvalue())
+    result: dict[str, Any] = json.loads(out.getvalue())
+    return result
 
 
 def files_under(folder: Path) -> int:
@@ -77,7 +79,7 @@ def test_the_corpus_processes_to_success_with_the_broken_references_it_really_ha
         "FILE_MISSING", "OUTSIDE_ROOT", "KEY_UNDEFINED", "KEY_TARGET_MISSING", "ELEMENT_MISSING"
     }  # fmt: skip
     assert status["brokenReferenceCount"] == Reference.objects.filter(broken=True).count()
-    roots = {}
+    roots: dict[str, int] = {}
     for root in Asset.objects.exclude(metadata__root_element=None).values_list(
         "metadata__root_element", flat=True
     ):

@@ -3,10 +3,10 @@
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
-from engine.trees import guide
 
 from guides_processor import executions
 from guides_processor.models import Execution, ExecutionSlot
+from tests.engine.trees import guide
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/tools/"}
 

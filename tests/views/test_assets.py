@@ -4,11 +4,11 @@ import os
 
 import pytest
 from django.urls import reverse
-from engine.trees import guide, topic
 
 from guides_processor import executions
 from guides_processor.models import Asset, Execution, Reference
 from guides_processor.selectors import assets as asset_selectors
+from tests.engine.trees import guide, topic
 
 from .conftest import HTMX
 
@@ -220,6 +220,7 @@ def test_reprocess_the_folder_starts_an_execution_with_a_toast_linking_to_it(
     )
     assert response.status_code == 201
     execution = Execution.objects.order_by("-id").first()
+    assert execution is not None
     assert execution.path == "/content/dam/guide/topics"
     assert str(execution.processing_id) in response["HX-Trigger"]
 

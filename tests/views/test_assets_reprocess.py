@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from engine.trees import guide, topic
 
 from guides_processor import content, executions
 from guides_processor.models import Asset, Execution, ExecutionItem, ExecutionSlot
+from tests.engine.trees import guide, topic
 
 from .conftest import HTMX
 
@@ -49,6 +49,7 @@ def test_reprocess_this_asset_from_its_page(runner_client, write_tree):
 
     assert response.status_code == 201
     execution = Execution.objects.order_by("-id").first()
+    assert execution is not None
     assert execution.path == SETUP
     toast = json.loads(response["HX-Trigger"])["toast"]
     assert toast["url"] == reverse(

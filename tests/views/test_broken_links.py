@@ -5,11 +5,11 @@ import io
 
 import pytest
 from django.urls import reverse
-from engine.trees import guide, topic
 
 from guides_processor import executions
 from guides_processor.models import Execution, Reference
 from guides_processor.selectors import broken_links as report
+from tests.engine.trees import guide, topic
 
 from .conftest import HTMX
 

@@ -25,6 +25,13 @@ def ids_on(html: str) -> list[str]:
     return re.findall(r'data-processing-id="([0-9a-f-]{36})"', html)
 
 
+def link(html: str, query: str) -> str:
+    """The first href on the page whose query has ``query`` (``before=`` or ``after=``)."""
+    found = re.search(rf'href="([^"]*{query}\d+)"', html)
+    assert found, f"the page has a link with {query}"
+    return found.group(1)
+
+
 def test_the_page_shows_the_columns_of_the_product(runner_client, finished):
     html = runner_client.get(EXECUTIONS).content.decode()
 
@@ -83,16 +90,18 @@ def test_a_running_row_shows_progress_eta_and_failures(runner_client, running):
 
 def test_pages_are_newest_first_and_link_older_and_newer(runner_client):
     make(60)
-    newest_first = list(Execution.objects.order_by("-id").values_list("processing_id", flat=True))
-    newest_first = [str(pid) for pid in newest_first]
+    newest_first = [
+        str(pid)
+        for pid in Execution.objects.order_by("-id").values_list("processing_id", flat=True)
+    ]
 
     first = runner_client.get(EXECUTIONS).content.decode()
     assert ids_on(first) == newest_first[:25]
-    older = re.search(r'href="([^"]*before=\d+)"', first).group(1).replace("&amp;", "&")
+    older = link(first, "before=").replace("&amp;", "&")
 
     second = runner_client.get(older).content.decode()
     assert ids_on(second) == newest_first[25:50]
-    newer = re.search(r'href="([^"]*after=\d+)"', second).group(1).replace("&amp;", "&")
+    newer = link(second, "after=").replace("&amp;", "&")
 
     assert ids_on(runner_client.get(newer).content.decode()) == newest_first[:25]
 
@@ -100,7 +109,7 @@ def test_pages_are_newest_first_and_link_older_and_newer(runner_client):
 def test_an_older_page_stays_the_same_when_new_executions_arrive(runner_client):
     make(30)
     first = runner_client.get(EXECUTIONS).content.decode()
-    older = re.search(r'href="([^"]*before=\d+)"', first).group(1).replace("&amp;", "&")
+    older = link(first, "before=").replace("&amp;", "&")
     before = ids_on(runner_client.get(older).content.decode())
 
     make(10, path="/content/dam/new")
@@ -120,7 +129,7 @@ def test_filters_by_status_and_folder_are_kept_in_the_links(runner_client):
     assert set(
         Execution.objects.filter(processing_id__in=ids_on(html)).values_list("status", flat=True)
     ) == {"FAILED"}
-    older = re.search(r'href="([^"]*before=\d+)"', html).group(1)
+    older = link(html, "before=")
     assert "status=FAILED" in older and "folder=%2Fcontent%2Fdam%2Fb" in older
     assert '<option value="FAILED" selected>' in html
 

@@ -15,12 +15,12 @@ pytestmark = pytest.mark.django_db
 
 
 def table(client) -> str:
-    return client.get(reverse("guides_processor:executions")).content.decode()
+    return str(client.get(reverse("guides_processor:executions")).content.decode())
 
 
 def detail(client, execution: Execution) -> str:
     url = reverse("guides_processor:execution_detail", args=[execution.processing_id])
-    return client.get(url).content.decode()
+    return str(client.get(url).content.decode())
 
 
 def test_a_run_with_failed_assets_offers_retry_on_its_row_and_page(runner_client, finished):

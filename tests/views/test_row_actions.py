@@ -20,7 +20,8 @@ def actions_of(html: str, execution: Execution) -> set[str]:
 
 
 def table(client) -> str:
-    return client.get(reverse("guides_processor:executions")).content.decode()
+    html: str = client.get(reverse("guides_processor:executions")).content.decode()
+    return html
 
 
 def test_a_finished_row_offers_restart_logs_and_the_download(runner_client, finished):

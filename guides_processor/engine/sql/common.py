@@ -240,7 +240,8 @@ class Backend:
                 f"AND {q('generation')} = %s",
                 [stamp(now), execution_id, slot, generation],
             )
-            return cursor.rowcount == 1
+            updated: int = cursor.rowcount
+            return updated == 1
 
     # Writes -----------------------------------------------------------------------------------
 

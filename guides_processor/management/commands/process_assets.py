@@ -116,11 +116,16 @@ class Command(BaseCommand):
                 "qcluster` (or `manage.py serve`), or run this command with --wait to process "
                 "in this process."
             )
-        if options["json"]:
+        self._report(execution, as_json=options["json"], waited=options["wait"])
+
+    def _report(self, execution: Execution, *, as_json: bool, waited: bool) -> None:
+        """Print the execution (its id, or its status as JSON); after waiting, exit 1 unless it
+        succeeded."""
+        if as_json:
             self.stdout.write(json.dumps(selectors.execution_status(execution), indent=2))
         else:
             self.stdout.write(str(execution.processing_id))
-        if options["wait"]:
+        if waited:
             if execution.comments:
                 self.stderr.write(f"{execution.get_status_display()}: {execution.comments}")
             if execution.status != ExecutionStatus.SUCCESS:
