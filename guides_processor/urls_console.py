@@ -18,6 +18,11 @@ urlpatterns = [
         executions.execution_create,
         name="execution_create",
     ),
+    path(
+        "tools/guides/asset-processor/new/preview/",
+        executions.execution_preview,
+        name="execution_preview",
+    ),
     path("tools/guides/assets/", assets.assets, name="assets"),
     path("tools/guides/assets/asset/", assets.asset_detail, name="asset_detail"),
     path(

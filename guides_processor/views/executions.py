@@ -12,13 +12,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling, retarget
 
 from .. import content, permissions, selectors
 from .. import executions as services
+from ..executions.preview import execution_preview as dry_run
 from ..models import ACTIVE_STATUSES, RUNNING_STATUSES, AssetType, Execution, ExecutionStatus
 from .access import HtmxHttpRequest, bad_request, console_view, safe_next, with_toast
-from .forms import ExecutionsQuery, FoldersQuery
+from .forms import ExecutionsQuery, FoldersQuery, NewProcessForm
 
 # Sub-folders sent per request of the folder picker; a folder with more shows "Show more".
 FOLDER_PAGE = 200
@@ -123,6 +124,8 @@ def executions(request: HtmxHttpRequest) -> HttpResponse:
         "filtered": bool(status or folder),
         "statuses": ExecutionStatus.choices,
         "asset_types": AssetType.choices,
+        # The dialog's dates are read in this zone unless the page sends the browser's.
+        "server_time_zone": settings.TIME_ZONE,
         "can_run": permissions.can_run(request.user),
         # The page refreshes itself by this URL: the newest page, or the same older rows.
         "self_url": _url(name, **filters, before=None if first else page.executions[0].pk + 1),
@@ -199,6 +202,34 @@ def _in_words(error: services.ServiceError) -> str:
     return f"{label}: {message}" if label and not message.startswith(label) else message
 
 
+def _dialog_request(request: HtmxHttpRequest) -> dict[str, Any]:
+    """The New Process dialog's request as service arguments; InvalidInput in the dialog's words
+    when the form refuses it or no folder is selected."""
+    form = NewProcessForm(request.POST)
+    if not form.is_valid():
+        raise services.InvalidInput(form.error_message())
+    arguments = form.request()
+    if not arguments["path"]:
+        raise services.InvalidInput("Select the folder to process.", field="path")
+    return arguments
+
+
+def _dialog_error(
+    request: HtmxHttpRequest, exc: services.ServiceError, *, preview: bool = False
+) -> HttpResponse:
+    error = _in_words(exc)
+    if not request.htmx:
+        messages.error(request, error)
+        return redirect("guides_processor:executions")
+    status = 409 if isinstance(exc, services.Conflict) else 422
+    return render(
+        request,
+        "guides_processor/_new_process_errors.html",
+        {"error": error, "preview": preview},
+        status=status,
+    )
+
+
 @console_view(run=True)
 @require_POST
 def execution_create(request: HtmxHttpRequest) -> HttpResponse:
@@ -207,27 +238,12 @@ def execution_create(request: HtmxHttpRequest) -> HttpResponse:
     To htmx: 201 with the toast and the ``process-created`` event, or the dialog's error in words
     (422 for input, 409 for an overlapping execution).
     """
-    data = request.POST
-    path = data.get("path", "").strip()
     try:
-        if not path:
-            raise services.InvalidInput("Select the folder to process.", field="path")
         execution = services.execution_create(
-            path=path,
-            created_by=request.user.get_username(),
-            excluded_paths=data.getlist("excluded_paths"),
-            file_types=data.getlist("file_types"),
-            filter_processed_assets=data.get("filter_processed_assets") in {"on", "true", "1"},
+            **_dialog_request(request), created_by=request.user.get_username()
         )
     except services.ServiceError as exc:
-        error = _in_words(exc)
-        if not request.htmx:
-            messages.error(request, error)
-            return redirect("guides_processor:executions")
-        status = 409 if isinstance(exc, services.Conflict) else 422
-        return render(
-            request, "guides_processor/_new_process_errors.html", {"error": error}, status=status
-        )
+        return _dialog_error(request, exc)
     if not request.htmx:
         messages.success(request, CREATED_MESSAGE)
         return redirect("guides_processor:executions")
@@ -238,6 +254,35 @@ def execution_create(request: HtmxHttpRequest) -> HttpResponse:
         events={
             "executions-changed": {},
             "process-created": {"processingId": str(execution.processing_id)},
+        },
+    )
+
+
+@console_view(run=True)
+@require_POST
+def execution_preview(request: HtmxHttpRequest) -> HttpResponse:
+    """What Create would process now (the API's dry run), for the dialog: counts, counts by
+    type, files left out and skipped, the first paths; nothing is created.
+
+    Bad input is refused in Create's words (422); an overlapping execution is no reason to
+    refuse a preview.
+    """
+    try:
+        preview = dry_run(**_dialog_request(request))
+    except services.ServiceError as exc:
+        # Said where Create says it; the preview of an earlier request goes (see the fragment).
+        return retarget(_dialog_error(request, exc, preview=True), "#new-process-errors")
+    if not request.htmx:
+        # The dialog needs htmx for this; without it there is nothing to show it in.
+        return redirect("guides_processor:executions")
+    return render(
+        request,
+        "guides_processor/_new_process_preview.html",
+        {
+            "preview": preview,
+            "by_type": sorted(preview["byType"].items(), key=lambda item: (-item[1], item[0])),
+            "more": max(0, preview["totalFiles"] - preview["skippedAsProcessed"])
+            - len(preview["sample"]),
         },
     )
 

@@ -1,7 +1,12 @@
 """The console's query parameters, validated by forms: a bad value is a 400 that says why."""
 
+from datetime import datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django import forms
 from django.forms.utils import ErrorDict
+from django.utils import timezone
 
 from .. import content
 from ..models import AssetType, ExecutionStatus
@@ -156,3 +161,91 @@ class BrokenLinksQuery(QueryForm):
         if bool(data.get("after_path")) != (data.get("after") is not None):
             raise forms.ValidationError("Give both after_path and after, or neither.")
         return data
+
+
+# What a datetime-local input sends, with or without seconds.
+LOCAL_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+def _epoch_ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+class NewProcessForm(forms.Form):
+    """The New Process dialog, for Create and Preview alike.
+
+    Paths, exclusions and types are checked by the service (the API's own words); this form
+    checks what only the dialog sends: the modification window, typed as local times in
+    ``time_zone`` (the browser's zone, which the page fills in; the server's ``TIME_ZONE`` when it
+    is not sent), because the table and the detail page show times in the browser's zone too.
+    """
+
+    labels = {
+        "modified_after": "Modified after",
+        "modified_before": "Modified before",
+        "time_zone": "Time zone",
+    }
+
+    path = forms.CharField(required=False, max_length=4096, strip=True)
+    excluded_paths = forms.MultipleChoiceField(required=False)
+    file_types = forms.MultipleChoiceField(required=False)
+    filter_processed_assets = forms.BooleanField(required=False)
+    modified_after = forms.DateTimeField(required=False, input_formats=LOCAL_INPUT_FORMATS)
+    modified_before = forms.DateTimeField(required=False, input_formats=LOCAL_INPUT_FORMATS)
+    time_zone = forms.CharField(required=False, max_length=100, strip=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any text: the service says what is wrong with a path or a type, as the API does.
+        for name in ("excluded_paths", "file_types"):
+            field = self.fields[name]
+            assert isinstance(field, forms.MultipleChoiceField)
+            field.valid_value = lambda value: True  # type: ignore[method-assign]
+
+    def zone(self) -> tzinfo:
+        """The zone the dates are typed in: the one sent when it is a zone, else the server's."""
+        name = str(self.data.get("time_zone", "") or "").strip()
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return timezone.get_default_timezone()
+
+    def full_clean(self) -> None:
+        # The date fields make naive input aware in the current zone (and refuse a local time
+        # that a clock change skips): that zone is the typist's.
+        with timezone.override(self.zone()):
+            super().full_clean()
+
+    def clean_time_zone(self) -> str:
+        name: str = self.cleaned_data["time_zone"]
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise forms.ValidationError(f"{name!r} is not a time zone.") from None
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        after, before = data.get("modified_after"), data.get("modified_before")
+        if after and before and after > before:
+            raise forms.ValidationError("Modified after is later than Modified before.")
+        return data
+
+    def error_message(self) -> str:
+        return first_error(self.errors, self.labels)
+
+    def request(self) -> dict[str, Any]:
+        """The cleaned dialog as keyword arguments of ``execution_create`` and
+        ``execution_preview``; call after ``is_valid()``."""
+        data = self.cleaned_data
+        return {
+            "path": data["path"],
+            "excluded_paths": data["excluded_paths"],
+            "file_types": data["file_types"],
+            "filter_processed_assets": data["filter_processed_assets"],
+            "start_time": _epoch_ms(data["modified_after"]),
+            "end_time": _epoch_ms(data["modified_before"]),
+        }

@@ -140,7 +140,21 @@
     const excludedList = dialog.querySelector("#excluded-summary");
     const errors = dialog.querySelector("#new-process-errors");
     const root = tree.querySelector('[role="treeitem"]');
+    const preview = dialog.querySelector("#new-process-preview");
     let selected = "";
+
+    // The dates are typed in the reader's zone, the one the console shows times in; the server
+    // reads them in it (its own zone, named in the page, when this does not run).
+    const zoneInput = dialog.querySelector("#time-zone");
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zoneInput && zone) {
+      zoneInput.value = zone;
+      dialog.querySelector("#time-zone-name").textContent = zone;
+    }
+
+    // A preview answers the request it was made for: any change makes it go.
+    const previewIsStale = () => preview && preview.replaceChildren();
+    form.addEventListener("change", previewIsStale);
 
     const within = (path, folder) => path === folder || path.startsWith(folder + "/");
     const items = () => Array.from(tree.querySelectorAll('[role="treeitem"]'));
@@ -193,6 +207,7 @@
 
     function select(item) {
       if (!item.dataset.path) return;
+      if (selected !== item.dataset.path) previewIsStale();
       selected = item.dataset.path;
       errors.replaceChildren();
       refresh();
@@ -202,6 +217,7 @@
       const box = boxOf(item);
       if (!box || box.disabled) return false;
       box.checked = !box.checked;
+      previewIsStale();
       refresh();
       return true;
     }
@@ -351,6 +367,7 @@
     document.body.addEventListener("process-created", () => {
       selected = "";
       form.reset();
+      previewIsStale();
       tree.querySelectorAll(".exclude-box").forEach((box) => (box.checked = false));
       refresh();
       dialog.close();

@@ -56,7 +56,13 @@ FAILED = pytest.StashKey[bool]()
 
 @pytest.fixture
 def page(browser, live_server, request) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    # A test marked browser_zone("Area/City") runs in a browser in that zone.
+    zone = request.node.get_closest_marker("browser_zone")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        accept_downloads=True,
+        timezone_id=zone.args[0] if zone else None,
+    )
     context.set_default_timeout(15_000)
     outside: list[str] = []
     errors: list[str] = []
