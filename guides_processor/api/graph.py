@@ -206,8 +206,10 @@ def _report_cursor(raw: str | None) -> tuple[str, int] | None:
     description="Every broken reference of the live assets below path, by source path. "
     "linkType, fileType and reason may be repeated; each narrows the report to those values. "
     "`format=json` (default) answers a page; `format=csv` streams every row (a header, then "
-    "one row per broken link); `format=junit` streams JUnit XML, a testsuite per folder of "
-    "sources, a testcase per source file and a failure per broken link, for CI systems.",
+    "one row per broken link); `total` is counted on the first page only (no `after`), so that "
+    "a page after a cursor costs O(page) however large the report; `format=junit` streams "
+    "JUnit XML, a testsuite per folder of sources, a testcase per source file and a failure "
+    "per broken link, for CI systems.",
     openapi_extra={
         "responses": {
             200: {

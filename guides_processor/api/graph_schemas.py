@@ -180,7 +180,10 @@ class BrokenLinkOut(Out):
 
 class BrokenLinksOut(Out):
     path: str = Field(description="The folder of the report.")
-    total: int = Field(description="Broken links matching the filters.")
+    total: int | None = Field(
+        description="Broken links matching the filters, counted on the first page (no `after`: "
+        "one pass over the matching rows); null on a page after a cursor, which costs O(page)."
+    )
     links: list[BrokenLinkOut] = Field(description="A page of broken links, by source path.")
     hasMore: bool = Field(description="Whether links follow this page.")
     next: str | None = Field(description="Pass as `after` for the next page; null on the last.")

@@ -186,20 +186,26 @@ def _after(queryset: QuerySet[Reference], after: tuple[str, int] | None) -> Quer
 
 @dataclass(frozen=True)
 class BrokenLinksPage:
-    """A page of the report with its counts.
+    """A page of the report, with its counts on the first page.
 
     ``total`` counts every row the filter matches; each of ``by_link_type``, ``by_file_type`` and
     ``by_reason`` counts with the other two filters applied (so each facet says what choosing one
-    of its values would show). ``next_cursor`` is passed back as ``after``.
+    of its values would show). Counting reads every matching row (O(report)), so it is done for
+    the first page only: on a page after a cursor ``total`` is None and the facets are empty, and
+    the page costs O(page) however large the report. ``next_cursor`` is passed back as ``after``.
     """
 
     filter: BrokenLinksFilter
-    total: int
+    total: int | None
     links: list[BrokenLink]
     by_link_type: dict[str, int]
     by_file_type: dict[str, int]
     by_reason: dict[str, int]
     next_cursor: tuple[str, int] | None
+
+    @property
+    def counted(self) -> bool:
+        return self.total is not None
 
     @property
     def has_more(self) -> bool:
@@ -226,9 +232,11 @@ def broken_links_page(
     after: tuple[str, int] | None = None,
     offset: int = 0,
     limit: int = BROKEN_LINKS_PAGE_SIZE,
+    with_counts: bool | None = None,
 ) -> BrokenLinksPage:
     """A page of the report after cursor ``after`` (source relpath, reference id), ``offset``
-    more rows skipped, with counts."""
+    more rows skipped. ``with_counts`` (by default: on the first page, no ``after``) adds the
+    total and the facet counts, fresh: one grouped pass over the matching rows each."""
     queryset = _filtered(flt)
     rows = list(
         _after(queryset, after)
@@ -238,14 +246,17 @@ def broken_links_page(
     links = _with_used_by([_link(row) for row in rows[:limit]])
     more = len(rows) > limit
     cursor = (content.to_relpath(links[-1].source), links[-1].id) if more and links else None
-    by_reason = _counts(_filtered(flt, skip="reason"), "reason")
+    if with_counts is None:
+        with_counts = after is None
+    if not with_counts:
+        return BrokenLinksPage(flt, None, links, {}, {}, {}, cursor)
     return BrokenLinksPage(
         filter=flt,
         total=queryset.count(),
         links=links,
         by_link_type=_counts(_filtered(flt, skip="link_type"), "link_type"),
         by_file_type=_counts(_filtered(flt, skip="file_type"), "source_file_type"),
-        by_reason=by_reason,
+        by_reason=_counts(_filtered(flt, skip="reason"), "reason"),
         next_cursor=cursor,
     )
 

@@ -178,3 +178,11 @@ def test_reading_needs_read_access(staff, outsider, processed):
     response = basic_client(outsider).get(REPORT)
     assert response.status_code == 403
     assert response.json()["error"] == "FORBIDDEN"
+
+
+def test_the_report_total_is_counted_on_the_first_page_only(api, processed):
+    first = api.get(REPORT, {"path": "/content/dam/guide", "limit": 2}).json()
+    assert first["total"] >= 4 and first["next"]
+    second = api.get(REPORT, {"path": "/content/dam/guide", "limit": 2, "after": first["next"]})
+    assert second.status_code == 200
+    assert second.json()["total"] is None and len(second.json()["links"]) == 2

@@ -222,3 +222,33 @@ def test_a_deleted_asset_leaves_the_report_and_stays_on_the_assets_page(
         reverse("guides_processor:assets"), {"folder": "/content/dam/guide/topics"}
     ).content.decode()
     assert 'data-name="faq.dita" data-status="DELETED"' in listing
+
+
+def test_a_page_after_a_cursor_costs_its_rows_not_the_report(processed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    flt = report.BrokenLinksFilter(folder="/content/dam/guide")
+    first = report.broken_links_page(flt=flt, limit=2)
+    assert first.total == len(list(report.broken_links_all(flt=flt))) and first.by_reason
+    assert first.next_cursor is not None
+    with CaptureQueriesContext(connection) as queries:
+        second = report.broken_links_page(flt=flt, after=first.next_cursor, limit=2)
+    # The rows and their used-by counts only: no COUNT over the whole report.
+    assert len(queries) == 2, [query["sql"] for query in queries]
+    assert second.links and second.total is None and not second.by_reason
+    assert second.as_json()["total"] is None
+
+
+def test_a_later_console_page_leaves_the_counts_to_the_first(runner_client, processed):
+    flt = report.BrokenLinksFilter(folder="/content/dam/guide")
+    first = report.broken_links_page(flt=flt, limit=2)
+    assert first.next_cursor is not None
+    relpath, pk = first.next_cursor
+    html = runner_client.get(
+        reverse(REPORT),
+        {"folder": "/content/dam/guide", "after_path": f"/content/dam/{relpath}", "after": pk},
+        **HTMX,
+    ).content.decode()
+    assert table_rows(html) and "broken-total" not in html and "count-pill" not in html
+    assert "Broken links, continued" in html
