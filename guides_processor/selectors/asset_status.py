@@ -4,8 +4,10 @@ A status job names paths (folders or files, normalised) and excluded folders. It
 files on disk under them together with the assets processed under them that are gone from disk
 (``exists`` false), in relpath order: the disk is walked in that order (a folder ``a`` sorts as
 ``a/``, so its contents fall between ``a.dita`` and ``a0``) and merged with a range of the asset
-relpath index, so a page after a cursor costs O(page) (plus the listing of the folders it passes
-through). An asset's status:
+relpath index, so a page after a cursor costs O(page): the sorted listing of a folder is kept
+from one page to the next while the folder is unchanged, and the cursor found in it by bisection
+(``_listing``). ``counts`` are the one O(job) option: a pass over every asset of the job.
+An asset's status:
 
 - ``PROCESSING``: an active execution holds it (its item is PENDING in a WAITING, IN_PROGRESS or
   CANCELLING execution; found through item_relpath_idx);
@@ -14,8 +16,12 @@ through). An asset's status:
   gone, for an asset that no longer exists).
 """
 
+import bisect
 import os
 import stat
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,17 +77,76 @@ def _name_key(entry: os.DirEntry[str]) -> tuple[str, bool] | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """A folder's entries in relpath order: ``keys`` (sort names, a folder as ``name/``) and,
+    at the same index, each entry's name and whether it is a folder."""
+
+    stamp: tuple[int, int, int]
+    keys: list[str]
+    entries: list[tuple[str, bool]]
+
+
+# Sorted listings of the folders pages were read from, by real path, the most recently used
+# last: a page after a cursor finds its place by bisection instead of listing and sorting a
+# folder of (say) 100,000 files again. A listing is reused only while the folder's device, inode
+# and modification time (nanoseconds) are unchanged: adding, removing or renaming an entry
+# changes the folder's mtime. Folders modified in the last ``_SETTLED_NS`` are not kept, as two
+# changes within one tick of the file system's clock leave the same mtime (git's racy check).
+_LISTINGS: OrderedDict[str, _Listing] = OrderedDict()
+_LISTINGS_MAX = 32
+_LISTINGS_LOCK = threading.Lock()
+_SETTLED_NS = 2_000_000_000
+
+
+def _listing(real: str) -> _Listing:
+    """The sorted listing of folder ``real``: from ``_LISTINGS`` when the folder is unchanged
+    since, else read (raises OSError when it cannot be)."""
+    info = os.stat(real)
+    stamp = (info.st_dev, info.st_ino, info.st_mtime_ns)
+    with _LISTINGS_LOCK:
+        known = _LISTINGS.get(real)
+        if known is not None and known.stamp == stamp:
+            _LISTINGS.move_to_end(real)
+            return known
+    with os.scandir(real) as scan:
+        keyed = sorted((key, entry.name) for entry in scan if (key := _name_key(entry)))
+    listing = _Listing(
+        stamp, [key for (key, _), _ in keyed], [(name, folder) for (_, folder), name in keyed]
+    )
+    if time.time_ns() - info.st_mtime_ns > _SETTLED_NS:
+        with _LISTINGS_LOCK:
+            _LISTINGS[real] = listing
+            _LISTINGS.move_to_end(real)
+            while len(_LISTINGS) > _LISTINGS_MAX:
+                _LISTINGS.popitem(last=False)
+    return listing
+
+
+def _start(listing: _Listing, prefix: str, after: str) -> int:
+    """The index of the first entry of the listing (of folder ``prefix``) that can hold a
+    relpath after ``after``."""
+    if not after.startswith(prefix):
+        return 0
+    rest = after[len(prefix) :]
+    folder, slash, _ = rest.partition("/")
+    if slash:
+        return bisect.bisect_left(listing.keys, folder + "/")  # the folder holding the cursor
+    return bisect.bisect_right(listing.keys, rest)
+
+
 def _disk_files(real: str, relfolder: str, after: str, excluded: tuple[str, ...]) -> Iterator[str]:
     """Relpaths of the regular files below ``real`` (the folder ``relfolder``), in relpath
-    order, after ``after``; folders in ``excluded`` (relpaths ending with ``/``) left out."""
+    order, after ``after``; folders in ``excluded`` (relpaths ending with ``/``) left out.
+    Costs O(log folder) to find the cursor in a listing kept from an earlier page."""
     prefix = f"{relfolder}/" if relfolder else ""
     try:
-        with os.scandir(real) as scan:
-            keyed = [(key, entry.name) for entry in scan if (key := _name_key(entry))]
+        listing = _listing(real)
     except OSError:
         return
-    keyed.sort()
-    for (sort_name, is_folder), name in keyed:
+    for index in range(_start(listing, prefix, after), len(listing.keys)):
+        sort_name = listing.keys[index]
+        name, is_folder = listing.entries[index]
         path = prefix + sort_name
         if is_folder:
             if path in excluded:
@@ -94,7 +159,7 @@ def _disk_files(real: str, relfolder: str, after: str, excluded: tuple[str, ...]
             yield path
 
 
-def _db_assets(relpath: str, is_file: bool, after: str) -> Iterator[Asset]:
+def _db_assets(relpath: str, is_file: bool, after: str, chunk: int) -> Iterator[Asset]:
     """Assets at ``relpath`` (a file) or below it (a folder), in relpath order, after ``after``."""
     if is_file:
         if not after or relpath > after:
@@ -107,11 +172,11 @@ def _db_assets(relpath: str, is_file: bool, after: str) -> Iterator[Asset]:
     while True:
         rows = list(
             (queryset.filter(relpath__gt=cursor) if cursor else queryset).order_by("relpath")[
-                :_CHUNK
+                :chunk
             ]
         )
         yield from rows
-        if len(rows) < _CHUNK:
+        if len(rows) < chunk:
             return
         cursor = rows[-1].relpath
 
@@ -151,7 +216,9 @@ def _disjoint(paths: Iterable[str]) -> list[str]:
     return kept
 
 
-def _found(root: Path, paths: list[str], excluded: list[str], after: str) -> Iterator[_Found]:
+def _found(
+    root: Path, paths: list[str], excluded: list[str], after: str, chunk: int = _CHUNK
+) -> Iterator[_Found]:
     skip = tuple(f"{content.to_relpath(path)}/" for path in excluded)
     relpaths = _disjoint(content.to_relpath(path) for path in paths)
     for relpath in relpaths:
@@ -171,7 +238,7 @@ def _found(root: Path, paths: list[str], excluded: list[str], after: str) -> Ite
             disk = iter(())
         # A path gone from disk: a file or a folder, whichever its assets say it was.
         known_file = is_file or (info is None and Asset.objects.filter(relpath=relpath).exists())
-        for found in _merged(disk, _db_assets(relpath, known_file, after)):
+        for found in _merged(disk, _db_assets(relpath, known_file, after, chunk)):
             if not found.relpath.startswith(skip):
                 yield found
 
@@ -264,7 +331,8 @@ def asset_status_page(
     """A page of the job's assets (see the module). Costs: O(offset + page) after ``after``,
     and with ``with_counts`` one more pass over every asset of the job, a chunk at a time."""
     limit = min(limit, STATUS_LIMIT_MAX)
-    stream = _found(root, paths, excluded_paths, after)
+    # Assets read per query: about a page's worth, not a counting chunk.
+    stream = _found(root, paths, excluded_paths, after, min(_CHUNK, offset + limit + 1))
     for _ in range(offset):
         if next(stream, None) is None:
             break

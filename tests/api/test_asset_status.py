@@ -197,3 +197,43 @@ def test_the_readme_ci_recipe_waits_until_everything_is_processed(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "fully processed" in done.stdout
+
+
+def test_a_page_after_a_cursor_does_not_list_its_folder_again(
+    api, post_json, write_tree, monkeypatch
+):
+    root = Path(
+        write_tree({f"flat/t{index:04d}.dita": topic(f"t{index}", "T") for index in range(300)})
+    )
+    flat = root / "flat"
+    os.utime(flat, (1_000_000, 1_000_000))  # settled: its listing may be kept
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if os.fspath(path).startswith(str(root)):
+            listed.append(os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    job_id = job(api, post_json, ["/content/dam/flat"])
+    first = statuses(api, job_id, limit=5, counts="false")
+    assert listed == [str(flat)]
+    second = statuses(api, job_id, limit=5, counts="false", after=first["next"])
+    # Found by bisection in the listing kept from the first page: the folder is not read again.
+    assert listed == [str(flat)]
+    assert [item["path"] for item in second["assets"]] == [
+        f"/content/dam/flat/t{index:04d}.dita" for index in range(5, 10)
+    ]
+    # A new entry changes the folder's mtime: the next page lists the folder afresh.
+    write_tree({"flat/t0007a.dita": topic("t7a", "T")})
+    os.utime(flat, (2_000_000, 2_000_000))
+    again = statuses(api, job_id, limit=5, counts="false", after=first["next"])
+    assert len(listed) == 2
+    assert "/content/dam/flat/t0007a.dita" in [item["path"] for item in again["assets"]]
+    # Changed just now (within one tick of the clock, maybe): read on every page, never kept.
+    write_tree({"flat/t0008a.dita": topic("t8a", "T")})
+    for _ in range(2):
+        page = statuses(api, job_id, limit=10, counts="false", after=first["next"])
+        assert "/content/dam/flat/t0008a.dita" in [item["path"] for item in page["assets"]]
+    assert len(listed) == 4
