@@ -51,6 +51,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--executions", type=int, default=100_000, help="Executions of the large history."
         )
+        parser.add_argument(
+            "--graph-assets",
+            type=int,
+            default=100_000,
+            help="Assets of the large reference graph (status, broken links, Used in).",
+        )
+        parser.add_argument(
+            "--only",
+            choices=["graph"],
+            default="",
+            help="Measure only this part: graph (status, broken-links and Used-in pages, CSV).",
+        )
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -66,6 +78,8 @@ class Command(BaseCommand):
                 repository=options["repository"].resolve() if options["repository"] else None,
                 log_lines=max(1_000, options["log_lines"]),
                 executions=max(100, options["executions"]),
+                graph_assets=max(200, options["graph_assets"]),
+                only=options["only"],
                 say=lambda text: print(f"benchmark: {text}", file=sys.stderr, flush=True),
             )
         )
