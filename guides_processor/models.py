@@ -113,6 +113,8 @@ class Execution(models.Model):
     failed_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
     broken_reference_count = models.PositiveIntegerField(default=0)
+    # The broken references by reason code (README, "Link semantics"), counted when it finished.
+    broken_by_reason = models.JSONField(default=dict, blank=True)
     log_line_count = models.PositiveIntegerField(default=0)
     # When retention deleted its log lines and manifest rows (the counts above stay).
     pruned_at = models.DateTimeField(null=True, blank=True)

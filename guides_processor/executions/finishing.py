@@ -85,14 +85,15 @@ def finish_if_complete(execution_id: int) -> bool:
         )
         sql.index_used_in(execution_id)
         undefined = sql.resolve_keys(execution_id, changed=[*deleted, *revived])
-        broken = sql.broken_reference_count(execution_id)
+        by_reason = sql.broken_references_by_reason(execution_id)
+        broken = sum(by_reason.values())
         seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)
         comments = (
             f"{execution.processed_count} processed, {execution.failed_count} failed, "
             f"{execution.skipped_count} skipped; {plural(broken, 'broken reference')}."
         )
         Execution.objects.filter(pk=execution_id).update(
-            broken_reference_count=broken, comments=comments
+            broken_reference_count=broken, broken_by_reason=by_reason, comments=comments
         )
         lines = []
         if deleted:

@@ -160,6 +160,14 @@ class ExecutionStatusView(_JsonObject):
     broken_reference_count: int = field(
         metadata=_json("brokenReferenceCount", "Broken references found in the assets.")
     )
+    broken_references_by_reason: dict[str, int] = field(
+        metadata=_json(
+            "brokenReferencesByReason",
+            "The broken references by reason code (FILE_MISSING, ELEMENT_MISSING, "
+            "KEY_UNDEFINED, KEY_TARGET_MISSING, OUTSIDE_ROOT, LINK_NOT_FOLLOWED), counted when "
+            "the execution finished; empty before.",
+        )
+    )
     restarted_from: str | None = field(
         metadata=_json(
             "restartedFrom",
@@ -224,6 +232,7 @@ def execution_status_view(
         failed_count=execution.failed_count,
         skipped_count=execution.skipped_count,
         broken_reference_count=execution.broken_reference_count,
+        broken_references_by_reason=dict(execution.broken_by_reason),
         restarted_from=(
             str(execution.restarted_from.processing_id) if execution.restarted_from else None
         ),

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,16 @@ def test_the_corpus_processes_to_success_with_the_broken_references_it_really_ha
         "FILE_MISSING", "OUTSIDE_ROOT", "KEY_UNDEFINED", "KEY_TARGET_MISSING", "ELEMENT_MISSING"
     }  # fmt: skip
     assert status["brokenReferenceCount"] == Reference.objects.filter(broken=True).count()
+    # The command's JSON says how many are broken for each reason, as the references do.
+    by_reason = dict(
+        Counter(Reference.objects.filter(broken=True).values_list("reason", flat=True))
+    )
+    assert status["brokenReferencesByReason"] == by_reason
+    assert by_reason["OUTSIDE_ROOT"] == corpus_truth.OUTSIDE_ROOT
+    assert (
+        by_reason["FILE_MISSING"]
+        == corpus_truth.MISSING_HREF_AND_CONREF - corpus_truth.OUTSIDE_ROOT
+    )
     roots: dict[str, int] = {}
     for root in Asset.objects.exclude(metadata__root_element=None).values_list(
         "metadata__root_element", flat=True

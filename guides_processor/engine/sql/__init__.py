@@ -9,7 +9,7 @@ the key pass.
 from django.db import connection
 
 from .common import Backend, columns, marks, q, stamp, table
-from .keys import broken_reference_count, index_used_in, mark_vanished, resolve_keys
+from .keys import broken_references_by_reason, index_used_in, mark_vanished, resolve_keys
 from .postgresql import PostgreSQLBackend
 from .sqlite import SQLiteBackend
 
@@ -44,7 +44,7 @@ __all__ = [
     "add_items",
     "append_log",
     "beat_slot",
-    "broken_reference_count",
+    "broken_references_by_reason",
     "claim_batch",
     "columns",
     "commit_without_waiting",

@@ -415,12 +415,14 @@ def _undefined_keys(execution_id: int) -> list[tuple[str, int, str]]:
         return [(name, count, first) for name, count, first in cursor.fetchall()]
 
 
-def broken_reference_count(execution_id: int) -> int:
+def broken_references_by_reason(execution_id: int) -> dict[str, int]:
+    """The broken references of the assets this execution processed, counted by reason code."""
     ref = table(Reference)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {ref} WHERE {columns('broken')} "
-            f"AND {columns('asset_id')} IN ({_in_execution_sql()})",
+            f"SELECT {columns('reason')}, COUNT(*) FROM {ref} WHERE {columns('broken')} "
+            f"AND {columns('asset_id')} IN ({_in_execution_sql()}) GROUP BY {columns('reason')} "
+            f"ORDER BY {columns('reason')}",
             [execution_id, ItemState.DONE],
         )
-        return int(cursor.fetchone()[0])
+        return {str(reason): int(count) for reason, count in cursor.fetchall()}
