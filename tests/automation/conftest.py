@@ -8,7 +8,8 @@ from importlib import import_module
 from typing import Any
 
 import pytest
-from django_q.models import OrmQ
+from django_q.brokers import get_broker
+from django_q.signing import SignedPackage
 
 from tests.api.conftest import (  # noqa: F401
     admin,
@@ -71,22 +72,30 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def webhook_settings(settings) -> Any:
+    # A Redis broker keeps what earlier tests queued: start from an empty queue.
+    get_broker().purge_queue()
     settings.GUIDES_WEBHOOK_SECRET = SECRET
     settings.GUIDES_WEBHOOK_URLS = []
     settings.GUIDES_WEBHOOK_TIMEOUT_SECONDS = 5
     return settings
 
 
-def queued(func: str) -> list[OrmQ]:
-    """The tasks of ``func`` waiting in the ORM broker."""
-    return [task for task in OrmQ.objects.order_by("id") if task.func() == func]
-
-
 def run_queued(func: str) -> list[Any]:
-    """Take the queued tasks of ``func`` off the broker and run them, as a worker does."""
-    results = []
-    for task in queued(func):
-        module, name = task.func().rsplit(".", 1)
-        results.append(getattr(import_module(module), name)(*task.task["args"]))
-        task.delete()
+    """Take the queued tasks of ``func`` off the broker (ORM or Redis) and run them, as a worker
+    does; tasks of other functions are put back."""
+    broker = get_broker()
+    results: list[Any] = []
+    others: list[tuple[Any, Any]] = []
+    while batch := broker.dequeue():
+        for task_id, payload in batch:
+            task = SignedPackage.loads(payload)
+            if task["func"] != func:
+                others.append((task_id, payload))
+                continue
+            module, name = func.rsplit(".", 1)
+            results.append(getattr(import_module(module), name)(*task["args"]))
+            broker.acknowledge(task_id)
+    for task_id, payload in others:
+        broker.acknowledge(task_id)
+        broker.enqueue(payload)
     return results

@@ -53,11 +53,16 @@ def test_only_readers_may_see_it(staff, outsider):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_that_does_not_answer_is_a_503(admin, tmp_path):
+def test_a_database_that_does_not_answer_is_a_503(admin, tmp_path, settings):
     name = connection.settings_dict["NAME"]
     connection.close()
-    # A database file in a folder that does not exist: the driver cannot open it.
-    connection.settings_dict["NAME"] = str(tmp_path / "missing" / "db.sqlite3")
+    # A database that does not exist: a file in a folder that does not exist (SQLite), or a
+    # database name the server does not have (PostgreSQL). The driver cannot open either.
+    connection.settings_dict["NAME"] = (
+        str(tmp_path / "missing" / "db.sqlite3")
+        if connection.vendor == "sqlite"
+        else "guides_no_such_database"
+    )
     try:
         response = Client().get(URL, HTTP_AUTHORIZATION=basic(admin.username))
     finally:
@@ -65,4 +70,6 @@ def test_a_database_that_does_not_answer_is_a_503(admin, tmp_path):
         connection.settings_dict["NAME"] = name
     assert response.status_code == 503, response.content
     body = response.json()
-    assert (body["database"], body["broker"], body["workers"]) == (False, False, 0)
+    # The ORM broker is the database; a Redis broker still answers.
+    broker = bool(settings.GUIDES_BROKER_URL)
+    assert (body["database"], body["broker"], body["workers"]) == (False, broker, 0)
