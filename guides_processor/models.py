@@ -78,6 +78,9 @@ class Execution(models.Model):
     processing_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(max_length=32, default=PROCESSING_TYPE)
     path = models.CharField(max_length=4096, help_text="Virtual folder, under /content/dam.")
+    # Every path of the request, ``path`` first (``path`` stays the first, for what reads only
+    # it). Empty for executions created before several paths could be given: see ``all_paths``.
+    paths = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.WAITING
     )
@@ -141,6 +144,11 @@ class Execution(models.Model):
     @property
     def triggered_count(self) -> int:
         return self.processed_count + self.failed_count + self.skipped_count
+
+    @property
+    def all_paths(self) -> list[str]:
+        """The virtual paths processed, in the order of the request; at least ``path``."""
+        return [str(path) for path in self.paths] or [self.path]
 
 
 class ExcludedFolder(models.Model):

@@ -45,16 +45,17 @@ router = Router()
     auth=RUN_AUTH,
     response=responses(StartOut | DryRunOut, 400, 401, 403, 409, 413, 415),
     summary="Start processing a folder",
-    description="Queues an execution over path (minus excludedPaths) and returns its "
-    "processingId at once; the work runs in the background. 409 when the path overlaps a "
-    "waiting or running execution. With dryRun, creates nothing and answers what it would "
-    "process.",
+    description="Queues an execution over path and paths (minus excludedPaths) and returns its "
+    "processingId at once; the work runs in the background. 400 when paths overlap each other; "
+    "409 when one of them overlaps a waiting or running execution. With dryRun, creates nothing "
+    "and answers what it would process.",
 )
 def process_start(request: HttpRequest, payload: StartIn) -> dict[str, Any]:
     options = payload.filter or FilterIn.model_validate({})
     if payload.dryRun:
         return execution_preview(
             path=payload.path,
+            paths=payload.paths or [],
             excluded_paths=payload.excludedPaths,
             file_types=options.fileTypes or [],
             filter_processed_assets=options.filterProcessedAssets,
@@ -64,6 +65,7 @@ def process_start(request: HttpRequest, payload: StartIn) -> dict[str, Any]:
         )
     execution = services.execution_create(
         path=payload.path,
+        paths=payload.paths or [],
         created_by=username(request),
         excluded_paths=payload.excludedPaths,
         file_types=options.fileTypes or [],

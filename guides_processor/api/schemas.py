@@ -81,15 +81,24 @@ class StartIn(In):
         }
     )
 
-    path: str = Field(
-        description="The folder to process: /content/dam or a folder below it. A missing leading "
-        "slash is added; '.' and '..' segments and symbolic links are refused.",
+    path: str | None = Field(
+        None,
+        description="The folder (or file) to process: /content/dam or a path below it. A missing "
+        "leading slash is added; '.' and '..' segments and symbolic links are refused. Required "
+        "unless paths is given.",
         examples=["/content/dam/status-fetch1"],
+    )
+    paths: list[str] | None = Field(
+        None,
+        description="More folders or files to process in the same execution, beside or instead "
+        "of path (path comes first, duplicates are dropped). None may lie inside another; each "
+        "is checked as path is, and against the waiting and running executions.",
+        examples=[["/content/dam/status-fetch1", "/content/dam/status-fetch2/topic.dita"]],
     )
     excludedPaths: Annotated[list[str], BeforeValidator(_as_list)] = Field(
         default_factory=list,
-        description="Sub-folders of path that are not processed, with or without the leading "
-        "slash. A single string is taken as a list of one.",
+        description="Sub-folders of path (or of one of paths) that are not processed, with or "
+        "without the leading slash. A single string is taken as a list of one.",
         examples=[["content/dam/status-fetch1/excluded-folder"]],
     )
     type: Literal["ASSET_PROCESSING"] = Field(
@@ -188,7 +197,8 @@ class StartOut(Out):
 
 class DryRunOut(Out):
     dryRun: bool = Field(description="Always true: no execution was created.")
-    path: str = Field(description="The folder, normalised.")
+    path: str = Field(description="The folder, normalised (the first of paths).")
+    paths: list[str] = Field(description="Every folder or file of the request, normalised.")
     totalFiles: int = Field(
         description="The files the execution would count (its migrationSet.totalFiles)."
     )

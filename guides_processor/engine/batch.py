@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .. import processing
+from .. import content, processing
 from ..executions.lifecycle import execution_fail
 from ..models import Asset, ExecutionStatus
 from . import sql
@@ -90,18 +90,39 @@ def process(
             max_references=settings.GUIDES_MAX_REFERENCES_PER_ASSET,
         )
         results.append((item, result))
-    vanished = any(r.error == processing.NOT_FOUND for _, r in results)
-    if vanished and not (worker.root / worker.relfolder).is_dir():
+    vanished = [item.relpath for item, r in results if r.error == processing.NOT_FOUND]
+    gone = _gone_root(worker, vanished) if vanished else None
+    if gone is not None:
         release(worker, batch)
         execution_fail(
             execution_id=worker.execution_id,
-            reason=f"the folder {execution.path} no longer exists under the content root.",
+            reason=f"the folder {content.to_virtual(gone)} no longer exists under the content "
+            "root.",
             folder_gone=True,
         )
         return None
     done_ids = {item.item_id for item, _ in results}
     leftover = [item for item in batch if item.item_id not in done_ids] if stopped else []
     return results, leftover
+
+
+def _gone_root(worker: "SlotWorker", missing: list[str]) -> str | None:
+    """The path (a relpath) of the execution holding one of the ``missing`` files, when that
+    folder itself is gone; else None.
+
+    With several paths, one of them gone fails the execution even while the others are there,
+    as one path gone does: the run could not do what was asked, and resume, once the folder is
+    back, finishes it (the missing files are not blamed meanwhile). A file missing from a folder
+    that is still there is that asset's failure.
+    """
+    for relfolder in worker.relfolders:
+        prefix = f"{relfolder}/" if relfolder else ""
+        # A path that is one file is not a folder either: its file missing fails the run.
+        if not (worker.root / relfolder).is_dir() and any(
+            relpath == relfolder or relpath.startswith(prefix) for relpath in missing
+        ):
+            return relfolder
+    return None
 
 
 def release(worker: "SlotWorker", items: list[Claimed]) -> None:

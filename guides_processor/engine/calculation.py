@@ -1,13 +1,20 @@
-"""The calculation: slot 0 walks the execution's folder into its manifest.
+"""The calculation: slot 0 walks the execution's folders (or files) into its manifest.
 
 The walk writes a chunk of items per transaction and records how far it got (``walk_cursor``), so
 that a task whose time ran out, or a worker that died, resumes where the last chunk ended. Files
 outside the type and time filters are left out here; files the walk cannot hand to processing
 are written as skipped, with their reason.
+
+An execution of several paths walks them one after the other in the order of their parts
+(``walk_order``). The paths never contain each other (validation refuses that), so the relpaths
+of the whole walk come in one increasing order and the one cursor (the parts of the last file
+written) resumes it: a path sorting wholly before the cursor yields nothing, the one holding it
+continues after it, the later ones are walked whole.
 """
 
+import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,18 +40,23 @@ _CALCULATION_CHUNK = 5000
 
 # Its steps share one walk, its cursor and the chunk being written; they read best in order.
 def calculate(worker: "SlotWorker") -> bool:
-    """Walk the folder into the manifest until done (True) or out of time or cancelled."""
+    """Walk the paths into the manifest until done (True) or out of time or cancelled.
+
+    Every path must be there: when one is gone the execution fails (resume, once it is back,
+    continues the walk where it stopped).
+    """
     execution = Execution.objects.get(pk=worker.execution_id)
     now = timezone.now()
-    try:
-        content.resolve_target(worker.root, execution.path)
-    except content.ContentPathError as exc:
-        execution_fail(
-            execution_id=worker.execution_id,
-            reason=f"the folder cannot be processed: {exc.message}",
-            folder_gone=True,
-        )
-        return False
+    for path in execution.all_paths:
+        try:
+            content.resolve_target(worker.root, path)
+        except content.ContentPathError as exc:
+            execution_fail(
+                execution_id=worker.execution_id,
+                reason=f"the folder cannot be processed: {exc.message}",
+                folder_gone=True,
+            )
+            return False
     if execution.calculation_status != CalculationStatus.IN_PROGRESS:
         with transaction.atomic():
             Execution.objects.filter(pk=worker.execution_id).update(
@@ -53,7 +65,9 @@ def calculate(worker: "SlotWorker") -> bool:
             if not execution.walk_cursor:
                 sql.append_log(
                     execution_id=worker.execution_id,
-                    lines=[(INFO, f"Calculating the assets under {execution.path}.")],
+                    lines=[
+                        (INFO, f"Calculating the assets under {', '.join(execution.all_paths)}.")
+                    ],
                     now=now,
                 )
     excluded = frozenset(
@@ -66,7 +80,7 @@ def calculate(worker: "SlotWorker") -> bool:
     # processing is left out of the manifest unread, as git's index decides a file is unchanged
     # (GUIDES_VERIFY_CHECKSUM: every file is read and its checksum compared, by processing).
     previous = (
-        success_fingerprints(worker.relfolder)
+        success_fingerprints(worker.relfolders)
         if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
         else {}
     )
@@ -74,7 +88,7 @@ def calculate(worker: "SlotWorker") -> bool:
     unchanged = 0
     selected = select(
         worker.root,
-        worker.relfolder,
+        worker.relfolders,
         excluded=excluded,
         types=types,
         window=window,
@@ -105,9 +119,15 @@ UNCHANGED = "unchanged"  # counted and skipped: unchanged since its last success
 LEFT_OUT = "left out"  # outside the type or time filter: not part of the execution
 
 
+def walk_order(relfolders: Iterable[str]) -> list[str]:
+    """The relpaths in the order their files come in the walk: by their parts, as the cursor
+    compares them (``content.walk``)."""
+    return sorted(relfolders, key=lambda relfolder: tuple(relfolder.split("/")))
+
+
 def select(
     root: Path,
-    relfolder: str,
+    relfolders: Sequence[str],
     *,
     excluded: frozenset[str],
     types: frozenset[str],
@@ -115,14 +135,18 @@ def select(
     previous: dict[str, tuple[int | None, float | None, str]],
     after: bytes = b"",
 ) -> Iterator[tuple[content.WalkEntry, str, str | None]]:
-    """Walk the folder and say for each file what the calculation does with it: (entry,
+    """Walk the folders (relpaths that do not contain each other) in ``walk_order`` and say for
+    each file what the calculation does with it: (entry,
     verdict, asset type when it was known or had to be read for the type filter, else None).
 
     The one place where the filters are applied: the calculation and the dry run of a start
     request both use it, so a preview counts what a run would.
     """
     with_mtime = window != (None, None) or bool(previous)
-    entries = content.walk(root, relfolder, excluded=excluded, after=after, with_mtime=with_mtime)
+    entries = itertools.chain.from_iterable(
+        content.walk(root, relfolder, excluded=excluded, after=after, with_mtime=with_mtime)
+        for relfolder in walk_order(relfolders)
+    )
     filtered = bool(types) or with_mtime
     for entry in entries:
         if not filtered or entry.problem:
@@ -146,18 +170,23 @@ def select(
             yield entry, PROCESS if wanted else LEFT_OUT, asset_type
 
 
-def success_fingerprints(relfolder: str) -> dict[str, tuple[int | None, float | None, str]]:
-    """(size, mtime, type) of the last successful processing of each asset below the folder."""
-    assets = Asset.objects.filter(success_checksum__gt="", success_size__isnull=False)
-    if relfolder:
-        # A range on the relpath index: every relpath that starts with "relfolder/".
-        assets = assets.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")
-    return {
-        relpath: (size, mtime, asset_type)
-        for relpath, size, mtime, asset_type in assets.values_list(
-            "relpath", "success_size", "success_mtime", "asset_type"
-        ).iterator(chunk_size=10_000)
-    }
+def success_fingerprints(
+    relfolders: Sequence[str],
+) -> dict[str, tuple[int | None, float | None, str]]:
+    """(size, mtime, type) of the last successful processing of each asset below the folders."""
+    found: dict[str, tuple[int | None, float | None, str]] = {}
+    for relfolder in relfolders:
+        assets = Asset.objects.filter(success_checksum__gt="", success_size__isnull=False)
+        if relfolder:
+            # A range on the relpath index: every relpath that starts with "relfolder/".
+            assets = assets.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")
+        found.update(
+            (relpath, (size, mtime, asset_type))
+            for relpath, size, mtime, asset_type in assets.values_list(
+                "relpath", "success_size", "success_mtime", "asset_type"
+            ).iterator(chunk_size=10_000)
+        )
+    return found
 
 
 def _in_window(entry: content.WalkEntry, window: tuple[datetime | None, datetime | None]) -> bool:

@@ -157,7 +157,10 @@ class SlotWorker:
         self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{slot}:{uuid.uuid4().hex[:8]}"
         self.execution = Execution.objects.get(pk=execution_id)
         self.root = content_root()
-        self.relfolder = content.to_relpath(self.execution.path)
+        # The paths of the execution as relpaths, in the order of the walk.
+        self.relfolders = calculation.walk_order(
+            content.to_relpath(path) for path in self.execution.all_paths
+        )
         self._status_poll = Throttle(_CANCEL_POLL_SECONDS)
         self._sibling_check = Throttle(_SIBLING_CHECK_SECONDS)
         self.claim_cursor = 0

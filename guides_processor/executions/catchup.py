@@ -151,9 +151,11 @@ def _holder() -> str:
 
 def _overlapping(paths: list[str]) -> Execution | None:
     for execution in Execution.objects.filter(status__in=ACTIVE_STATUSES).only(
-        "processing_id", "path"
+        "processing_id", "path", "paths"
     ):
-        if any(content.paths_overlap(path, execution.path) for path in paths):
+        if any(
+            content.paths_overlap(path, other) for path in paths for other in execution.all_paths
+        ):
             return execution
     return None
 

@@ -3,6 +3,8 @@ from its folder are marked deleted, the link pass judges key and file references
 repository (``engine/sql/keys.py``), and the summary is written.
 """
 
+from datetime import datetime
+
 from django.utils import timezone
 
 from .. import content
@@ -63,26 +65,7 @@ def finish_if_complete(execution_id: int) -> bool:
         ):
             return True
         execution = Execution.objects.get(pk=execution_id)
-        deleted, revived = sql.mark_vanished(
-            execution_id=execution_id,
-            relfolder=content.to_relpath(execution.path),
-            excluded=[
-                content.to_relpath(path)
-                for path in execution.excluded.values_list("path", flat=True)
-            ],
-            # Files left out of the manifest on purpose (by a filter, as unchanged, or because
-            # it was given as a list) are still on disk: those are looked at.
-            filtered=bool(
-                execution.file_types
-                or execution.modified_after
-                or execution.modified_before
-                or execution.filter_processed_assets
-                or execution.listed_files
-                or execution.retry_failed
-            ),
-            root=content_root(),
-            now=now,
-        )
+        deleted, revived = _mark_vanished(execution, now)
         sql.index_used_in(execution_id)
         undefined = sql.resolve_keys(execution_id, changed=[*deleted, *revived])
         by_reason = sql.broken_references_by_reason(execution_id)
@@ -118,3 +101,36 @@ def finish_if_complete(execution_id: int) -> bool:
         deliveries_create(execution_id=execution_id, now=now)
         start_waiting_locked(now)
     return True
+
+
+def _mark_vanished(execution: Execution, now: datetime) -> tuple[list[str], list[str]]:
+    """``sql.mark_vanished`` over each path of the execution: (deleted, revived) relpaths."""
+    excluded = [
+        content.to_relpath(path) for path in execution.excluded.values_list("path", flat=True)
+    ]
+    # Files left out of the manifest on purpose (by a filter, as unchanged, or because it
+    # was given as a list) are still on disk: those are looked at.
+    filtered = bool(
+        execution.file_types
+        or execution.modified_after
+        or execution.modified_before
+        or execution.filter_processed_assets
+        or execution.listed_files
+        or execution.retry_failed
+    )
+    deleted: list[str] = []
+    revived: list[str] = []
+    # Each path of the execution in turn: the assets below one of them that its manifest does
+    # not hold are gone (the paths never contain each other, so none is looked at twice).
+    for path in execution.all_paths:
+        gone, back = sql.mark_vanished(
+            execution_id=execution.pk,
+            relfolder=content.to_relpath(path),
+            excluded=excluded,
+            filtered=filtered,
+            root=content_root(),
+            now=now,
+        )
+        deleted += gone
+        revived += back
+    return deleted, revived

@@ -57,7 +57,8 @@ def execution_get(*, processing_id: object) -> Execution:
 
 def execution_create(
     *,
-    path: object,
+    path: object = None,
+    paths: Iterable[object] = (),
     created_by: str,
     excluded_paths: Iterable[object] = (),
     file_types: Iterable[object] = (),
@@ -68,14 +69,17 @@ def execution_create(
     restarted_from: Execution | None = None,
     notify_url: object = None,
 ) -> Execution:
-    """Queue a new execution and return it.
+    """Queue a new execution over ``path`` and/or ``paths`` (folders or files; ``path`` first,
+    duplicates dropped) and return it. Its ``path`` is the first of them.
 
     ``notify_url`` is told when it ends, besides ``GUIDES_WEBHOOK_URLS`` (``webhooks``).
-    Raises InvalidInput for a path, exclusion, type, filter or notify URL that is not acceptable,
-    and Conflict when the path overlaps a waiting or running execution.
+    Raises InvalidInput for a path, exclusion, type, filter or notify URL that is not acceptable
+    (paths that overlap each other included), and Conflict when one of the paths overlaps a
+    waiting or running execution.
     """
     request = validate(
         path=path,
+        paths=paths,
         excluded_paths=excluded_paths,
         file_types=file_types,
         filter_processed_assets=filter_processed_assets,
@@ -86,9 +90,10 @@ def execution_create(
     notify = notify_url_checked(notify_url)
     now = timezone.now()
     with queue_lock():
-        refuse_overlap(request.path)
+        refuse_overlap(request.paths)
         execution = Execution.objects.create(
             path=request.path,
+            paths=list(request.paths),
             created_by=created_by,
             file_types=list(request.file_types),
             filter_processed_assets=request.filter_processed_assets,
@@ -101,7 +106,7 @@ def execution_create(
             ExcludedFolder(execution=execution, path=excluded)
             for excluded in request.excluded_paths
         )
-        lines = [(INFO, f"Execution created by {created_by} for {request.path}.")]
+        lines = [(INFO, f"Execution created by {created_by} for {', '.join(request.paths)}.")]
         if request.excluded_paths:
             lines.append((INFO, "Excluded folders: " + ", ".join(request.excluded_paths) + "."))
         if restarted_from is not None:
@@ -255,15 +260,16 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 f"{settings.GUIDES_LOG_RETENTION_DAYS} days ago and its manifest is removed; "
                 "restart it instead."
             )
-        try:
-            content.resolve_target(content_root(), execution.path)
-        except content.ContentPathError as exc:
-            # Resuming would only fail again at once: say why now, and change nothing.
-            raise Conflict(
-                f"Execution {execution.processing_id} cannot be resumed: its folder is missing "
-                f"or unusable ({exc.message}). Put the folder back, then resume."
-            ) from None
-        refuse_overlap(execution.path, ignore=execution.pk)
+        for path in execution.all_paths:
+            try:
+                content.resolve_target(content_root(), path)
+            except content.ContentPathError as exc:
+                # Resuming would only fail again at once: say why now, and change nothing.
+                raise Conflict(
+                    f"Execution {execution.processing_id} cannot be resumed: its folder is "
+                    f"missing or unusable ({exc.message}). Put the folder back, then resume."
+                ) from None
+        refuse_overlap(execution.all_paths, ignore=execution.pk)
         resumed = Execution.objects.filter(
             pk=execution.pk, status__in=sources_of(ExecutionStatus.WAITING)
         ).update(status=ExecutionStatus.WAITING, completed_at=None, comments="")
@@ -320,7 +326,7 @@ def _retry_missing(execution_id: int, *, only_present: bool) -> int:
 
 
 def execution_restart(*, processing_id: object, by: str) -> Execution:
-    """A new execution with the path, exclusions and filter of a finished one, linked to it.
+    """A new execution with the paths, exclusions and filter of a finished one, linked to it.
 
     Raises NotFound, Conflict when the execution is still active or the path overlaps another
     active execution, and InvalidInput when its folder no longer exists.
@@ -332,7 +338,7 @@ def execution_restart(*, processing_id: object, by: str) -> Execution:
             "only finished executions can be restarted (cancel it first)."
         )
     return execution_create(
-        path=original.path,
+        paths=original.all_paths,
         created_by=by,
         excluded_paths=list(original.excluded.values_list("path", flat=True)),
         file_types=original.file_types,

@@ -21,7 +21,8 @@ SAMPLE_SIZE = 20
 
 def execution_preview(
     *,
-    path: object,
+    path: object = None,
+    paths: Iterable[object] = (),
     excluded_paths: Iterable[object] = (),
     file_types: Iterable[object] = (),
     filter_processed_assets: bool = False,
@@ -40,6 +41,7 @@ def execution_preview(
     """
     request = validate(
         path=path,
+        paths=paths,
         excluded_paths=excluded_paths,
         file_types=file_types,
         filter_processed_assets=filter_processed_assets,
@@ -48,9 +50,9 @@ def execution_preview(
         processing_type=processing_type,
     )
     root = content_root()
-    relfolder = content.to_relpath(request.path)
+    relfolders = [content.to_relpath(p) for p in request.paths]
     previous = (
-        success_fingerprints(relfolder)
+        success_fingerprints(relfolders)
         if request.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
         else {}
     )
@@ -59,7 +61,7 @@ def execution_preview(
     sample: list[str] = []
     for entry, verdict, asset_type in select(
         root,
-        relfolder,
+        relfolders,
         excluded=frozenset(content.to_relpath(p) for p in request.excluded_paths),
         types=frozenset(request.file_types),
         window=(request.modified_after, request.modified_before),
@@ -83,6 +85,7 @@ def execution_preview(
     return {
         "dryRun": True,
         "path": request.path,
+        "paths": list(request.paths),
         "totalFiles": total,
         "byType": dict(sorted(by_type.items())),
         "excludedFiles": left_out,

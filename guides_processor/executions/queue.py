@@ -3,6 +3,7 @@ executions promoted while fewer than ``GUIDES_MAX_RUNNING`` run, and one task en
 """
 
 import uuid
+from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -38,16 +39,21 @@ def queue_lock() -> Any:
         yield
 
 
-def refuse_overlap(path: str, *, ignore: int | None = None) -> None:
+def refuse_overlap(paths: Sequence[str], *, ignore: int | None = None) -> None:
+    """Raise Conflict when one of ``paths`` overlaps a path of a waiting or running execution
+    (other than ``ignore``), naming both paths and the execution."""
     active = Execution.objects.filter(status__in=ACTIVE_STATUSES)
     if ignore is not None:
         active = active.exclude(pk=ignore)
-    for other in active.only("processing_id", "path", "status"):
-        if content.paths_overlap(path, other.path):
-            raise Conflict(
-                f"{path} overlaps execution {other.processing_id} on {other.path}, which is "
-                f"{other.get_status_display().lower()}. Wait for it to finish or cancel it first."
-            )
+    for other in active.only("processing_id", "path", "paths", "status"):
+        for path in paths:
+            for other_path in other.all_paths:
+                if content.paths_overlap(path, other_path):
+                    raise Conflict(
+                        f"{path} overlaps execution {other.processing_id} on {other_path}, which "
+                        f"is {other.get_status_display().lower()}. Wait for it to finish or "
+                        "cancel it first."
+                    )
 
 
 def executions_start_waiting() -> None:

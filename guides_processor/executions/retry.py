@@ -48,9 +48,10 @@ def execution_retry_failed(*, processing_id: object, by: str) -> Execution:
         raise Conflict(f"Execution {original.processing_id} has no failed assets to retry.")
     now = timezone.now()
     with queue_lock():
-        refuse_overlap(original.path)
+        refuse_overlap(original.all_paths)
         execution = Execution.objects.create(
             path=original.path,
+            paths=original.all_paths,
             created_by=by,
             file_types=original.file_types,
             restarted_from=original,

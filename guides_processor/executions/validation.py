@@ -1,4 +1,4 @@
-"""Checking a processing request: the path, the exclusions, the file types and the time window."""
+"""Checking a processing request: the paths, the exclusions, the file types and the time window."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,12 +18,50 @@ def content_root() -> Path:
 
 @dataclass(frozen=True)
 class ProcessingRequest:
-    path: str
+    # ``path`` first when it was given, then ``paths``, without duplicates; none inside another.
+    paths: tuple[str, ...]
     excluded_paths: tuple[str, ...]
     file_types: tuple[str, ...]
     filter_processed_assets: bool
     modified_after: datetime | None
     modified_before: datetime | None
+
+    @property
+    def path(self) -> str:
+        """The first path: the one an execution stores as ``path``."""
+        return self.paths[0]
+
+
+def _targets(root: Path, path: object, paths: Iterable[object]) -> list[str]:
+    """The request's ``path`` and ``paths`` as normalised virtual paths of folders or files,
+    ``path`` first, duplicates dropped; raises InvalidInput naming the field at fault."""
+    given = [] if path is None else [(path, "path")]
+    given += [(raw, f"paths[{index}]") for index, raw in enumerate(paths)]
+    if not given:
+        raise InvalidInput(
+            "path is required, or paths: the folders or files to process.", field="path"
+        )
+    targets: list[str] = []
+    for raw, field in given:
+        try:
+            vpath = content.normalize_path(raw, field=field)
+            # A folder, or one file: an execution of a single asset.
+            content.resolve_target(root, vpath, field=field)
+        except content.ContentPathError as exc:
+            raise InvalidInput(str(exc), field=exc.field) from None
+        if vpath in targets:
+            continue
+        # Overlapping paths would walk (and process) the same files twice, and break the one
+        # walk cursor of the execution, which needs paths that sort apart.
+        for other in targets:
+            if content.paths_overlap(vpath, other):
+                raise InvalidInput(
+                    f"{field}: {vpath} overlaps {other}, also given; give the outer folder "
+                    "alone, or paths that do not contain each other.",
+                    field=field,
+                )
+        targets.append(vpath)
+    return targets
 
 
 def _epoch_ms(value: object, field: str) -> datetime | None:
@@ -42,7 +80,8 @@ def _epoch_ms(value: object, field: str) -> datetime | None:
 # A flat check of each request field in turn, in the order of the request.
 def validate(  # noqa: C901
     *,
-    path: object,
+    path: object = None,
+    paths: Iterable[object] = (),
     excluded_paths: Iterable[object],
     file_types: Iterable[object],
     filter_processed_assets: bool,
@@ -55,12 +94,7 @@ def validate(  # noqa: C901
             f"type must be {PROCESSING_TYPE!r}, not {processing_type!r}.", field="type"
         )
     root = content_root()
-    try:
-        vpath = content.normalize_path(path, field="path")
-        # A folder, or one file: an execution of a single asset.
-        content.resolve_target(root, vpath, field="path")
-    except content.ContentPathError as exc:
-        raise InvalidInput(str(exc), field=exc.field) from None
+    targets = _targets(root, path, paths)
     excluded: list[str] = []
     for index, raw in enumerate(excluded_paths):
         field = f"excludedPaths[{index}]"
@@ -68,10 +102,11 @@ def validate(  # noqa: C901
             vexcluded = content.normalize_path(raw, field=field)
         except content.ContentPathError as exc:
             raise InvalidInput(str(exc), field=field) from None
-        if vexcluded == vpath or not content.is_within(vexcluded, vpath):
+        if not any(vexcluded != t and content.is_within(vexcluded, t) for t in targets):
             raise InvalidInput(
-                f"{field}: {vexcluded} is not a folder inside {vpath}; only sub-folders of the "
-                "processed folder can be excluded.",
+                f"{field}: {vexcluded} is not a folder inside {' or '.join(targets)}; only "
+                f"sub-folders of {'the' if len(targets) == 1 else 'a'} processed folder can be "
+                "excluded.",
                 field=field,
             )
         try:
@@ -99,7 +134,7 @@ def validate(  # noqa: C901
             "filter.startTime is later than filter.endTime.", field="filter.startTime"
         )
     return ProcessingRequest(
-        path=vpath,
+        paths=tuple(targets),
         excluded_paths=tuple(excluded),
         file_types=tuple(types),
         filter_processed_assets=bool(filter_processed_assets),

@@ -110,7 +110,7 @@ class ExecutionStatusView(_JsonObject):
     """An execution as the API and the console report it."""
 
     processing_id: str = field(metadata=_json("processingId", "The id of the execution."))
-    path: str = field(metadata=_json("path", "The processed folder."))
+    path: str = field(metadata=_json("path", "The processed folder (the first of paths)."))
     excluded_paths: tuple[str, ...] = field(
         metadata=_json("excludedPaths", "Sub-folders that are not processed.")
     )
@@ -151,6 +151,9 @@ class ExecutionStatusView(_JsonObject):
         metadata=_json("cancellable", "Whether cancel is allowed (waiting or in progress).")
     )
     # Ours, beyond the seed.
+    paths: tuple[str, ...] = field(
+        metadata=_json("paths", "Every processed folder or file, path first.")
+    )
     filter: StatusFilter = field(
         metadata=_json("filter", "Which assets of the folder are processed.")
     )
@@ -205,6 +208,7 @@ def execution_status_view(
         processing_id=str(execution.processing_id),
         path=execution.path,
         excluded_paths=tuple(excluded),
+        paths=tuple(execution.all_paths),
         status=status,
         triggered_count=execution.triggered_count,
         started_at=_ms(execution.started_at),

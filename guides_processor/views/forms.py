@@ -187,6 +187,8 @@ class NewProcessForm(forms.Form):
     }
 
     path = forms.CharField(required=False, max_length=4096, strip=True)
+    # More folders, beside ``path``, when several were chosen.
+    paths = forms.MultipleChoiceField(required=False)
     excluded_paths = forms.MultipleChoiceField(required=False)
     file_types = forms.MultipleChoiceField(required=False)
     filter_processed_assets = forms.BooleanField(required=False)
@@ -197,7 +199,7 @@ class NewProcessForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Any text: the service says what is wrong with a path or a type, as the API does.
-        for name in ("excluded_paths", "file_types"):
+        for name in ("paths", "excluded_paths", "file_types"):
             field = self.fields[name]
             assert isinstance(field, forms.MultipleChoiceField)
             field.valid_value = lambda value: True  # type: ignore[method-assign]
@@ -243,6 +245,7 @@ class NewProcessForm(forms.Form):
         data = self.cleaned_data
         return {
             "path": data["path"],
+            "paths": data["paths"],
             "excluded_paths": data["excluded_paths"],
             "file_types": data["file_types"],
             "filter_processed_assets": data["filter_processed_assets"],

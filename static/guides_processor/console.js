@@ -141,7 +141,10 @@
     const errors = dialog.querySelector("#new-process-errors");
     const root = tree.querySelector('[role="treeitem"]');
     const preview = dialog.querySelector("#new-process-preview");
-    let selected = "";
+    const morePaths = dialog.querySelector("#selected-paths");
+    // The folders to process, in the order they were chosen: Enter (or a click) chooses one
+    // alone, Ctrl+Enter (or Ctrl+click) adds one or takes it out again.
+    let chosen = [];
 
     // The dates are typed in the reader's zone, the one the console shows times in; the server
     // reads them in it (its own zone, named in the page, when this does not run).
@@ -173,16 +176,16 @@
     }
 
     // Recompute every row from the selection and the ticked boxes: only folders strictly inside
-    // the selected one can be excluded, and nothing inside an excluded folder needs to be.
+    // a chosen one can be excluded, and nothing inside an excluded folder needs to be.
     function refresh() {
       const excluded = Array.from(tree.querySelectorAll(".exclude-box:checked")).map((box) => box.value);
       for (const item of items()) {
         const path = item.dataset.path;
         if (!path) continue;
-        item.setAttribute("aria-selected", String(path === selected));
+        item.setAttribute("aria-selected", String(chosen.includes(path)));
         const box = boxOf(item);
         if (!box) continue;
-        const inside = selected !== "" && path !== selected && within(path, selected);
+        const inside = chosen.some((folder) => path !== folder && within(path, folder));
         const underExcluded = excluded.some((folder) => folder !== path && within(path, folder));
         const allowed = inside && !underExcluded;
         box.disabled = !allowed;
@@ -191,9 +194,18 @@
         else item.removeAttribute("aria-checked");
         item.classList.toggle("is-inside-excluded", inside && underExcluded);
       }
-      pathInput.value = selected;
-      selectedText.textContent = selected || "None selected";
-      selectedText.classList.toggle("muted", !selected);
+      pathInput.value = chosen[0] || "";
+      morePaths.replaceChildren(
+        ...chosen.slice(1).map((path) => {
+          const input = document.createElement("input");
+          input.type = "hidden";
+          input.name = "paths";
+          input.value = path;
+          return input;
+        }),
+      );
+      selectedText.textContent = chosen.join("\n") || "None selected";
+      selectedText.classList.toggle("muted", !chosen.length);
       const ticked = Array.from(tree.querySelectorAll(".exclude-box:checked")).map((box) => box.value);
       excludedList.replaceChildren(
         ...(ticked.length ? ticked : [null]).map((path) => {
@@ -207,8 +219,20 @@
 
     function select(item) {
       if (!item.dataset.path) return;
-      if (selected !== item.dataset.path) previewIsStale();
-      selected = item.dataset.path;
+      if (chosen.length !== 1 || chosen[0] !== item.dataset.path) previewIsStale();
+      chosen = [item.dataset.path];
+      errors.replaceChildren();
+      refresh();
+    }
+
+    // Ctrl+Enter, Ctrl+click: one more folder, or one fewer. A folder inside (or around) one
+    // already chosen replaces it, since one execution cannot process a folder twice.
+    function toggleChosen(item) {
+      const path = item.dataset.path;
+      if (!path) return;
+      if (chosen.includes(path)) chosen = chosen.filter((other) => other !== path);
+      else chosen = [...chosen.filter((other) => !within(other, path) && !within(path, other)), path];
+      previewIsStale();
       errors.replaceChildren();
       refresh();
     }
@@ -299,7 +323,8 @@
         else expand(item);
         return;
       }
-      activate(item);
+      if ((event.ctrlKey || event.metaKey) && !item.dataset.more) toggleChosen(item);
+      else activate(item);
     });
     tree.addEventListener("dblclick", (event) => {
       const item = event.target.closest('[role="treeitem"][aria-expanded]');
@@ -314,6 +339,12 @@
 
     tree.addEventListener("keydown", (event) => {
       const item = event.target.closest('[role="treeitem"]');
+      if (item && event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.altKey) {
+        if (!item.dataset.more) toggleChosen(item);
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      }
       if (!item || event.altKey || event.ctrlKey || event.metaKey) return;
       const visible = visibleItems();
       const index = visible.indexOf(item);
@@ -365,7 +396,7 @@
     });
 
     document.body.addEventListener("process-created", () => {
-      selected = "";
+      chosen = [];
       form.reset();
       previewIsStale();
       tree.querySelectorAll(".exclude-box").forEach((box) => (box.checked = false));

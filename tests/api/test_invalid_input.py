@@ -88,7 +88,8 @@ def start_body(**fields):
             start_body(filter=[]), "filter", "valid dictionary", id="filter not an object"
         ),
         pytest.param([start_body()], "", "must be an object", id="body an array"),
-        pytest.param("null", "path", "path is required", id="body null"),
+        # path is optional (paths may stand for it): type is the first field a null body lacks.
+        pytest.param("null", "type", "type is required", id="body null"),
     ],
 )
 def test_a_start_request_that_is_not_acceptable_is_a_400_naming_the_field(

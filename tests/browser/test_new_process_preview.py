@@ -78,3 +78,37 @@ def test_preview_shows_what_create_would_process_then_create_uses_the_same_reque
     assert list(execution.excluded.values_list("path", flat=True)) == ["/content/dam/guide/drafts"]
     # 09:00 in Tokyo is midnight UTC.
     assert execution.modified_after == datetime(2000, 1, 1, 0, 0, tzinfo=UTC)
+
+
+def test_ctrl_enter_and_ctrl_click_add_folders_to_one_execution(
+    page, live_server, admin, repository
+):
+    sign_in(page, live_server.url, "admin")
+    page.goto(live_server.url + EXECUTIONS)
+    page.wait_for_load_state()
+    page.click("#new-process-button")
+    dialog = page.locator("#new-process")
+    expect(dialog.locator('[data-path="/content/dam/guide"]')).to_be_visible()
+
+    dialog.locator('[data-path="/content/dam"]').focus()
+    arrow_to(page, "/content/dam/guide")
+    page.keyboard.press("ArrowRight")
+    arrow_to(page, "/content/dam/guide/drafts")
+    page.keyboard.press("Enter")
+    arrow_to(page, "/content/dam/guide/topics")
+    page.keyboard.press("Control+Enter")
+    dialog.locator('[data-path="/content/dam/guide/maps"] .tree-label').click(modifiers=["Control"])
+    expect(dialog.locator("#selected-folder")).to_have_text(
+        "/content/dam/guide/drafts\n/content/dam/guide/topics\n/content/dam/guide/maps"
+    )
+    # Ctrl+Enter again takes one out; the arrows still move.
+    arrow_to(page, "/content/dam/guide/topics")
+    page.keyboard.press("Control+Enter")
+    expect(dialog.locator('[data-path="/content/dam/guide/topics"]')).to_have_attribute(
+        "aria-selected", "false"
+    )
+    dialog.locator("#new-process-create").click()
+
+    expect(page.locator(".toast", has_text="Process triggered successfully")).to_be_visible()
+    execution = newest("/content/dam/guide/drafts")
+    assert execution.paths == ["/content/dam/guide/drafts", "/content/dam/guide/maps"]

@@ -9,7 +9,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django_q.models import OrmQ
 
 from guides_processor import executions
@@ -196,3 +196,36 @@ def test_a_running_cluster_is_seen_at_once_by_the_heartbeats_of_its_workers(
         time.sleep(0.2)
         execution.refresh_from_db()
     assert (execution.status, execution.processed_count) == (ExecutionStatus.SUCCESS, 3)
+
+
+@pytest.mark.django_db
+def test_several_paths_are_processed_in_one_execution(write_tree):
+    write_tree({**many(3, "b"), **many(2, "a"), **many(2, "other")})
+    out, err = StringIO(), StringIO()
+
+    call_command(
+        "process_assets",
+        "/content/dam/b",
+        "/content/dam/a",
+        "--wait",
+        "--cluster-wait",
+        "0",
+        stdout=out,
+        stderr=err,
+    )
+
+    execution = Execution.objects.get()
+    assert execution.paths == ["/content/dam/b", "/content/dam/a"]
+    assert (execution.status, execution.processed_count) == (ExecutionStatus.SUCCESS, 5)
+    assert "queued for /content/dam/b, /content/dam/a" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_paths_inside_each_other_are_refused_with_status_2(write_tree):
+    write_tree(many(2, "a"))
+
+    with pytest.raises(CommandError, match="overlaps") as refused:
+        call_command("process_assets", "/content/dam/a", "/content/dam", "--cluster-wait", "0")
+
+    assert refused.value.returncode == 2
+    assert not Execution.objects.exists()

@@ -5,7 +5,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from guides_processor import executions
 from guides_processor.models import Execution, ExecutionStatus
+from tests.engine.trees import many
 
 from .conftest import HTMX
 
@@ -159,3 +161,22 @@ def test_filters_that_match_nothing_say_so(runner_client, finished):
     html = runner_client.get(EXECUTIONS, {"status": "CANCELLED"}).content.decode()
 
     assert "No executions match these filters." in html
+
+
+def test_an_execution_of_several_paths_shows_each_on_its_own_line(runner_client, write_tree):
+    write_tree({**many(1, "b"), **many(1, "a")})
+    execution = executions.execution_create(
+        paths=["/content/dam/b", "/content/dam/a/t00000.dita"], created_by="operator"
+    )
+
+    html = runner_client.get(EXECUTIONS).content.decode()
+
+    row = re.search(rf'<tr id="row-{execution.processing_id}".*?</tr>', html, re.S)
+    assert row is not None
+    cell = re.search(r'<td class="col-path">(.*?)</td>', row.group(0), re.S)
+    assert cell is not None
+    shown = re.findall(r'<span class="path">(.*?)</span>', cell.group(1))
+    assert [text.replace("<wbr>", "") for text in shown] == [
+        "/content/dam/b",
+        "/content/dam/a/t00000.dita",
+    ]

@@ -147,3 +147,36 @@ def test_without_htmx_create_redirects_with_a_message(runner_client, tree):
 
     assert response.redirect_chain[-1][0] == reverse("guides_processor:executions")
     assert "Process triggered successfully" in response.content.decode()
+
+
+def test_create_with_several_folders_queues_one_execution_of_them_all(runner_client, tree):
+    response = runner_client.post(
+        CREATE,
+        {
+            "path": "/content/dam/other",
+            "paths": ["/content/dam/guide/topics", "/content/dam/guide/archive"],
+            "excluded_paths": ["/content/dam/guide/archive/old"],
+        },
+        **HTMX,
+    )
+
+    assert response.status_code == 201, response.content
+    execution = Execution.objects.get()
+    assert execution.paths == [
+        "/content/dam/other",
+        "/content/dam/guide/topics",
+        "/content/dam/guide/archive",
+    ]
+    assert list(execution.excluded.values_list("path", flat=True)) == [
+        "/content/dam/guide/archive/old"
+    ]
+
+
+def test_folders_inside_each_other_are_refused_in_the_dialog(runner_client, tree):
+    response = runner_client.post(
+        CREATE, {"path": "/content/dam/guide", "paths": ["/content/dam/guide/topics"]}, **HTMX
+    )
+
+    assert response.status_code == 422
+    assert "overlaps /content/dam/guide" in response.content.decode()
+    assert not Execution.objects.exists()

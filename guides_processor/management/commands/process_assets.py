@@ -29,10 +29,19 @@ from guides_processor.models import (
 
 
 class Command(BaseCommand):
-    help = "Process the assets of a folder of /content/dam (as POST /bin/guides/v1/assets/process)."
+    help = (
+        "Process the assets of folders (or files) of /content/dam in one execution (as POST "
+        "/bin/guides/v1/assets/process)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("path", help="Folder to process, such as /content/dam/product.")
+        parser.add_argument(
+            "paths",
+            nargs="+",
+            metavar="PATH",
+            help="Folder or file to process, such as /content/dam/product; several may be given "
+            "(none inside another).",
+        )
         parser.add_argument(
             "--exclude",
             action="append",
@@ -83,7 +92,7 @@ class Command(BaseCommand):
         if processes < 1:
             raise CommandError("--processes must be at least 1.", returncode=2)
         request = {
-            "path": options["path"],
+            "paths": options["paths"],
             "excluded_paths": options["exclude"],
             "file_types": file_types,
             "filter_processed_assets": options["skip_processed"],
@@ -104,7 +113,9 @@ class Command(BaseCommand):
         except executions.ServiceError as exc:
             raise CommandError(exc.message, returncode=2) from None
         if not options["json"]:
-            self.stderr.write(f"Execution {execution.processing_id} queued for {execution.path}.")
+            self.stderr.write(
+                f"Execution {execution.processing_id} queued for {', '.join(execution.all_paths)}."
+            )
         if options["wait"]:
             execution = self._wait(execution, inline=inline, processes=processes)
         elif cluster_wait != 0 and not alive:
