@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guides_processor", "0010_used_in_and_retry"),
+        ("guides_processor", "0011_broken_by_reason"),
     ]
 
     operations = [
