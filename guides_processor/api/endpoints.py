@@ -18,7 +18,7 @@ from .. import selectors
 from ..executions.preview import execution_preview
 from ..models import Execution
 from .auth import RUN_AUTH, username
-from .errors import method_not_allowed, unknown
+from .errors import METHODS, close_other_methods, unknown
 from .logzip import iso, zipped_log
 from .schemas import (
     HISTORY_LIMIT_MAX,
@@ -255,31 +255,8 @@ def process_history(request: HttpRequest, query: Query[HistoryQuery]) -> dict[st
 
 # --- the one error shape for a wrong method or an unknown URL ---------------------------------
 
-# Any other method is answered by ApiGuardMiddleware (middleware.py), as is HEAD on a GET
-# endpoint (it is answered as GET without the body).
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-
-
-def _allowed(methods: set[str]) -> list[str]:
-    """The methods a URL answers, in METHODS order: HEAD wherever GET is."""
-    return [
-        method for method in METHODS if method in methods or (method == "HEAD" and "GET" in methods)
-    ]
-
-
-# The methods each endpoint's URL answers, taken from the operations above.
-ALLOWED = {
-    path: _allowed({method for operation in view.operations for method in operation.methods})
-    for path, view in router.path_operations.items()
-}
-
-for _path, _methods in ALLOWED.items():
-    router.api_operation(
-        [method for method in METHODS if method not in _methods],
-        _path,
-        auth=None,
-        include_in_schema=False,
-    )(method_not_allowed(_methods))
+# The methods each endpoint's URL answers, taken from the operations above; any other gets 405.
+ALLOWED = close_other_methods(router)
 
 # Mounted last: anything under the API that is no endpoint.
 fallback = Router()

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
@@ -249,6 +249,33 @@ def method_not_allowed(allowed: list[str]) -> Callable[[HttpRequest], HttpRespon
         return response
 
     return view
+
+
+# Any other method is answered by ApiGuardMiddleware (middleware.py), as is HEAD on a GET
+# endpoint (it is answered as GET without the body).
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def close_other_methods(router: Router) -> dict[str, list[str]]:
+    """Answer every method that ``router``'s URLs do not take with the one-shape 405.
+
+    Call it once the router's endpoints are declared. Returns the methods each URL answers, in
+    ``METHODS`` order and HEAD wherever GET is, for the guard's table (``api.allowed_methods``).
+    """
+    allowed: dict[str, list[str]] = {}
+    for path, view in list(router.path_operations.items()):
+        taken = {method for operation in view.operations for method in operation.methods}
+        allowed[path] = [
+            method for method in METHODS if method in taken or (method == "HEAD" and "GET" in taken)
+        ]
+    for path, methods in allowed.items():
+        router.api_operation(
+            [method for method in METHODS if method not in methods],
+            path,
+            auth=None,
+            include_in_schema=False,
+        )(method_not_allowed(methods))
+    return allowed
 
 
 def unknown(request: HttpRequest, rest: str) -> HttpResponse:

@@ -20,8 +20,7 @@ from ..models import StatusJob
 from ..selectors import asset_status, assets, broken_links
 from ..selectors.broken_links import broken_links_csv, broken_links_junit
 from .auth import RUN_AUTH, username
-from .endpoints import METHODS
-from .errors import method_not_allowed
+from .errors import close_other_methods
 from .graph_schemas import (
     BrokenLinksOut,
     BrokenLinksQuery,
@@ -280,23 +279,5 @@ def process_retry(request: HttpRequest, payload: ProcessingIdBody) -> dict[str, 
     )
 
 
-def _allowed(methods: set[str]) -> list[str]:
-    """The methods a URL answers, in METHODS order: HEAD wherever GET is."""
-    return [
-        method for method in METHODS if method in methods or (method == "HEAD" and "GET" in methods)
-    ]
-
-
 # The methods each URL answers; any other is answered in the one error shape.
-ALLOWED = {
-    path: _allowed({method for operation in view.operations for method in operation.methods})
-    for path, view in router.path_operations.items()
-}
-
-for _path_, _methods in ALLOWED.items():
-    router.api_operation(
-        [method for method in METHODS if method not in _methods],
-        _path_,
-        auth=None,
-        include_in_schema=False,
-    )(method_not_allowed(_methods))
+ALLOWED = close_other_methods(router)

@@ -20,7 +20,7 @@ from .. import cluster
 from ..executions.catchup import catchup_state
 from ..executions.watch import watch_state
 from .auth import READ_AUTH
-from .errors import RENDERER, error, method_not_allowed, unauthenticated
+from .errors import RENDERER, close_other_methods, error, unauthenticated
 from .schemas import responses
 
 router = Router()
@@ -135,10 +135,4 @@ def system_status(request: HttpRequest) -> HttpResponse:
 
 
 # The methods this module's URLs answer (api/__init__.py adds them to the guard's table).
-ALLOWED = {"/system/status": ["GET", "HEAD"]}
-router.api_operation(
-    ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    "/system/status",
-    auth=None,
-    include_in_schema=False,
-)(method_not_allowed(ALLOWED["/system/status"]))
+ALLOWED = close_other_methods(router)
