@@ -4,34 +4,17 @@ import pytest
 
 from guides_processor import executions
 from guides_processor.engine import calculation
-from guides_processor.engine.slot import execution_work
 from guides_processor.models import (
-    Execution,
     ExecutionItem,
     ExecutionStatus,
     ItemState,
     LogLine,
 )
 
+from .steps import one_step, run
 from .trees import guide, many
 
 pytestmark = pytest.mark.django_db
-
-
-def one_step(execution: Execution) -> str:
-    """One task with no time budget: it writes one batch (or one chunk of the manifest)."""
-    slot = execution.slots.get(number=0)
-    return execution_work(
-        execution_id=execution.pk,
-        slot=0,
-        generation=slot.generation,
-        seconds=0,
-        enqueue_continuation=False,
-    )
-
-
-def run(execution: Execution) -> Execution:
-    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 @pytest.fixture

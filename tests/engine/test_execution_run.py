@@ -15,13 +15,10 @@ from guides_processor.models import (
     Reference,
 )
 
+from .steps import run
 from .trees import guide, many, topic
 
 pytestmark = pytest.mark.django_db
-
-
-def run(execution):
-    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 def test_it_processes_every_asset_of_the_folder_and_reports_broken_references(write_tree):

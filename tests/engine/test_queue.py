@@ -5,13 +5,10 @@ import pytest
 from guides_processor import executions
 from guides_processor.models import ExecutionStatus
 
+from .steps import run
 from .trees import guide, many
 
 pytestmark = pytest.mark.django_db
-
-
-def run(execution):
-    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 @pytest.mark.parametrize(

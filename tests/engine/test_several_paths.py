@@ -8,28 +8,12 @@ import pytest
 
 from guides_processor import executions, selectors
 from guides_processor.engine import calculation
-from guides_processor.engine.slot import execution_work
 from guides_processor.models import Asset, Execution, ExecutionItem, ExecutionStatus, ItemState
 
+from .steps import one_step, run
 from .trees import many, topic
 
 pytestmark = pytest.mark.django_db
-
-
-def one_step(execution: Execution) -> str:
-    """One task with no time budget: one chunk of the manifest, or one batch."""
-    slot = execution.slots.get(number=0)
-    return execution_work(
-        execution_id=execution.pk,
-        slot=0,
-        generation=slot.generation,
-        seconds=0,
-        enqueue_continuation=False,
-    )
-
-
-def run(execution: Execution) -> Execution:
-    return executions.execution_run_inline(processing_id=execution.processing_id)
 
 
 def manifest(execution: Execution) -> list[str]:
