@@ -70,13 +70,19 @@ def finish_if_complete(execution_id: int) -> bool:
         undefined = sql.resolve_keys(execution_id, changed=[*deleted, *revived])
         by_reason = sql.broken_references_by_reason(execution_id)
         broken = sum(by_reason.values())
-        seconds = max((now - (execution.started_at or now)).total_seconds(), 0.001)
+        # The execution ends when its link pass has been written, not when it began: that is
+        # what a caller waits for, and what the duration reports.
+        ended = timezone.now()
+        seconds = max((ended - (execution.started_at or ended)).total_seconds(), 0.001)
         comments = (
             f"{execution.processed_count} processed, {execution.failed_count} failed, "
             f"{execution.skipped_count} skipped; {plural(broken, 'broken reference')}."
         )
         Execution.objects.filter(pk=execution_id).update(
-            broken_reference_count=broken, broken_by_reason=by_reason, comments=comments
+            broken_reference_count=broken,
+            broken_by_reason=by_reason,
+            comments=comments,
+            completed_at=ended,
         )
         lines = []
         if deleted:
@@ -97,9 +103,9 @@ def finish_if_complete(execution_id: int) -> bool:
         lines.append(
             (INFO, f"Execution completed in {seconds:.1f} s ({rate:.0f} assets/s): {comments}")
         )
-        sql.append_log(execution_id=execution_id, lines=lines, now=now)
-        deliveries_create(execution_id=execution_id, now=now)
-        start_waiting_locked(now)
+        sql.append_log(execution_id=execution_id, lines=lines, now=ended)
+        deliveries_create(execution_id=execution_id, now=ended)
+        start_waiting_locked(ended)
     return True
 
 

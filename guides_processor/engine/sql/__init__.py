@@ -1,29 +1,13 @@
 """The engine's SQL, for the database in use: the one place that knows which database it is.
 
-The backend is picked by ``connection.vendor`` once, when this is first imported (after Django's
-settings are loaded: the engine is imported by apps, tasks and commands, never by settings), and
-its statements are the names below. ``common.py`` holds what both databases run alike, ``keys.py``
-the key pass.
+``backend.py`` picks the backend once; its statements are the names below. ``common.py`` holds
+what both databases run alike, ``sqlite.py`` and ``postgresql.py`` where they differ, ``keys.py``
+the link pass of a finishing execution.
 """
 
-from django.db import connection
-
+from .backend import BACKEND, VENDOR
 from .common import Backend, columns, marks, q, stamp, table
 from .keys import broken_references_by_reason, index_used_in, mark_vanished, resolve_keys
-from .postgresql import PostgreSQLBackend
-from .sqlite import SQLiteBackend
-
-
-def _pick() -> Backend:
-    if connection.vendor == "postgresql":
-        return PostgreSQLBackend()
-    if connection.vendor == "sqlite":
-        return SQLiteBackend()
-    raise RuntimeError(f"the engine does not run on {connection.vendor}")
-
-
-BACKEND = _pick()
-VENDOR: str = connection.vendor
 
 lock_queue = BACKEND.lock_queue
 commit_without_waiting = BACKEND.commit_without_waiting

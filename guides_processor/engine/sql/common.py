@@ -54,7 +54,7 @@ def stamp(value: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     return connection.ops.adapt_json_value(value, None)
 
 
@@ -135,6 +135,16 @@ class Backend:
     def add_pending(self, cursor: Any, execution_id: int, pending: Sequence[str]) -> None:
         """Insert pending manifest items for ``pending`` relpaths."""
         raise NotImplementedError
+
+    def stage(self, cursor: Any, name: str, shape: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Load ``rows`` into the temporary table ``name``, whose columns are those of the
+        SELECT ``shape``, for one set-based statement to read (emptied first; it lives as long
+        as the connection). Thousands of rows cost one statement this way, where a statement
+        per row is sent and parsed anew each time."""
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} AS {shape} LIMIT 0")
+        cursor.execute(f"DELETE FROM {name}")
+        if rows:
+            cursor.executemany(f"INSERT INTO {name} VALUES ({marks(len(rows[0]))})", rows)
 
     def upsert_assets(
         self, cursor: Any, rows: list[tuple[Any, ...]]
@@ -365,16 +375,16 @@ class Backend:
             result.mtime,
             result.checksum,
             result.error,
-            _json(result.metadata),
+            json_value(result.metadata),
             when,
             result.size if success else None,
             result.mtime if success else None,
             result.checksum if success else "",
             "\n".join(result.ids) if success else "",
-            _json(result.map_tree if success else {}),
+            json_value(result.map_tree if success else {}),
             None,
             # SQL NULL, not a JSON null, for the assets without templates.
-            _json(result.key_texts) if success and result.key_texts else None,
+            json_value(result.key_texts) if success and result.key_texts else None,
         )
 
     def _insert_references(

@@ -38,10 +38,14 @@ from ... import processing
 from ...models import Asset, ExecutionItem, ItemState, Reference, UsedIn
 from ...processing.dita import fill_template
 from ...processing.keyspace import KeySpaces, KeyTarget
-from .common import columns, marks, q, stamp, table
+from .backend import BACKEND
+from .common import columns, json_value, marks, q, stamp, table
 
 # Rows updated per statement.
 _CHUNK = 500
+# Temporary tables of the rows a finish updates (``Backend.stage``).
+_VERDICTS = "guides_verdict_stage"
+_TEXTS = "guides_text_stage"
 _KEPT_REASONS = (processing.OUTSIDE_ROOT, processing.LINK_NOT_FOLLOWED)
 
 
@@ -192,9 +196,10 @@ def _fill_key_texts(spaces: KeySpaces, only: _Touched | None) -> None:
                 execution_id=only.execution_id, state=ItemState.DONE
             ).values("asset_id")
         )
+    changed: list[tuple[str, Any, int]] = []
     for asset_id, relpath, title, metadata, templates in assets.values_list(
         "id", "relpath", "title", "metadata", "key_texts"
-    ):
+    ).iterator(chunk_size=2_000):
         templates = cast("dict[str, list[Any]]", templates)
         texts: dict[str, str] = {}
         for template in templates.values():
@@ -207,7 +212,20 @@ def _fill_key_texts(spaces: KeySpaces, only: _Touched | None) -> None:
         if "shortdesc" in templates:
             new_metadata["shortdesc"] = fill_template(templates["shortdesc"], texts)
         if (new_title, new_metadata) != (title, metadata):
-            Asset.objects.filter(pk=asset_id).update(title=new_title, metadata=new_metadata)
+            changed.append((new_title, json_value(new_metadata), asset_id))
+    # Staged, then one UPDATE: an ORM update per asset cost 10 s of a 20,000-file repository's
+    # first finish on SQLite (13,391 assets with key texts).
+    if changed:
+        asset = table(Asset)
+        with connection.cursor() as cursor:
+            BACKEND.stage(
+                cursor, _TEXTS, f"SELECT {columns('title', 'metadata', 'id')} FROM {asset}", changed
+            )
+            cursor.execute(
+                f"UPDATE {asset} SET {q('title')} = s.{q('title')}, "
+                f"{q('metadata')} = s.{q('metadata')} FROM {_TEXTS} s "
+                f"WHERE {asset}.{q('id')} = s.{q('id')}"
+            )
 
 
 # (broken, reason, warning, note, target, id)
@@ -353,26 +371,30 @@ def _judge_files(only: _Touched | None) -> list[_Update]:
 
 
 def _write(updates: Sequence[_Update]) -> None:
+    """The new verdicts, and Used in's targets after them, in three set-based statements over
+    the staged rows (one UPDATE per reference cost 5.7 s of a 20,000-file first finish on
+    PostgreSQL, for 18,909 references; staged, 0.X s)."""
     if not updates:
         return
     ref, used_in = table(Reference), table(UsedIn)
+    verdict = ("broken", "reason", "warning", "note", "target")
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {ref} SET {q('broken')} = %s, {q('reason')} = %s, "
-            f"{q('warning')} = %s, {q('note')} = %s, {q('target')} = %s WHERE {q('id')} = %s",
-            list(updates),
+        BACKEND.stage(cursor, _VERDICTS, f"SELECT {columns(*verdict, 'id')} FROM {ref}", updates)
+        cursor.execute(
+            f"UPDATE {ref} SET {', '.join(f'{q(name)} = s.{q(name)}' for name in verdict)} "
+            f"FROM {_VERDICTS} s WHERE {ref}.{q('id')} = s.{q('id')}"
         )
         # The targets of Used in follow (a key resolved to another file, or to none now).
-        cursor.executemany(
+        cursor.execute(
             f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id')}) "
-            f"SELECT {columns('id', 'target', 'asset_id')} FROM {ref} WHERE {q('id')} = %s "
+            f"SELECT r.{q('id')}, r.{q('target')}, r.{q('asset_id')} FROM {ref} r "
+            f"JOIN {_VERDICTS} s ON s.{q('id')} = r.{q('id')} WHERE s.{q('target')} <> '' "
             f"ON CONFLICT ({q('reference_id')}) "
-            f"DO UPDATE SET {q('target')} = excluded.{q('target')}",
-            [(update[-1],) for update in updates if update[-2]],
+            f"DO UPDATE SET {q('target')} = excluded.{q('target')}"
         )
-        cursor.executemany(
-            f"DELETE FROM {used_in} WHERE {q('reference_id')} = %s",
-            [(update[-1],) for update in updates if not update[-2]],
+        cursor.execute(
+            f"DELETE FROM {used_in} WHERE {q('reference_id')} IN "
+            f"(SELECT {q('id')} FROM {_VERDICTS} WHERE {q('target')} = '')"
         )
 
 

@@ -71,6 +71,19 @@ class PostgreSQLBackend(Backend):
             for row in rows:
                 copy.write_row(row)
 
+    def stage(self, cursor: Any, name: str, shape: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """COPY into a temporary table emptied at commit (see ``Backend``)."""
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS "
+            f"AS {shape} WITH NO DATA"
+        )
+        cursor.execute(
+            f"DELETE FROM {name}"
+        )  # empty already, unless a caller's transaction is open
+        with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def add_pending(self, cursor: Any, execution_id: int, pending: Sequence[str]) -> None:
         rows = [(execution_id, relpath, ItemState.PENDING, "", "", "") for relpath in pending]
         self.insert_many(cursor, ExecutionItem, ITEM_COLUMNS, rows)

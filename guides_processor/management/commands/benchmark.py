@@ -59,9 +59,10 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--only",
-            choices=["graph"],
+            choices=["graph", "engine"],
             default="",
-            help="Measure only this part: graph (status, broken-links and Used-in pages, CSV).",
+            help="Measure only this part: graph (status, broken-links and Used-in pages, CSV), "
+            "or engine (the generated repository: bare loop, full path, reruns, calculation).",
         )
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
