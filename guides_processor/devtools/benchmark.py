@@ -58,6 +58,12 @@ TARGETS = {
     "status_p95_ms": ("<=", 100.0),
     "worker_peak_mb": ("<=", 300.0),
 }
+# ``--million``: the full path over 1,000,000 files with the defaults, next to the generated tree.
+MILLION_TARGETS = {
+    "million_vs_generated_files_per_second": (">=", 0.8),
+    "million_status_p95_ms": ("<=", 100.0),
+    "million_worker_peak_mb": ("<=", 300.0),
+}
 # The log viewer and the executions pages, with a large history next to a small one.
 HISTORY_TARGETS = {
     "log_tail_1m_vs_1k": ("<=", 2.0),
@@ -79,6 +85,9 @@ class Options:
     log_lines: int = 1_000_000
     executions: int = 100_000
     graph_assets: int = 100_000
+    # The full path over a repository of this many files as well (``--million``); 0: not run.
+    million: int = 0
+    million_repository: Path | None = None
     # "graph": only the reference graph's pages and export (``_measure_graph``); "engine": only
     # the generated tree (bare loop, full path, reruns, calculation, inline command).
     only: str = ""
@@ -106,6 +115,8 @@ def run(options: Options) -> dict[str, Any]:
             report["generated"] = _measure_tree(content, options, queue, status_during=2)
             if options.root is not None:
                 report["root"] = _measure_tree(options.root, options, queue, status_during=None)
+        if options.million:
+            report["million"] = _measure_million(options, queue)
     if not options.only:
         options.say(f"logs: a 1,000-line and a {options.log_lines:,}-line log")
         report["logs"] = _measure_logs(options.log_lines)
@@ -118,7 +129,9 @@ def run(options: Options) -> dict[str, Any]:
         report["graph"] = _measure_graph(options.graph_assets)
     report["ratios"], report["meets_targets"] = _ratios(report)
     if "generated" in report:
-        report["files_per_second"] = report["generated"]["files_per_second"]
+        report["files_per_second"] = dict(report["generated"]["files_per_second"])
+        if "million" in report:
+            report["files_per_second"]["million"] = report["million"]["files_per_second"]
         report["status_p95_ms"] = report["ratios"]["status_p95_ms"]
         report["worker_peak_mb"] = report["ratios"]["worker_peak_mb"]
     report["targets"] = {name: f"{op} {value}" for name, (op, value) in _targets(report).items()}
@@ -129,6 +142,7 @@ def _targets(report: dict[str, Any]) -> dict[str, tuple[str, float]]:
     """The targets of what this run measured."""
     return (
         (TARGETS if "generated" in report else {})
+        | (MILLION_TARGETS if "million" in report else {})
         | (HISTORY_TARGETS if "logs" in report else {})
         | (GRAPH_TARGETS if "graph" in report else {})
     )
@@ -136,6 +150,8 @@ def _targets(report: dict[str, Any]) -> dict[str, tuple[str, float]]:
 
 def _ratios(report: dict[str, Any]) -> tuple[dict[str, float | None], bool]:
     ratios = _engine_ratios(report["generated"]) if "generated" in report else {}
+    if "million" in report:
+        ratios |= _million_ratios(report["million"], report["generated"])
     if "logs" in report:
         ratios |= _history_ratios(report["logs"], report["executions"])
     if "graph" in report:
@@ -171,6 +187,18 @@ def _engine_ratios(tree: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+def _million_ratios(million: dict[str, Any], tree: dict[str, Any]) -> dict[str, float | None]:
+    """The large run next to the generated tree's run with as many workers."""
+    same = tree["files_per_second"].get(str(million["workers"]))
+    return {
+        "million_vs_generated_files_per_second": million["files_per_second"] / same
+        if same
+        else None,
+        "million_status_p95_ms": million["status"]["p95_ms"],
+        "million_worker_peak_mb": million["worker_peak_mb"],
+    }
+
+
 def _history_ratios(logs: dict[str, Any], executions: dict[str, Any]) -> dict[str, float]:
     return {
         "log_tail_1m_vs_1k": logs["tail"]["large_ms"] / logs["tail"]["small_ms"],
@@ -202,6 +230,20 @@ def _repository(options: Options) -> Iterator[Path]:
     finally:
         if options.repository is None:
             shutil.rmtree(target.parent, ignore_errors=True)
+
+
+def _measure_million(options: Options, queue: str) -> dict[str, Any]:
+    """The full path over ``options.million`` files with the default settings and as many workers
+    as cores, the status API polled and the workers' memory sampled all along."""
+    large = Options(files=options.million, repository=options.million_repository, say=options.say)
+    workers = settings.GUIDES_WORKERS
+    with _repository(large) as content:
+        files = sum(1 for _ in _files(content))
+        options.say(f"{content}: the full path over {files:,} files with {workers} worker(s)")
+        with _scratch_database() as database_url:
+            run = _full_path(content, workers, database_url, queue, status=True, defaults=True)
+    run["files_per_second"] = round(run["files"] / run["seconds"], 1)
+    return run
 
 
 def _files(root: Path) -> Iterator[str]:
@@ -256,8 +298,16 @@ def _measure_tree(
 
 
 def _full_path(
-    root: Path, workers: int, database_url: str, queue: str, *, status: bool
+    root: Path,
+    workers: int,
+    database_url: str,
+    queue: str,
+    *,
+    status: bool,
+    defaults: bool = False,
 ) -> dict[str, Any]:
+    """An execution over ``root`` run by a cluster of ``workers`` workers (with ``defaults``, the
+    cluster's own settings: the workers and parallel tasks it would take by itself)."""
     user = get_user_model().objects.create_superuser("benchmark", "", PASSWORD)
     env = {
         **os.environ,
@@ -265,10 +315,10 @@ def _full_path(
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "GUIDES_CONTENT_ROOT": str(root),
         "GUIDES_CLUSTER_NAME": queue,
-        "GUIDES_WORKERS": str(workers),
-        "GUIDES_PARALLEL_TASKS": str(workers),
         "GUIDES_LOG_LEVEL": "WARNING",
     }
+    if not defaults:
+        env |= {"GUIDES_WORKERS": str(workers), "GUIDES_PARALLEL_TASKS": str(workers)}
     cluster = subprocess.Popen(
         [sys.executable, str(PROJECT / "manage.py"), "qcluster"],
         cwd=PROJECT,
@@ -664,60 +714,14 @@ def format_report(report: dict[str, Any]) -> str:
     """The figures and ratios for a person to read."""
     out = [f"database {report['database']}, broker {report['broker']}, {report['cpus']} CPUs"]
     for key in ("generated", "root"):
-        tree = report.get(key)
-        if not tree:
-            continue
-        bare, speed = tree["bare"], tree["files_per_second"]
-        out += [
-            f"\n{key} repository: {bare['files']:,} files",
-            f"  bare walk               {bare['walk_seconds']:8.2f} s",
-            f"  bare processing loop    {bare['loop_seconds']:8.2f} s  "
-            f"({speed['bare']:,.0f} files/s)",
-            f"  calculation             {tree['calculation']['seconds']:8.2f} s",
-            f"  unchanged rerun         {tree['rerun']['seconds']:8.2f} s  "
-            f"({tree['rerun']['skipped']:,} skipped unread)",
-            f"  catch-up scan           {tree['catchup']['seconds']:8.2f} s  "
-            "(unchanged, nothing queued)",
-            f"  process_assets --wait   {tree['cli_inline']['seconds']:8.2f} s  "
-            f"(no cluster, {tree['cli_inline']['processes']} processes)",
-        ]
-        for workers, run in tree["full"].items():
-            out.append(
-                f"  full path, {workers} worker(s)  {run['seconds']:8.2f} s  "
-                f"({speed[workers]:,.0f} files/s, worker peak {run['worker_peak_mb']:.0f} MB)"
-            )
-        if "status" in tree:
-            status = tree["status"]
-            out.append(
-                f"  status API during the 2-worker run: {status['requests']} requests, "
-                f"p50 {status['p50_ms']} ms, p95 {status['p95_ms']} ms, max {status['max_ms']} ms"
-            )
-
-    def pair(name: str, figures: dict[str, float]) -> str:
-        return f"  {name:14} {figures['small_ms']:8.2f} {figures['large_ms']:8.2f}"
-
+        if report.get(key):
+            out += _format_tree(key, report[key])
+    if "million" in report:
+        out += _format_million(report["million"])
     if "logs" in report:
-        logs, executions = report["logs"], report["executions"]
-        out += [
-            f"\nlogs, {logs['lines']['small']:,} and {logs['lines']['large']:,} lines (median ms):",
-            pair("tail 500", logs["tail"]),
-            pair("middle page", logs["page"]),
-            f"executions, {executions['counts']['small']:,} and "
-            f"{executions['counts']['large']:,} (median ms):",
-            pair("console page", executions["page"]),
-            pair("history API", executions["history"]),
-        ]
+        out += _format_history(report["logs"], report["executions"])
     if "graph" in report:
-        graph, assets = report["graph"], report["graph"]["assets"]
-        out += [
-            f"\nreference graph, {assets['small']:,} and {assets['large']:,} assets "
-            "(median ms, each page read after a cursor in the middle):",
-            pair("status page", graph["status"]),
-            pair("broken links", graph["broken_links"]),
-            pair("Used in", graph["used_in"]),
-            f"  CSV of {graph['csv']['rows']:,} broken links: peak RSS growth "
-            f"{graph['csv']['rss_growth_mb']} MB",
-        ]
+        out += _format_graph(report["graph"])
     out.append("\nratio                               value     target")
     for name, (op, target) in _targets(report).items():
         value = report["ratios"].get(name)
@@ -726,9 +730,78 @@ def format_report(report: dict[str, Any]) -> str:
         else:
             met = value <= target if op == "<=" else value >= target
             shown, mark = f"{value:.3f}", "ok" if met else "MISSED"
-        out.append(f"  {name:32} {shown:>8}   {op} {target:<6} {mark}")
+        out.append(f"  {name:38} {shown:>8}   {op} {target:<6} {mark}")
     out.append(f"\nmeets targets: {report['meets_targets']}")
     return "\n".join(out)
+
+
+def _format_tree(key: str, tree: dict[str, Any]) -> list[str]:
+    bare, speed = tree["bare"], tree["files_per_second"]
+    out = [
+        f"\n{key} repository: {bare['files']:,} files",
+        f"  bare walk               {bare['walk_seconds']:8.2f} s",
+        f"  bare processing loop    {bare['loop_seconds']:8.2f} s  ({speed['bare']:,.0f} files/s)",
+        f"  calculation             {tree['calculation']['seconds']:8.2f} s",
+        f"  unchanged rerun         {tree['rerun']['seconds']:8.2f} s  "
+        f"({tree['rerun']['skipped']:,} skipped unread)",
+        f"  catch-up scan           {tree['catchup']['seconds']:8.2f} s  "
+        "(unchanged, nothing queued)",
+        f"  process_assets --wait   {tree['cli_inline']['seconds']:8.2f} s  "
+        f"(no cluster, {tree['cli_inline']['processes']} processes)",
+    ]
+    for workers, run in tree["full"].items():
+        out.append(
+            f"  full path, {workers} worker(s)  {run['seconds']:8.2f} s  "
+            f"({speed[workers]:,.0f} files/s, worker peak {run['worker_peak_mb']:.0f} MB)"
+        )
+    if "status" in tree:
+        out.append(f"  status API during the 2-worker run: {_format_status(tree['status'])}")
+    return out
+
+
+def _format_status(status: dict[str, Any]) -> str:
+    return (
+        f"{status['requests']} requests, p50 {status['p50_ms']} ms, "
+        f"p95 {status['p95_ms']} ms, max {status['max_ms']} ms"
+    )
+
+
+def _format_million(run: dict[str, Any]) -> list[str]:
+    return [
+        f"\nlarge repository: {run['files']:,} files, {run['workers']} worker(s), defaults",
+        f"  full path               {run['seconds']:8.2f} s  "
+        f"({run['files_per_second']:,.0f} files/s, worker peak {run['worker_peak_mb']:.0f} MB)",
+        f"  status API during the run: {_format_status(run['status'])}",
+    ]
+
+
+def _pair(name: str, figures: dict[str, float]) -> str:
+    return f"  {name:14} {figures['small_ms']:8.2f} {figures['large_ms']:8.2f}"
+
+
+def _format_history(logs: dict[str, Any], executions: dict[str, Any]) -> list[str]:
+    return [
+        f"\nlogs, {logs['lines']['small']:,} and {logs['lines']['large']:,} lines (median ms):",
+        _pair("tail 500", logs["tail"]),
+        _pair("middle page", logs["page"]),
+        f"executions, {executions['counts']['small']:,} and "
+        f"{executions['counts']['large']:,} (median ms):",
+        _pair("console page", executions["page"]),
+        _pair("history API", executions["history"]),
+    ]
+
+
+def _format_graph(graph: dict[str, Any]) -> list[str]:
+    assets = graph["assets"]
+    return [
+        f"\nreference graph, {assets['small']:,} and {assets['large']:,} assets "
+        "(median ms, each page read after a cursor in the middle):",
+        _pair("status page", graph["status"]),
+        _pair("broken links", graph["broken_links"]),
+        _pair("Used in", graph["used_in"]),
+        f"  CSV of {graph['csv']['rows']:,} broken links: peak RSS growth "
+        f"{graph['csv']['rss_growth_mb']} MB",
+    ]
 
 
 # --- the reference graph: status, broken links, Used in ---------------------------------------

@@ -64,11 +64,32 @@ class Command(BaseCommand):
             help="Measure only this part: graph (status, broken-links and Used-in pages, CSV), "
             "or engine (the generated repository: bare loop, full path, reruns, calculation).",
         )
+        parser.add_argument(
+            "--million",
+            action="store_true",
+            help="Also run the full path over a generated 1,000,000-file repository with the "
+            "default settings (about 5 GB of disk; a long run).",
+        )
+        parser.add_argument(
+            "--million-files",
+            type=int,
+            default=1_000_000,
+            help="Files of the --million repository (default 1,000,000).",
+        )
+        parser.add_argument(
+            "--million-repository",
+            type=Path,
+            help="Keep the --million repository here (reused when it already holds one).",
+        )
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["files"] < 20:
             raise CommandError("--files must be at least 20.", returncode=2)
+        if options["million"] and options["only"] == "graph":
+            raise CommandError(
+                "--million measures the engine: leave out --only graph.", returncode=2
+            )
         if options["root"] is not None and not options["root"].is_dir():
             raise CommandError(f"--root {options['root']} is not a folder.", returncode=2)
         report = benchmark.run(
@@ -81,6 +102,10 @@ class Command(BaseCommand):
                 executions=max(100, options["executions"]),
                 graph_assets=max(200, options["graph_assets"]),
                 only=options["only"],
+                million=max(20, options["million_files"]) if options["million"] else 0,
+                million_repository=options["million_repository"].resolve()
+                if options["million_repository"]
+                else None,
                 say=lambda text: print(f"benchmark: {text}", file=sys.stderr, flush=True),
             )
         )
