@@ -37,7 +37,7 @@ from django.db import connection
 from ... import processing
 from ...models import Asset, ExecutionItem, ItemState, Reference, UsedIn
 from ...processing.dita import fill_template
-from ...processing.keyspace import KeySpaces, KeyTarget
+from ...processing.keyspace import KeySpaces, KeyTarget, Resolution
 from .backend import BACKEND
 from .common import columns, json_value, marks, q, stamp, table
 
@@ -82,6 +82,7 @@ def mark_vanished(
     revive: list[int] = []
     deleted: list[str] = []
     revived: list[str] = []
+    base = os.path.join(root, "")  # strings, not Path objects: one of these per asset
     for asset_id, relpath, deleted_at in Asset.objects.filter(
         relpath__startswith=prefix
     ).values_list("id", "relpath", "deleted_at"):
@@ -90,7 +91,7 @@ def mark_vanished(
                 revive.append(asset_id)
                 revived.append(relpath)
         elif deleted_at is None and not relpath.startswith(skip):
-            if filtered and _is_file(root / relpath):
+            if filtered and _is_file(base + relpath):
                 continue
             live.append(asset_id)
             deleted.append(relpath)
@@ -107,7 +108,7 @@ def mark_vanished(
     return deleted, revived
 
 
-def _is_file(path: Path) -> bool:
+def _is_file(path: str) -> bool:
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except (OSError, ValueError):
@@ -126,14 +127,7 @@ def resolve_keys(execution_id: int, *, changed: Sequence[str] = ()) -> list[tupl
     Returns (key, references, first asset) for every key left undefined in this execution's
     assets, sorted by key.
     """
-    maps = dict(
-        Asset.objects.filter(
-            deleted_at__isnull=True,
-            asset_type=processing.DITAMAP,
-            status=processing.SUCCESS,
-        ).values_list("relpath", "map_tree")
-    )
-    spaces = KeySpaces({relpath: tree for relpath, tree in maps.items() if tree})
+    spaces = _LiveKeySpaces()
     deleted = set(Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True))
     only = None if _maps_changed(execution_id, changed) else _Touched(execution_id, changed)
     updates: list[tuple[Any, ...]] = []
@@ -142,6 +136,23 @@ def resolve_keys(execution_id: int, *, changed: Sequence[str] = ()) -> list[tupl
     _write(updates)
     _fill_key_texts(spaces, only)
     return _undefined_keys(execution_id)
+
+
+class _LiveKeySpaces:
+    """The key spaces of the live root maps, read and built when a key is first resolved: a
+    finish whose references and texts name no key (an unchanged rerun, a folder of images)
+    builds none (0.37 s of a 20,000-file unchanged rerun's 1.2 s went to building them)."""
+
+    def __init__(self) -> None:
+        self._spaces: KeySpaces | None = None
+
+    def resolve(self, relpath: str, key: str) -> Resolution:
+        if self._spaces is None:
+            maps = Asset.objects.filter(
+                deleted_at__isnull=True, asset_type=processing.DITAMAP, status=processing.SUCCESS
+            ).values_list("relpath", "map_tree")
+            self._spaces = KeySpaces({relpath: tree for relpath, tree in maps if tree})
+        return self._spaces.resolve(relpath, key)
 
 
 # More relpaths deleted or revived at once than this, and every reference is judged again.
@@ -186,7 +197,7 @@ class _Touched:
         self.params += [execution_id, ItemState.DONE, ItemState.FAILED, *changed]
 
 
-def _fill_key_texts(spaces: KeySpaces, only: _Touched | None) -> None:
+def _fill_key_texts(spaces: _LiveKeySpaces, only: _Touched | None) -> None:
     """Fill the key text templates of every live asset in (of this execution's assets only, when
     no map changed: the keys' texts are those of the last finish); write those that change."""
     assets = Asset.objects.filter(key_texts__isnull=False, deleted_at__isnull=True)
@@ -232,7 +243,7 @@ def _fill_key_texts(spaces: KeySpaces, only: _Touched | None) -> None:
 _Update = tuple[bool, str, str, str, str, int]
 
 
-def _judge_keys(spaces: KeySpaces, deleted: set[str], only: _Touched | None) -> list[_Update]:
+def _judge_keys(spaces: _LiveKeySpaces, deleted: set[str], only: _Touched | None) -> list[_Update]:
     ref, asset = table(Reference), table(Asset)
     with connection.cursor() as cursor:
         cursor.execute(
