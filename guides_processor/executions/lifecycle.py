@@ -187,9 +187,11 @@ def cancel_complete(execution_id: int, *, force: bool) -> None:
     execution without workers, the watchdog, an interrupted in-process run) the leases are
     released instead; a late writer then finds nothing it owns and writes nothing.
     """
-    now = timezone.now()
     try:
         with queue_lock():
+            # The clock is read once the lock is held: a batch written while this waited for it
+            # has log lines stamped later than a time read before, and the summary must come last.
+            now = timezone.now()
             # The status UPDATE comes first: it waits for claims in flight (they read the status
             # under a shared lock), so every lease taken before it is seen below.
             done = Execution.objects.filter(

@@ -1,0 +1,89 @@
+"""`manage.py benchmark`: its options, and the ratios it derives from what it measured.
+
+The measurements themselves take minutes and are not run here (speed is never asserted by a
+test); these check what the command makes of figures it is given.
+"""
+
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from guides_processor.devtools import benchmark
+
+
+def tree(fps_two_workers: float) -> dict[str, Any]:
+    """A generated tree's figures, as ``_measure_tree`` reports them."""
+    return {
+        "bare": {"files": 1000, "walk_seconds": 0.1, "loop_seconds": 10.0},
+        "full": {
+            "1": {"workers": 1, "files": 1000, "seconds": 20.0, "worker_peak_mb": 120.0},
+            "2": {"workers": 2, "files": 1000, "seconds": 1000 / fps_two_workers,
+                  "worker_peak_mb": 130.0},
+        },  # fmt: skip
+        "files_per_second": {"bare": 100.0, "1": 50.0, "2": fps_two_workers},
+        "calculation": {"files": 1000, "seconds": 0.15},
+        "rerun": {"files": 1000, "skipped": 1000, "processed": 0, "seconds": 0.25},
+        "catchup": {"files": 1000, "seconds": 0.3},
+        "cli_inline": {"files": 1000, "processes": 2, "seconds": 14.0},
+        "status": {"requests": 10, "p50_ms": 8.0, "p95_ms": 12.0, "max_ms": 20.0},
+    }
+
+
+def million(fps: float, peak_mb: float = 200.0, p95_ms: float = 40.0) -> dict[str, Any]:
+    return {
+        "workers": 2,
+        "files": 1_000_000,
+        "seconds": 1_000_000 / fps,
+        "files_per_second": fps,
+        "worker_peak_mb": peak_mb,
+        "status": {"requests": 900, "p50_ms": 20.0, "p95_ms": p95_ms, "max_ms": 90.0},
+    }
+
+
+def report(generated: dict[str, Any], large: dict[str, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"database": "sqlite", "broker": "orm", "cpus": 2}
+    out["generated"] = generated
+    if large is not None:
+        out["million"] = large
+    out["ratios"], out["meets_targets"] = benchmark._ratios(out)
+    return out
+
+
+def test_million_files_per_second_is_compared_with_the_generated_trees_as_many_workers() -> None:
+    measured = report(tree(fps_two_workers=80.0), million(fps=60.0))
+    ratios = measured["ratios"]
+    assert ratios["million_vs_generated_files_per_second"] == 0.75  # 60 / 80
+    assert ratios["million_status_p95_ms"] == 40.0
+    assert ratios["million_worker_peak_mb"] == 200.0
+    assert measured["meets_targets"] is False  # 0.75 < 0.8, and the engine ratios miss too
+    text = benchmark.format_report(measured)
+    assert "large repository: 1,000,000 files, 2 worker(s), defaults" in text
+    line = next(row for row in text.splitlines() if "million_vs_generated" in row)
+    assert line.split()[1:] == ["0.750", ">=", "0.8", "MISSED"]
+
+
+def test_a_run_without_million_has_no_million_targets() -> None:
+    measured = report(tree(fps_two_workers=80.0), None)
+    assert not any(name.startswith("million") for name in measured["ratios"])
+    assert "large repository" not in benchmark.format_report(measured)
+
+
+def test_million_target_met_and_missed_by_memory() -> None:
+    fine = report(tree(fps_two_workers=80.0), million(fps=79.0))
+    line = next(
+        row for row in benchmark.format_report(fine).splitlines() if "million_vs_gen" in row
+    )
+    assert line.endswith("ok")
+    heavy = report(tree(fps_two_workers=80.0), million(fps=79.0, peak_mb=301.0))
+    assert "MISSED" in next(
+        row
+        for row in benchmark.format_report(heavy).splitlines()
+        if "million_worker_peak_mb" in row
+    )
+
+
+def test_million_with_only_graph_is_refused() -> None:
+    with pytest.raises(CommandError, match="--million measures the engine") as raised:
+        call_command("benchmark", "--only", "graph", "--million")
+    assert raised.value.returncode == 2
