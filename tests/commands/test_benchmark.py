@@ -18,9 +18,13 @@ def tree(fps_two_workers: float) -> dict[str, Any]:
         "bare": {"files": 1000, "walk_seconds": 0.1, "loop_seconds": 10.0},
         "full": {
             "1": {"workers": 1, "files": 1000, "seconds": 20.0, "worker_peak_mb": 120.0},
-            "2": {"workers": 2, "files": 1000, "seconds": 1000 / fps_two_workers,
-                  "worker_peak_mb": 130.0},
-        },  # fmt: skip
+            "2": {
+                "workers": 2,
+                "files": 1000,
+                "seconds": 1000 / fps_two_workers,
+                "worker_peak_mb": 130.0,
+            },
+        },
         "files_per_second": {"bare": 100.0, "1": 50.0, "2": fps_two_workers},
         "calculation": {"files": 1000, "seconds": 0.15},
         "rerun": {"files": 1000, "skipped": 1000, "processed": 0, "seconds": 0.25},
