@@ -4,11 +4,22 @@ executions on small trees whose verdicts can be counted by hand."""
 import pytest
 
 from guides_processor import executions, selectors
+from guides_processor.engine.sql import keys
 from guides_processor.models import Asset, LogLine, Reference
 
 from .trees import topic
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["pages of 20,000", "pages of one"])
+def link_pass_pages(request, monkeypatch):
+    """Every test twice: with the link pass's pages and kept map trees as configured, and with
+    pages of one row and one kept tree, so that what crosses a page is judged as in one."""
+    if request.param == "pages of one":
+        monkeypatch.setattr(keys, "_PAGE", 1)
+        monkeypatch.setattr(keys, "_TEXT_PAGE", 1)
+        monkeypatch.setattr(keys._StoredMaps, "_KEPT", 1)
 
 
 def run(path: str = "/content/dam/doc"):

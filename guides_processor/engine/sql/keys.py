@@ -27,12 +27,13 @@ own assets', and those whose target it processed, deleted or revived.
 
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
 from django.db import connection
+from django.db.models import Exists, OuterRef, Q
 
 from ... import processing
 from ...models import Asset, ExecutionItem, ItemState, Reference, UsedIn
@@ -43,6 +44,13 @@ from .common import columns, json_value, marks, q, stamp, table
 
 # Rows updated per statement.
 _CHUNK = 500
+# Rows read, judged and written at a time by the link pass: what a worker holds of it is one
+# page, whatever the repository's size (all of a 100,000-file repository's key references read
+# at once and their verdicts staged at once took a worker from 190 MB to 490 MB).
+_PAGE = 20_000
+# Assets whose key texts are filled at a time (an asset's row, with its metadata and templates,
+# weighs about 3 KB in Python: 20,000 of them took 66 MB).
+_TEXT_PAGE = 2_000
 # Temporary tables of the rows a finish updates (``Backend.stage``).
 _VERDICTS = "guides_verdict_stage"
 _TEXTS = "guides_text_stage"
@@ -75,37 +83,56 @@ def mark_vanished(
     """
     prefix = f"{relfolder}/" if relfolder else ""
     skip = tuple(f"{folder}/" for folder in excluded)
-    manifest = set(
-        ExecutionItem.objects.filter(execution_id=execution_id).values_list("relpath", flat=True)
+    # Only the assets whose state may change are read, a page at a time: the live ones the
+    # manifest lacks and the deleted ones it holds (a million-file folder's manifest and assets
+    # read into sets cost a worker 40 MB at 100,000 files).
+    listed = Exists(
+        ExecutionItem.objects.filter(execution_id=execution_id, relpath=OuterRef("relpath"))
     )
-    live: list[int] = []
-    revive: list[int] = []
+    candidates = (
+        Asset.objects.filter(relpath__startswith=prefix)
+        .annotate(listed=listed)
+        .filter(Q(deleted_at__isnull=True, listed=False) | Q(deleted_at__isnull=False, listed=True))
+    )
     deleted: list[str] = []
     revived: list[str] = []
     base = os.path.join(root, "")  # strings, not Path objects: one of these per asset
-    for asset_id, relpath, deleted_at in Asset.objects.filter(
-        relpath__startswith=prefix
-    ).values_list("id", "relpath", "deleted_at"):
-        if relpath in manifest:
+    last = 0
+    while page := list(
+        candidates.filter(id__gt=last)
+        .order_by("id")
+        .values_list("id", "relpath", "deleted_at")[:_PAGE]
+    ):
+        last = page[-1][0]
+        live: list[int] = []
+        revive: list[int] = []
+        for asset_id, relpath, deleted_at in page:
+            # startswith is a LIKE, which SQLite matches without regard to ASCII case.
+            if not relpath.startswith(prefix):
+                continue
             if deleted_at is not None:
                 revive.append(asset_id)
                 revived.append(relpath)
-        elif deleted_at is None and not relpath.startswith(skip):
-            if filtered and _is_file(base + relpath):
-                continue
-            live.append(asset_id)
-            deleted.append(relpath)
+            elif not relpath.startswith(skip):
+                if filtered and _is_file(base + relpath):
+                    continue
+                live.append(asset_id)
+                deleted.append(relpath)
+        _set_deleted_at(live, stamp(now))
+        _set_deleted_at(revive, None)
+    return deleted, revived
+
+
+def _set_deleted_at(ids: Sequence[int], value: Any) -> None:
     asset = table(Asset)
     with connection.cursor() as cursor:
-        for ids, value in ((live, stamp(now)), (revive, None)):
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                cursor.execute(
-                    f"UPDATE {asset} SET {q('deleted_at')} = %s "
-                    f"WHERE {q('id')} IN ({marks(len(chunk))})",
-                    [value, *chunk],
-                )
-    return deleted, revived
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            cursor.execute(
+                f"UPDATE {asset} SET {q('deleted_at')} = %s "
+                f"WHERE {q('id')} IN ({marks(len(chunk))})",
+                [value, *chunk],
+            )
 
 
 def _is_file(path: str) -> bool:
@@ -130,29 +157,54 @@ def resolve_keys(execution_id: int, *, changed: Sequence[str] = ()) -> list[tupl
     spaces = _LiveKeySpaces()
     deleted = set(Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True))
     only = None if _maps_changed(execution_id, changed) else _Touched(execution_id, changed)
-    updates: list[tuple[Any, ...]] = []
-    updates.extend(_judge_keys(spaces, deleted, only))
-    updates.extend(_judge_files(only))
-    _write(updates)
+    for updates in _judge_keys(spaces, deleted, only):
+        _write(updates)
+    for updates in _judge_files(only):
+        _write(updates)
     _fill_key_texts(spaces, only)
     return _undefined_keys(execution_id)
 
 
 class _LiveKeySpaces:
-    """The key spaces of the live root maps, read and built when a key is first resolved: a
-    finish whose references and texts name no key (an unchanged rerun, a folder of images)
-    builds none (0.37 s of a 20,000-file unchanged rerun's 1.2 s went to building them)."""
+    """The key spaces of the live root maps, built when a key is first resolved: a finish whose
+    references and texts name no key (an unchanged rerun, a folder of images) builds none
+    (0.37 s of a 20,000-file unchanged rerun's 1.2 s went to building them)."""
 
     def __init__(self) -> None:
         self._spaces: KeySpaces | None = None
 
     def resolve(self, relpath: str, key: str) -> Resolution:
         if self._spaces is None:
-            maps = Asset.objects.filter(
-                deleted_at__isnull=True, asset_type=processing.DITAMAP, status=processing.SUCCESS
-            ).values_list("relpath", "map_tree")
-            self._spaces = KeySpaces({relpath: tree for relpath, tree in maps if tree})
+            self._spaces = KeySpaces(_StoredMaps())
         return self._spaces.resolve(relpath, key)
+
+
+class _StoredMaps:
+    """The live maps' trees as ``KeySpaces`` reads them (its ``MapSource``): streamed for its
+    pass over every map, then one at a time as a root map's expansion reaches them, the last
+    few kept (a shared map of key definitions is reached from every root map)."""
+
+    _KEPT = 8
+
+    def __init__(self) -> None:
+        self._maps = Asset.objects.filter(
+            deleted_at__isnull=True, asset_type=processing.DITAMAP, status=processing.SUCCESS
+        )
+        self._kept: dict[str, Mapping[str, Any]] = {}
+
+    def trees(self) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        # In the order they are stored: ordered by relpath, SQLite sorted every tree in memory.
+        rows = self._maps.order_by().values_list("relpath", "map_tree")
+        return rows.iterator(chunk_size=100)
+
+    def tree(self, relpath: str) -> Mapping[str, Any]:
+        tree = self._kept.pop(relpath, None)
+        if tree is None:
+            tree = self._maps.filter(relpath=relpath).values_list("map_tree", flat=True).get()
+        if len(self._kept) >= self._KEPT:
+            del self._kept[next(iter(self._kept))]
+        self._kept[relpath] = tree  # the most recently used last
+        return tree
 
 
 # More relpaths deleted or revived at once than this, and every reference is judged again.
@@ -199,7 +251,8 @@ class _Touched:
 
 def _fill_key_texts(spaces: _LiveKeySpaces, only: _Touched | None) -> None:
     """Fill the key text templates of every live asset in (of this execution's assets only, when
-    no map changed: the keys' texts are those of the last finish); write those that change."""
+    no map changed: the keys' texts are those of the last finish); write those that change, a
+    page of assets at a time."""
     assets = Asset.objects.filter(key_texts__isnull=False, deleted_at__isnull=True)
     if only is not None:
         assets = assets.filter(
@@ -207,82 +260,122 @@ def _fill_key_texts(spaces: _LiveKeySpaces, only: _Touched | None) -> None:
                 execution_id=only.execution_id, state=ItemState.DONE
             ).values("asset_id")
         )
-    changed: list[tuple[str, Any, int]] = []
-    for asset_id, relpath, title, metadata, templates in assets.values_list(
-        "id", "relpath", "title", "metadata", "key_texts"
-    ).iterator(chunk_size=2_000):
-        templates = cast("dict[str, list[Any]]", templates)
-        texts: dict[str, str] = {}
-        for template in templates.values():
-            for part in template:
-                if not isinstance(part, str) and part[0] not in texts:
-                    definition = spaces.resolve(relpath, part[0]).definition
-                    texts[part[0]] = definition.text if definition is not None else ""
-        new_title = fill_template(templates["title"], texts) if "title" in templates else title
-        new_metadata = dict(metadata)
-        if "shortdesc" in templates:
-            new_metadata["shortdesc"] = fill_template(templates["shortdesc"], texts)
-        if (new_title, new_metadata) != (title, metadata):
-            changed.append((new_title, json_value(new_metadata), asset_id))
-    # Staged, then one UPDATE: an ORM update per asset cost 10 s of a 20,000-file repository's
-    # first finish on SQLite (13,391 assets with key texts).
-    if changed:
-        asset = table(Asset)
-        with connection.cursor() as cursor:
-            BACKEND.stage(
-                cursor, _TEXTS, f"SELECT {columns('title', 'metadata', 'id')} FROM {asset}", changed
-            )
-            cursor.execute(
-                f"UPDATE {asset} SET {q('title')} = s.{q('title')}, "
-                f"{q('metadata')} = s.{q('metadata')} FROM {_TEXTS} s "
-                f"WHERE {asset}.{q('id')} = s.{q('id')}"
-            )
+    last = 0
+    while page := list(
+        assets.filter(id__gt=last)
+        .order_by("id")
+        .values_list("id", "relpath", "title", "metadata", "key_texts")[:_TEXT_PAGE]
+    ):
+        last = page[-1][0]
+        changed: list[tuple[str, Any, int]] = []
+        for asset_id, relpath, title, metadata, templates in page:
+            new = _filled(spaces, relpath, cast("dict[str, list[Any]]", templates), title, metadata)
+            if new != (title, metadata):
+                changed.append((new[0], json_value(new[1]), asset_id))
+        _write_texts(changed)
+
+
+def _filled(
+    spaces: _LiveKeySpaces,
+    relpath: str,
+    templates: dict[str, list[Any]],
+    title: str,
+    metadata: dict[str, Any],
+) -> tuple[str, dict[str, Any]]:
+    """(title, metadata) of an asset with its key text templates filled as it sees the keys."""
+    texts: dict[str, str] = {}
+    for template in templates.values():
+        for part in template:
+            if not isinstance(part, str) and part[0] not in texts:
+                definition = spaces.resolve(relpath, part[0]).definition
+                texts[part[0]] = definition.text if definition is not None else ""
+    new_title = fill_template(templates["title"], texts) if "title" in templates else title
+    new_metadata = dict(metadata)
+    if "shortdesc" in templates:
+        new_metadata["shortdesc"] = fill_template(templates["shortdesc"], texts)
+    return new_title, new_metadata
+
+
+def _write_texts(changed: Sequence[tuple[str, Any, int]]) -> None:
+    """Staged, then one UPDATE: an ORM update per asset cost 10 s of a 20,000-file repository's
+    first finish on SQLite (13,391 assets with key texts)."""
+    if not changed:
+        return
+    asset = table(Asset)
+    with connection.cursor() as cursor:
+        BACKEND.stage(
+            cursor, _TEXTS, f"SELECT {columns('title', 'metadata', 'id')} FROM {asset}", changed
+        )
+        cursor.execute(
+            f"UPDATE {asset} SET {q('title')} = s.{q('title')}, "
+            f"{q('metadata')} = s.{q('metadata')} FROM {_TEXTS} s "
+            f"WHERE {asset}.{q('id')} = s.{q('id')}"
+        )
 
 
 # (broken, reason, warning, note, target, id)
 _Update = tuple[bool, str, str, str, str, int]
 
 
-def _judge_keys(spaces: _LiveKeySpaces, deleted: set[str], only: _Touched | None) -> list[_Update]:
+def _judge_keys(
+    spaces: _LiveKeySpaces, deleted: set[str], only: _Touched | None
+) -> Iterator[list[_Update]]:
+    """The changed verdicts of key references, a page of references at a time."""
     ref, asset = table(Reference), table(Asset)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT r.{q('id')}, a.{q('relpath')}, r.{q('key')}, r.{q('element_id')}, "
-            f"r.{q('fallback')}, r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, "
-            f"r.{q('note')}, r.{q('target')} FROM {ref} r "
-            f"JOIN {asset} a ON a.{q('id')} = r.{q('asset_id')} "
-            f"WHERE r.{q('key')} <> '' AND a.{q('deleted_at')} IS NULL"
-            + (f" AND {only.sql}" if only else ""),
-            only.params if only else [],
-        )
-        rows = cursor.fetchall()
-    verdicts = []
-    wanted_ids: set[str] = set()
-    for row in rows:
-        ref_id, relpath, key, element_id, fallback = row[:5]
-        resolution = spaces.resolve(relpath, key)
-        verdicts.append((row, resolution))
-        definition = resolution.definition
-        if element_id and definition is not None and definition.target:
-            wanted_ids.add(definition.target)
-    ids = _ids_of(wanted_ids)
-    updates = []
-    for row, resolution in verdicts:
-        ref_id, _relpath, _key, element_id, fallback = row[:5]
-        new = _key_verdict(resolution.definition, element_id, bool(fallback), deleted, ids)
-        broken, reason, target = new
-        warning, note = "", ""
-        if not broken and reason == "" and resolution.definition is None:
-            warning = processing.FALLBACK_USED
-        elif resolution.undefined_in and resolution.definition is not None:
-            warning = processing.KEY_UNDEFINED_IN_SOME_MAPS
-            note = ", ".join(resolution.undefined_in)
-        elif not resolution.in_any_map:
-            warning = processing.NOT_IN_ANY_MAP
-        current = (bool(row[5]), row[6], row[7], row[8], row[9])
-        if (broken, reason, warning, note, target) != current:
-            updates.append((broken, reason, warning, note, target, ref_id))
-    return updates
+    sql = (
+        f"SELECT r.{q('id')}, a.{q('relpath')}, r.{q('key')}, r.{q('element_id')}, "
+        f"r.{q('fallback')}, r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, "
+        f"r.{q('note')}, r.{q('target')} FROM {ref} r "
+        f"JOIN {asset} a ON a.{q('id')} = r.{q('asset_id')} "
+        f"WHERE r.{q('key')} <> '' AND a.{q('deleted_at')} IS NULL"
+        + (f" AND {only.sql}" if only else "")
+    )
+    for rows in _pages(sql, only.params if only else []):
+        verdicts = []
+        wanted_ids: set[str] = set()
+        for row in rows:
+            relpath, key, element_id = row[1:4]
+            resolution = spaces.resolve(relpath, key)
+            verdicts.append((row, resolution))
+            definition = resolution.definition
+            if element_id and definition is not None and definition.target:
+                wanted_ids.add(definition.target)
+        ids = _ids_of(wanted_ids)
+        updates = []
+        for row, resolution in verdicts:
+            ref_id, _relpath, _key, element_id, fallback = row[:5]
+            new = _key_verdict(resolution.definition, element_id, bool(fallback), deleted, ids)
+            broken, reason, target = new
+            warning, note = "", ""
+            if not broken and reason == "" and resolution.definition is None:
+                warning = processing.FALLBACK_USED
+            elif resolution.undefined_in and resolution.definition is not None:
+                warning = processing.KEY_UNDEFINED_IN_SOME_MAPS
+                note = ", ".join(resolution.undefined_in)
+            elif not resolution.in_any_map:
+                warning = processing.NOT_IN_ANY_MAP
+            current = (bool(row[5]), row[6], row[7], row[8], row[9])
+            if (broken, reason, warning, note, target) != current:
+                updates.append((broken, reason, warning, note, target, ref_id))
+        yield updates
+
+
+def _pages(sql: str, params: Sequence[Any]) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``sql`` (a SELECT of references ``r`` whose first column is ``r.id``), a page
+    at a time in the order of their ids. Each page is read whole before the caller writes: a
+    cursor left open over a table the same connection updates is undefined on SQLite."""
+    last = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{sql} AND r.{q('id')} > %s ORDER BY r.{q('id')} LIMIT {_PAGE}",
+                [*params, last],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
 
 
 def _key_verdict(
@@ -333,52 +426,54 @@ def _ids_of(relpaths: Iterable[str]) -> dict[str, tuple[str, set[str]] | None]:
     return found
 
 
-def _judge_files(only: _Touched | None) -> list[_Update]:
-    """File references of live assets whose target is a known asset, and whose verdict may
-    differ from the one processing gave: one with a fragment (its ids may have changed), or one
-    whose target's presence disagrees with its ``broken``."""
+def _judge_files(only: _Touched | None) -> Iterator[list[_Update]]:
+    """The changed verdicts of file references, a page at a time: those of live assets whose
+    target is a known asset, and whose verdict may differ from the one processing gave (one with
+    a fragment, whose target's ids may have changed, or one whose target's presence disagrees
+    with its ``broken``)."""
     ref, asset = table(Reference), table(Asset)
     gone = f"t.{q('deleted_at')} IS NOT NULL"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT r.{q('id')}, r.{q('target')}, r.{q('topic_id')}, r.{q('element_id')}, "
-            f"r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, r.{q('note')}, {gone}, "
-            f"t.{q('ids')}, t.{q('asset_type')}, t.{q('status')} FROM {ref} r "
-            f"JOIN {asset} s ON s.{q('id')} = r.{q('asset_id')} "
-            f"JOIN {asset} t ON t.{q('relpath')} = r.{q('target')} "
-            f"WHERE r.{q('key')} = '' AND r.{q('target')} <> '' "
-            f"AND s.{q('deleted_at')} IS NULL "
-            f"AND r.{q('reason')} NOT IN ({marks(len(_KEPT_REASONS))}) "
-            f"AND (r.{q('topic_id')} <> '' OR r.{q('broken')} <> ({gone}))"
-            + (f" AND {only.sql}" if only else ""),
-            [*_KEPT_REASONS, *(only.params if only else [])],
-        )
-        rows = cursor.fetchall()
-    updates = []
-    for row in rows:
-        ref_id, target, topic_id, element_id, broken, reason, warning, note, is_gone = row[:9]
-        ids_text, asset_type, status = row[9:]
-        new_broken, new_reason = False, ""
-        if is_gone:
-            new_broken, new_reason = True, processing.FILE_MISSING
-        elif (
-            topic_id
-            and asset_type == processing.DITATOPIC
-            and status == processing.SUCCESS
-            and (f"{topic_id}/{element_id}" if element_id else topic_id)
-            not in set(ids_text.split("\n"))
-        ):
-            new_broken, new_reason = True, processing.ELEMENT_MISSING
-        elif (
-            topic_id
-            and reason == processing.ELEMENT_MISSING
-            and not (asset_type == processing.DITATOPIC and status == processing.SUCCESS)
-        ):
-            # The ids of the target are unknown now (it failed): keep processing's verdict.
-            new_broken, new_reason = bool(broken), reason
-        if (new_broken, new_reason) != (bool(broken), reason):
-            updates.append((new_broken, new_reason, warning, note, target, ref_id))
-    return updates
+    sql = (
+        f"SELECT r.{q('id')}, r.{q('target')}, r.{q('topic_id')}, r.{q('element_id')}, "
+        f"r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, r.{q('note')}, {gone}, "
+        f"t.{q('ids')}, t.{q('asset_type')}, t.{q('status')} FROM {ref} r "
+        f"JOIN {asset} s ON s.{q('id')} = r.{q('asset_id')} "
+        f"JOIN {asset} t ON t.{q('relpath')} = r.{q('target')} "
+        f"WHERE r.{q('key')} = '' AND r.{q('target')} <> '' "
+        f"AND s.{q('deleted_at')} IS NULL "
+        f"AND r.{q('reason')} NOT IN ({marks(len(_KEPT_REASONS))}) "
+        f"AND (r.{q('topic_id')} <> '' OR r.{q('broken')} <> ({gone}))"
+        + (f" AND {only.sql}" if only else "")
+    )
+    for rows in _pages(sql, [*_KEPT_REASONS, *(only.params if only else [])]):
+        yield [update for row in rows if (update := _file_verdict(row)) is not None]
+
+
+def _file_verdict(row: tuple[Any, ...]) -> _Update | None:
+    """The new verdict of one file reference row of ``_judge_files``, None when unchanged."""
+    ref_id, target, topic_id, element_id, broken, reason, warning, note, is_gone = row[:9]
+    ids_text, asset_type, status = row[9:]
+    new_broken, new_reason = False, ""
+    if is_gone:
+        new_broken, new_reason = True, processing.FILE_MISSING
+    elif (
+        topic_id
+        and asset_type == processing.DITATOPIC
+        and status == processing.SUCCESS
+        and (f"{topic_id}/{element_id}" if element_id else topic_id)
+        not in set(ids_text.split("\n"))
+    ):
+        new_broken, new_reason = True, processing.ELEMENT_MISSING
+    elif (
+        topic_id
+        and reason == processing.ELEMENT_MISSING
+        and not (asset_type == processing.DITATOPIC and status == processing.SUCCESS)
+    ):
+        # The ids of the target are unknown now (it failed): keep processing's verdict.
+        new_broken, new_reason = bool(broken), reason
+    if (new_broken, new_reason) == (bool(broken), reason):
+        return None
+    return (new_broken, new_reason, warning, note, target, ref_id)
 
 
 def _write(updates: Sequence[_Update]) -> None:
