@@ -45,8 +45,10 @@ def million(fps: float, peak_mb: float = 200.0, p95_ms: float = 40.0) -> dict[st
     }
 
 
-def report(generated: dict[str, Any], large: dict[str, Any] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"database": "sqlite", "broker": "orm", "cpus": 2}
+def report(
+    generated: dict[str, Any], large: dict[str, Any] | None, database: str = "sqlite"
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"database": database, "broker": "orm", "cpus": 2}
     out["generated"] = generated
     if large is not None:
         out["million"] = large
@@ -91,3 +93,18 @@ def test_million_with_only_graph_is_refused() -> None:
     with pytest.raises(CommandError, match="--million measures the engine") as raised:
         call_command("benchmark", "--only", "graph", "--million")
     assert raised.value.returncode == 2
+
+
+def test_two_workers_must_nearly_double_on_postgresql_where_sqlite_shares_a_write_lock() -> None:
+    # 1 worker: 50 files/s; 2 workers: 90 files/s, a speed-up of 1.8.
+    sqlite = report(tree(fps_two_workers=90.0), None)
+    postgresql = report(tree(fps_two_workers=90.0), None, database="postgresql")
+    assert sqlite["ratios"]["speedup_2_workers"] == postgresql["ratios"]["speedup_2_workers"] == 1.8
+    assert benchmark._targets(sqlite)["speedup_2_workers"] == (">=", 1.7)
+    assert benchmark._targets(postgresql)["speedup_2_workers"] == (">=", 1.9)
+    rows = [
+        next(row for row in benchmark.format_report(measured).splitlines() if "speedup_2" in row)
+        for measured in (sqlite, postgresql)
+    ]
+    assert rows[0].split()[1:] == ["1.800", ">=", "1.7", "ok"]
+    assert rows[1].split()[1:] == ["1.800", ">=", "1.9", "MISSED"]
