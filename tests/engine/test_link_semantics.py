@@ -4,7 +4,7 @@ executions on small trees whose verdicts can be counted by hand."""
 import pytest
 
 from guides_processor import executions, selectors
-from guides_processor.engine.sql import keys
+from guides_processor.engine.sql import keys, vanished
 from guides_processor.models import Asset, LogLine, Reference
 
 from .trees import topic
@@ -18,6 +18,7 @@ def link_pass_pages(request, monkeypatch):
     pages of one row and one kept tree, so that what crosses a page is judged as in one."""
     if request.param == "pages of one":
         monkeypatch.setattr(keys, "_PAGE", 1)
+        monkeypatch.setattr(vanished, "_PAGE", 1)
         monkeypatch.setattr(keys, "_TEXT_PAGE", 1)
         monkeypatch.setattr(keys._StoredMaps, "_KEPT", 1)
 

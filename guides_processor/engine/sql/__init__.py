@@ -2,12 +2,13 @@
 
 ``backend.py`` picks the backend once; its statements are the names below. ``common.py`` holds
 what both databases run alike, ``sqlite.py`` and ``postgresql.py`` where they differ, ``keys.py``
-the link pass of a finishing execution.
+the link pass of a finishing execution, ``vanished.py`` the assets it finds gone from disk.
 """
 
 from .backend import BACKEND, VENDOR
 from .common import Backend, columns, marks, q, stamp, table
-from .keys import broken_references_by_reason, index_used_in, mark_vanished, resolve_keys
+from .keys import broken_references_by_reason, index_used_in, resolve_keys
+from .vanished import mark_vanished
 
 lock_queue = BACKEND.lock_queue
 commit_without_waiting = BACKEND.commit_without_waiting

@@ -3,8 +3,8 @@
 Run once an execution's items are all final, over the whole live repository (every verdict
 depends on other files, processed in any order and in any execution):
 
-- assets under the execution's folder that are no longer on disk are marked deleted
-  (``mark_vanished``), and come back live when processed (or met) again;
+- (before it, ``vanished.mark_vanished`` marks deleted the assets under the execution's folder
+  that are no longer on disk, and live again those it met);
 - key references are resolved in the key spaces of the root maps that reach their asset
   (``processing.keyspace``): KEY_UNDEFINED, KEY_TARGET_MISSING, ELEMENT_MISSING, and the
   warnings KEY_UNDEFINED_IN_SOME_MAPS, FALLBACK_USED, NOT_IN_ANY_MAP; a resolved key stores its
@@ -26,22 +26,17 @@ own assets', and those whose target it processed, deleted or revived.
 """
 
 import json
-import os
-import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
-from pathlib import Path
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
 
 from ... import processing
 from ...models import Asset, ExecutionItem, ItemState, Reference, UsedIn
 from ...processing.dita import fill_template
 from ...processing.keyspace import KeySpaces, KeyTarget, Resolution
 from .backend import BACKEND
-from .common import columns, json_value, marks, q, stamp, table
+from .common import columns, json_value, marks, q, table
 
 # Rows updated per statement.
 _CHUNK = 500
@@ -64,83 +59,6 @@ def _in_execution_sql() -> str:
         f"WHERE {columns('execution_id')} = %s AND {columns('state')} = %s "
         f"AND {columns('asset_id')} IS NOT NULL"
     )
-
-
-def mark_vanished(
-    *,
-    execution_id: int,
-    relfolder: str,
-    excluded: Sequence[str],
-    filtered: bool,
-    root: Path,
-    now: datetime,
-) -> tuple[list[str], list[str]]:
-    """Mark deleted the live assets under ``relfolder`` that are gone from disk, and live again
-    the deleted ones this execution met. Returns the relpaths (deleted, revived).
-
-    The manifest of an execution lists every file under its folder but the excluded ones, so an
-    asset not in it is gone; when the execution was ``filtered`` (file types or a time window:
-    files left out on purpose are not in the manifest) each such asset is looked at on disk.
-    """
-    prefix = f"{relfolder}/" if relfolder else ""
-    skip = tuple(f"{folder}/" for folder in excluded)
-    # Only the assets whose state may change are read, a page at a time: the live ones the
-    # manifest lacks and the deleted ones it holds (a million-file folder's manifest and assets
-    # read into sets cost a worker 40 MB at 100,000 files).
-    listed = Exists(
-        ExecutionItem.objects.filter(execution_id=execution_id, relpath=OuterRef("relpath"))
-    )
-    candidates = (
-        Asset.objects.filter(relpath__startswith=prefix)
-        .annotate(listed=listed)
-        .filter(Q(deleted_at__isnull=True, listed=False) | Q(deleted_at__isnull=False, listed=True))
-    )
-    deleted: list[str] = []
-    revived: list[str] = []
-    base = os.path.join(root, "")  # strings, not Path objects: one of these per asset
-    last = 0
-    while page := list(
-        candidates.filter(id__gt=last)
-        .order_by("id")
-        .values_list("id", "relpath", "deleted_at")[:_PAGE]
-    ):
-        last = page[-1][0]
-        live: list[int] = []
-        revive: list[int] = []
-        for asset_id, relpath, deleted_at in page:
-            # startswith is a LIKE, which SQLite matches without regard to ASCII case.
-            if not relpath.startswith(prefix):
-                continue
-            if deleted_at is not None:
-                revive.append(asset_id)
-                revived.append(relpath)
-            elif not relpath.startswith(skip):
-                if filtered and _is_file(base + relpath):
-                    continue
-                live.append(asset_id)
-                deleted.append(relpath)
-        _set_deleted_at(live, stamp(now))
-        _set_deleted_at(revive, None)
-    return deleted, revived
-
-
-def _set_deleted_at(ids: Sequence[int], value: Any) -> None:
-    asset = table(Asset)
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start : start + _CHUNK]
-            cursor.execute(
-                f"UPDATE {asset} SET {q('deleted_at')} = %s "
-                f"WHERE {q('id')} IN ({marks(len(chunk))})",
-                [value, *chunk],
-            )
-
-
-def _is_file(path: str) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except (OSError, ValueError):
-        return False
 
 
 def resolve_keys(execution_id: int, *, changed: Sequence[str] = ()) -> list[tuple[str, int, str]]:
