@@ -24,6 +24,9 @@ from guides_processor.models import (
 from tests.engine.trees import many
 
 PROJECT = Path(__file__).resolve().parents[2]
+# Topics long enough that a run outlasts the Ctrl-C sent once it has made some progress, on a
+# busy machine too (small ones were all processed, 4,000 in 1.5 s, before the signal came).
+LONG = "</p><p>".join(f"Paragraph {n}, with <b>some</b> markup." for n in range(60))
 
 
 def start_command(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -59,7 +62,7 @@ def interrupt(process: subprocess.Popen[str]) -> tuple[int, str]:
 def test_ctrl_c_while_processing_in_process_cancels_the_execution_which_stays_resumable(
     cluster_env, write_tree
 ):
-    write_tree(many(4000))
+    write_tree(many(4000, body=LONG))
     process = start_command(cluster_env, "/content/dam/bulk", "--wait", "--cluster-wait", "0")
     execution = wait_for_progress(process, 200, 90)
 
@@ -82,7 +85,7 @@ def test_ctrl_c_while_processing_in_process_cancels_the_execution_which_stays_re
 def test_ctrl_c_while_a_cluster_processes_says_the_execution_goes_on_and_how_to_cancel_it(
     cluster_env, start_cluster, write_tree
 ):
-    write_tree(many(6000))
+    write_tree(many(6000, body=LONG))
     start_cluster(GUIDES_BATCH_SIZE="20")
     process = start_command(cluster_env, "/content/dam/bulk", "--wait", "--cluster-wait", "30")
     execution = wait_for_progress(process, 100, 90)
