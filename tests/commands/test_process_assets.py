@@ -24,12 +24,13 @@ from guides_processor.models import (
 from tests.engine.trees import many
 
 PROJECT = Path(__file__).resolve().parents[2]
-# Topics long enough that a run outlasts the Ctrl-C sent once it has made some progress, on a
-# busy machine too (small ones were all processed, 4,000 in 1.5 s, before the signal came).
-LONG = "</p><p>".join(f"Paragraph {n}, with <b>some</b> markup." for n in range(60))
 
 
-def start_command(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def start_command(
+    env: dict[str, str], *args: str, interrupt_ignored: bool = False
+) -> subprocess.Popen[str]:
+    """The command in a child process; ``interrupt_ignored``: with SIGINT ignored, as a shell
+    starts a command in the background."""
     return subprocess.Popen(
         [sys.executable, str(PROJECT / "manage.py"), "process_assets", *args],
         cwd=PROJECT,
@@ -37,7 +38,12 @@ def start_command(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ignore_interrupt if interrupt_ignored else None,
     )
+
+
+def ignore_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def wait_for_progress(process: subprocess.Popen[str], count: int, timeout: float) -> Execution:
@@ -59,11 +65,19 @@ def interrupt(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("interrupt_ignored", [False, True], ids=["foreground", "background"])
 def test_ctrl_c_while_processing_in_process_cancels_the_execution_which_stays_resumable(
-    cluster_env, write_tree
+    cluster_env, write_tree, interrupt_ignored
 ):
-    write_tree(many(4000, body=LONG))
-    process = start_command(cluster_env, "/content/dam/bulk", "--wait", "--cluster-wait", "0")
+    write_tree(many(4000))
+    process = start_command(
+        cluster_env,
+        "/content/dam/bulk",
+        "--wait",
+        "--cluster-wait",
+        "0",
+        interrupt_ignored=interrupt_ignored,
+    )
     execution = wait_for_progress(process, 200, 90)
 
     code, stderr = interrupt(process)
@@ -85,7 +99,7 @@ def test_ctrl_c_while_processing_in_process_cancels_the_execution_which_stays_re
 def test_ctrl_c_while_a_cluster_processes_says_the_execution_goes_on_and_how_to_cancel_it(
     cluster_env, start_cluster, write_tree
 ):
-    write_tree(many(6000, body=LONG))
+    write_tree(many(6000))
     start_cluster(GUIDES_BATCH_SIZE="20")
     process = start_command(cluster_env, "/content/dam/bulk", "--wait", "--cluster-wait", "30")
     execution = wait_for_progress(process, 100, 90)

@@ -6,6 +6,7 @@ while waiting.
 """
 
 import json
+import signal
 import sys
 import time
 from contextlib import nullcontext
@@ -143,6 +144,9 @@ class Command(BaseCommand):
                 sys.exit(1)
 
     def _wait(self, execution: Execution, *, inline: bool, processes: int) -> Execution:
+        # Ctrl-C is this command's, explicitly: started in the background by a shell (a CI
+        # script, say) it inherits SIGINT ignored, and a later SIGINT would be lost.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             if inline:
                 many = "process" if processes == 1 else "processes"
