@@ -162,10 +162,10 @@ class KeySpaces:
                 if found is not None and found.target:
                     topic = found.target
             if topic:
-                self._reach(topic, root, scope)
+                self._reach(topic, scope)
         return top
 
-    def _reach(self, relpath: str, root: str, scope: _Scope) -> None:
+    def _reach(self, relpath: str, scope: _Scope) -> None:
         known = self._contexts.get(relpath)
         if known is None:
             self._contexts[relpath] = scope
@@ -174,7 +174,7 @@ class KeySpaces:
             if known is scope:
                 return
             known = self._contexts[relpath] = {known.root: [known]}
-        scopes = known.setdefault(root, [])
+        scopes = known.setdefault(scope.root, [])
         if not any(other is scope for other in scopes):
             scopes.append(scope)
 
@@ -208,7 +208,7 @@ class KeySpaces:
             else:
                 scope = _Scope(root, scopes[parent_index], name_list)
             scopes.append(scope)
-            self._reach(relpath, root, scope)
+            self._reach(relpath, scope)
         for item in tree.get("items", ()):
             kind, scope = item[0], scopes[item[1]]
             if kind == "k":
@@ -226,11 +226,10 @@ class KeySpaces:
         asset and define the key differently, the effective definition is the first root map's
         in the order of their relpaths (a build would pick one root map; without knowing which,
         a stable choice keeps the stored target and text from changing between runs)."""
-        known = self._contexts.get(relpath)
-        if isinstance(known, _Scope):
-            found = known.lookup(key)
-            return Resolution(found, () if found is not None else (known.root,), True)
-        contexts = self._contexts_of(relpath)
+        contexts = self._contexts.get(relpath)
+        if isinstance(contexts, _Scope):
+            found = contexts.lookup(key)
+            return Resolution(found, () if found is not None else (contexts.root,), True)
         if not contexts:
             return Resolution(self._union.get(key), (), False)
         definition: KeyTarget | None = None

@@ -141,6 +141,24 @@ def test_deleted_files_leave_the_live_model_and_come_back_when_recreated(write_t
     assert verdict("k") == (False, "", "")
 
 
+def test_several_files_deleted_and_brought_back_in_one_execution_are_all_seen(write_tree):
+    # Five topics; three deleted (a, c, e), then two of them (a, e) written again. With pages
+    # of one row, each of them is on a page of its own.
+    files = {f"doc/{name}.dita": topic(name, name.upper()) for name in "abcde"}
+    root = write_tree(files)
+    run()
+    for name in "ace":
+        (root / f"doc/{name}.dita").unlink()
+    run()
+    deleted = Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True)
+    assert sorted(deleted) == ["doc/a.dita", "doc/c.dita", "doc/e.dita"]
+
+    write_tree({name: files[name] for name in ("doc/a.dita", "doc/e.dita")})
+    run()
+    deleted = Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True)
+    assert list(deleted) == ["doc/c.dita"]
+
+
 def test_a_deleted_map_stops_defining_keys(write_tree):
     root = write_tree(
         {

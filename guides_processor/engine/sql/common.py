@@ -9,7 +9,7 @@ transactions.
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,16 @@ def marks(count: int) -> str:
 
 def stamp(value: datetime | None) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
+
+
+def pages_by_id(rows: Any, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of ``rows`` (a ``values_list`` queryset whose first field is ``id``), ``size`` at a
+    time in the order of their ids. Each page is read whole before the caller writes: a cursor
+    left open over a table the same connection updates is undefined on SQLite."""
+    last = 0
+    while page := list(rows.filter(id__gt=last).order_by("id")[:size]):
+        yield page
+        last = page[-1][0]
 
 
 def json_value(value: Any) -> Any:

@@ -36,7 +36,7 @@ from ...models import Asset, ExecutionItem, ItemState, Reference, UsedIn
 from ...processing.dita import fill_template
 from ...processing.keyspace import KeySpaces, KeyTarget, Resolution
 from .backend import BACKEND
-from .common import columns, json_value, marks, q, table
+from .common import columns, json_value, marks, pages_by_id, q, table
 
 # Rows updated per statement.
 _CHUNK = 500
@@ -187,13 +187,8 @@ def _fill_key_texts(spaces: _LiveKeySpaces, only: _Touched | None) -> None:
                 execution_id=only.execution_id, state=ItemState.DONE
             ).values("asset_id")
         )
-    last = 0
-    while page := list(
-        assets.filter(id__gt=last)
-        .order_by("id")
-        .values_list("id", "relpath", "title", "metadata", "key_texts")[:_TEXT_PAGE]
-    ):
-        last = page[-1][0]
+    rows = assets.values_list("id", "relpath", "title", "metadata", "key_texts")
+    for page in pages_by_id(rows, _TEXT_PAGE):
         changed: list[tuple[str, Any, int]] = []
         for asset_id, relpath, title, metadata, templates in page:
             new = _filled(spaces, relpath, cast("dict[str, list[Any]]", templates), title, metadata)
@@ -289,8 +284,7 @@ def _judge_keys(
 
 def _pages(sql: str, params: Sequence[Any]) -> Iterator[list[tuple[Any, ...]]]:
     """The rows of ``sql`` (a SELECT of references ``r`` whose first column is ``r.id``), a page
-    at a time in the order of their ids. Each page is read whole before the caller writes: a
-    cursor left open over a table the same connection updates is undefined on SQLite."""
+    at a time in the order of their ids, each read whole (``pages_by_id`` for raw SQL)."""
     last = 0
     while True:
         with connection.cursor() as cursor:

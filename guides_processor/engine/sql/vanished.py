@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 
 from ...models import Asset, ExecutionItem
-from .common import marks, q, stamp, table
+from .common import marks, pages_by_id, q, stamp, table
 
 # Rows updated per statement.
 _CHUNK = 500
@@ -43,8 +43,8 @@ def mark_vanished(
     prefix = f"{relfolder}/" if relfolder else ""
     skip = tuple(f"{folder}/" for folder in excluded)
     # Only the assets whose state may change are read, a page at a time: the live ones the
-    # manifest lacks and the deleted ones it holds (a million-file folder's manifest and assets
-    # read into sets cost a worker 40 MB at 100,000 files).
+    # manifest lacks and the deleted ones it holds (the manifest and the assets read into sets
+    # cost a worker 40 MB at 100,000 files).
     listed = Exists(
         ExecutionItem.objects.filter(execution_id=execution_id, relpath=OuterRef("relpath"))
     )
@@ -56,13 +56,7 @@ def mark_vanished(
     deleted: list[str] = []
     revived: list[str] = []
     base = os.path.join(root, "")  # strings, not Path objects: one of these per asset
-    last = 0
-    while page := list(
-        candidates.filter(id__gt=last)
-        .order_by("id")
-        .values_list("id", "relpath", "deleted_at")[:_PAGE]
-    ):
-        last = page[-1][0]
+    for page in pages_by_id(candidates.values_list("id", "relpath", "deleted_at"), _PAGE):
         live: list[int] = []
         revive: list[int] = []
         for asset_id, relpath, deleted_at in page:
