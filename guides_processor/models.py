@@ -181,6 +181,11 @@ class ExecutionItem(models.Model):
     asset_type = models.CharField(max_length=16, blank=True, default="")
     error = models.TextField(blank=True, default="")
     finished_at = models.DateTimeField(null=True, blank=True)
+    # True when the item failed and its asset was failed (and live) before: the failure changed
+    # nothing another asset sees (a failed asset offers no keys, ids, map or references either
+    # way), so the link pass judges nothing again for it. NULL otherwise. Nullable with no
+    # default, so that adding it does not rewrite the table on SQLite.
+    repeated_failure = models.BooleanField(null=True, blank=True, default=None)
     # Not indexed: items are looked up by relpath (item_relpath_idx). No database constraint
     # (see Reference.asset).
     asset = models.ForeignKey(

