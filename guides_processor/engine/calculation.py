@@ -14,6 +14,7 @@ continues after it, the later ones are walked whole.
 
 import itertools
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +57,7 @@ def calculate(worker: "SlotWorker") -> bool:
         return ended == _DONE
     finally:
         if not keep:
-            _PREVIOUS.drop(worker.execution_id)
+            _PREVIOUS.drop(worker.execution.processing_id)
 
 
 # Its steps share one walk, its cursor and the chunk being written; they read best in order.
@@ -74,7 +75,7 @@ def _calculate(worker: "SlotWorker") -> str:
     # processing is left out of the manifest unread, as git's index decides a file is unchanged
     # (GUIDES_VERIFY_CHECKSUM: every file is read and its checksum compared, by processing).
     previous = (
-        _PREVIOUS.get(worker.execution_id, worker.relfolders)
+        _PREVIOUS.get(worker.execution.processing_id, worker.relfolders)
         if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
         else {}
     )
@@ -115,21 +116,23 @@ class _Fingerprints:
     own items write was in its manifest already, before the cursor. Dropped when a task ends
     otherwise (done, cancelled, failed, or continued by a cluster's task, in any process)."""
 
+    # Keyed by the processing id, not the row's id: a row id can come back (SQLite reuses the
+    # ids of rolled-back rows), a random UUID does not.
     def __init__(self) -> None:
-        self._key: tuple[int, tuple[str, ...]] | None = None
+        self._key: tuple[uuid.UUID, tuple[str, ...]] | None = None
         self._found: dict[str, tuple[int | None, float | None, str]] = {}
 
     def get(
-        self, execution_id: int, relfolders: Sequence[str]
+        self, processing_id: uuid.UUID, relfolders: Sequence[str]
     ) -> dict[str, tuple[int | None, float | None, str]]:
-        key = (execution_id, tuple(relfolders))
+        key = (processing_id, tuple(relfolders))
         if key != self._key:
             self._key, self._found = None, {}  # the previous one's memory first
             self._found, self._key = success_fingerprints(relfolders), key
         return self._found
 
-    def drop(self, execution_id: int) -> None:
-        if self._key is not None and self._key[0] == execution_id:
+    def drop(self, processing_id: uuid.UUID) -> None:
+        if self._key is not None and self._key[0] == processing_id:
             self._key, self._found = None, {}
 
 
