@@ -72,7 +72,16 @@ class PostgreSQLBackend(Backend):
                 copy.write_row(row)
 
     def stage(self, cursor: Any, name: str, shape: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """COPY into a temporary table emptied at commit (see ``Backend``)."""
+        """COPY into a temporary table emptied at commit (see ``Backend``), then ANALYZE it.
+
+        The link pass fills a stage once per page, in one transaction. Unanalysed, the planner
+        counted the dead rows of the earlier pages as live and hash-joined the whole reference
+        table for every page. A 100,000-file first finish did so 13 times, over 636,557
+        references. Measured on copies of one database, two runs each: the finish took 12.4 to
+        13.5 s before and 11.0 s after; the verdict updates 1.82 s and 1.31 s; the key texts'
+        update 1.90 s and 1.13 s. Only the link pass stages rows; each ANALYZE takes a few
+        milliseconds.
+        """
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS "
             f"AS {shape} WITH NO DATA"
@@ -83,6 +92,7 @@ class PostgreSQLBackend(Backend):
         with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        cursor.execute(f"ANALYZE {name}")
 
     def add_pending(self, cursor: Any, execution_id: int, pending: Sequence[str]) -> None:
         rows = [(execution_id, relpath, ItemState.PENDING, "", "", "") for relpath in pending]

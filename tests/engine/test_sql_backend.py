@@ -1,0 +1,21 @@
+"""The backends' SQL where a behaviour is the backend's own."""
+
+import pytest
+from django.db import connection, transaction
+
+from guides_processor.engine.sql import BACKEND, columns, table
+from guides_processor.models import Reference
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stage_refilled_in_one_transaction_is_counted_for_the_planner() -> None:
+    """The link pass refills a stage page after page in one transaction: the planner must see
+    the rows of the current page, not the dead rows of the earlier ones."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's statistics of a temporary table: PostgreSQL only")
+    shape = f"SELECT {columns('id')} FROM {table(Reference)}"
+    with transaction.atomic(), connection.cursor() as cursor:
+        BACKEND.stage(cursor, "guides_test_stage", shape, [(n,) for n in range(5000)])
+        BACKEND.stage(cursor, "guides_test_stage", shape, [(n,) for n in range(3)])
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'guides_test_stage'")
+        assert cursor.fetchone()[0] == 3
