@@ -25,7 +25,7 @@ qualified, into the scopes above it; a key reference then looks up a handful of 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from sys import intern
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,34 +39,79 @@ class KeyTarget:
     missing: bool
 
 
+class _Relpaths:
+    """The relpaths of the key spaces held short: a folder's number and the file's name
+    (``12/install.dita``), the folders held once. A million-file repository's 978,017 targets
+    are 78 characters long on average: held whole, its key spaces took 73 MB more (the
+    process's resident memory after building them was 326 MB against 253 MB)."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, str] = {}
+        self._folders: list[str] = []
+
+    def short(self, relpath: str) -> str:
+        folder, _, name = relpath.rpartition("/")
+        number = self._numbers.get(folder)
+        if number is None:
+            number = self._numbers[folder] = str(len(self._folders))
+            self._folders.append(folder)
+        return None if number is None else f"{number}/{name}"
+
+    def known(self, relpath: str) -> str | None:
+        """The short form of a relpath in a folder the key spaces know, else None."""
+        folder, _, name = relpath.rpartition("/")
+        number = self._numbers.get(folder)
+        return None if number is None else f"{number}/{name}"
+
+    def full(self, short: str) -> str:
+        number, _, name = short.partition("/")
+        folder = self._folders[int(number)]
+        return f"{folder}/{name}" if folder else name
+
+
+# A definition as the key spaces hold it: most name a file and nothing else (no text, the file
+# there when the map was processed), and those are held as their target's short relpath alone
+# (a million-file repository's 980,415 definitions took 82 MB more as KeyTargets). The target of
+# a KeyTarget held here is a short relpath too.
+_Kept = KeyTarget | str
+
+
+def _definition(item: Sequence[Any], relpaths: _Relpaths) -> _Kept:
+    """The definition of a map tree's key item. Its text is interned: the versions of a product
+    define the same keys with the same texts. Its target is not: a million-file repository has
+    978,017 distinct ones, and the interpreter's table of interned strings, which never
+    shrinks, took 37 MB for them (``KeySpaces._expand`` shares a target with the topic
+    reference that follows its definition instead)."""
+    target, text, missing = item[3], item[4], bool(item[5])
+    short = relpaths.short(target) if target else target
+    if short and not text and not missing:
+        return cast(str, short)
+    return KeyTarget(short, intern(text), missing)
+
+
+def _short_target(kept: _Kept | None) -> str | None:
+    return kept if isinstance(kept, str) else kept.target if kept is not None else None
+
+
 @dataclass(eq=False, slots=True)
 class _Scope:
     root: str
     parent: "_Scope | None"
     names: list[str]
-    local: dict[str, KeyTarget] = field(default_factory=dict)
+    local: dict[str, _Kept] = field(default_factory=dict)
     # This scope and its ancestors, outermost first.
     chain: tuple["_Scope", ...] = ()
 
     def __post_init__(self) -> None:
         self.chain = (*(self.parent.chain if self.parent else ()), self)
 
-    def lookup(self, key: str) -> KeyTarget | None:
+    def lookup(self, key: str) -> _Kept | None:
         # The outermost scope that knows the key wins: a parent overrides its children.
         for scope in self.chain:
             found = scope.local.get(key)
             if found is not None:
                 return found
         return None
-
-
-def _definition(item: Sequence[Any]) -> KeyTarget:
-    """The definition of a map tree's key item. Its strings are interned: the versions of a
-    product define the same keys with the same texts, and a target is also the relpath its
-    topic is reached by (a 1,000,000-file repository's 980,415 definitions held 277 MB of
-    strings)."""
-    target = item[3]
-    return KeyTarget(intern(target) if target else target, intern(item[4]), bool(item[5]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +160,16 @@ class KeySpaces:
 
     def __init__(self, maps: Mapping[str, Mapping[str, Any]] | MapSource) -> None:
         self._source = _Held(maps) if isinstance(maps, Mapping) else maps
+        self._relpaths = _Relpaths()
         self._known: set[str] = set()
         referenced, anywhere = self._survey()
         self.roots: list[str] = sorted(self._known - referenced)
-        # asset relpath -> root map -> the scopes it is resolved in; most assets are reached by
-        # one root map in one scope, and have that scope alone (with a dict and a list for each
-        # of the 75,416 topics of a 100,000-file repository, its key spaces took 30 MB; 10 MB).
+        # asset (short relpath) -> root map -> the scopes it is resolved in; most assets are
+        # reached by one root map in one scope, and have that scope alone (with a dict and a list
+        # for each of the 75,416 topics of a 100,000-file repository, its key spaces took 30 MB;
+        # 10 MB).
         self._contexts: dict[str, _Scope | dict[str, list[_Scope]]] = {}
-        self._union: dict[str, KeyTarget] = {}
+        self._union: dict[str, _Kept] = {}
         for root in self.roots:
             for key, definition in self._build(root).local.items():
                 self._union.setdefault(key, definition)
@@ -130,12 +177,12 @@ class KeySpaces:
         for key, definition in anywhere.items():
             self._union.setdefault(key, definition)
 
-    def _survey(self) -> tuple[set[str], dict[str, KeyTarget]]:
+    def _survey(self) -> tuple[set[str], dict[str, _Kept]]:
         """One pass over every tree: the maps (``_known``), those another map references, and
         every map's keys (the first in relpath order) for the assets no root map reaches."""
         referenced: set[str] = set()
         # key -> (relpath, definition): the first definition of the first map by relpath.
-        anywhere: dict[str, tuple[str, KeyTarget]] = {}
+        anywhere: dict[str, tuple[str, _Kept]] = {}
         for relpath, tree in self._source.trees():
             if not tree:
                 continue
@@ -146,7 +193,7 @@ class KeySpaces:
                 elif item[0] == "k":
                     known = anywhere.get(item[2])
                     if known is None or relpath < known[0]:
-                        anywhere[item[2]] = (relpath, _definition(item))
+                        anywhere[item[2]] = (relpath, _definition(item, self._relpaths))
         return referenced, {key: definition for key, (_, definition) in anywhere.items()}
 
     def _build(self, root: str) -> "_Scope":
@@ -158,28 +205,29 @@ class KeySpaces:
         for scope, target, key in pending:
             topic = target
             if key:
-                found = scope.lookup(key)
-                if found is not None and found.target:
-                    topic = found.target
+                found = _short_target(scope.lookup(key))
+                if found:
+                    topic = found
             if topic:
                 self._reach(topic, scope)
         return top
 
-    def _reach(self, relpath: str, scope: _Scope) -> None:
-        known = self._contexts.get(relpath)
+    def _reach(self, short: str, scope: _Scope) -> None:
+        known = self._contexts.get(short)
         if known is None:
-            self._contexts[relpath] = scope
+            self._contexts[short] = scope
             return
         if isinstance(known, _Scope):
             if known is scope:
                 return
-            known = self._contexts[relpath] = {known.root: [known]}
+            known = self._contexts[short] = {known.root: [known]}
         scopes = known.setdefault(scope.root, [])
         if not any(other is scope for other in scopes):
             scopes.append(scope)
 
     def _contexts_of(self, relpath: str) -> dict[str, list[_Scope]]:
-        known = self._contexts.get(relpath)
+        short = self._relpaths.known(relpath)
+        known = self._contexts.get(short) if short is not None else None
         if isinstance(known, _Scope):
             return {known.root: [known]}
         return known or {}
@@ -208,31 +256,44 @@ class KeySpaces:
             else:
                 scope = _Scope(root, scopes[parent_index], name_list)
             scopes.append(scope)
-            self._reach(relpath, scope)
+            self._reach(self._relpaths.short(relpath), scope)
+        # A topic reference with @keys and @href is a key item, then a topic item, with the same
+        # target: the topic item takes the key item's string, which the definition holds and
+        # the topic's contexts are keyed by (a copy of each took 96 MB more for a million files).
+        defined: tuple[str | None, _Kept | None] = (None, None)
         for item in tree.get("items", ()):
             kind, scope = item[0], scopes[item[1]]
             if kind == "k":
-                _define(scope, intern(item[2]), _definition(item))
+                definition = _definition(item, self._relpaths)
+                defined = (item[3], definition)
+                _define(scope, intern(item[2]), definition)
             elif kind == "m":
                 target, own = item[2], item[3]
                 if target in self._known and target not in stack:
                     joined = scope if own else None
                     self._expand(root, target, scope, joined, stack | {target}, pending)
             else:  # "t"
-                pending.append((scope, intern(item[2]) if item[2] else item[2], item[3]))
+                target = item[2]
+                if target:
+                    shared = _short_target(defined[1]) if target == defined[0] else None
+                    target = shared or self._relpaths.short(target)
+                pending.append((scope, target, item[3]))
 
     def resolve(self, relpath: str, key: str) -> Resolution:
         """The key ``key`` as the asset ``relpath`` sees it. When several root maps reach the
         asset and define the key differently, the effective definition is the first root map's
         in the order of their relpaths (a build would pick one root map; without knowing which,
         a stable choice keeps the stored target and text from changing between runs)."""
-        contexts = self._contexts.get(relpath)
+        short = self._relpaths.known(relpath)
+        contexts = self._contexts.get(short) if short is not None else None
         if isinstance(contexts, _Scope):
             found = contexts.lookup(key)
-            return Resolution(found, () if found is not None else (contexts.root,), True)
+            return Resolution(
+                self._loaded(found), () if found is not None else (contexts.root,), True
+            )
         if not contexts:
-            return Resolution(self._union.get(key), (), False)
-        definition: KeyTarget | None = None
+            return Resolution(self._loaded(self._union.get(key)), (), False)
+        definition: _Kept | None = None
         undefined: list[str] = []
         for root in sorted(contexts):
             found = _first(scope.lookup(key) for scope in contexts[root])
@@ -240,18 +301,26 @@ class KeySpaces:
                 undefined.append(root)
             elif definition is None:
                 definition = found
-        return Resolution(definition, tuple(undefined), True)
+        return Resolution(self._loaded(definition), tuple(undefined), True)
+
+    def _loaded(self, kept: _Kept | None) -> KeyTarget | None:
+        """A definition as held, as callers see it: a KeyTarget with its target's relpath."""
+        if isinstance(kept, str):
+            return KeyTarget(self._relpaths.full(kept), "", False)
+        if kept is not None and kept.target:
+            return KeyTarget(self._relpaths.full(kept.target), kept.text, kept.missing)
+        return kept
 
     def roots_of(self, relpath: str) -> list[str]:
         """The root maps that reach the asset, sorted."""
         return sorted(self._contexts_of(relpath))
 
 
-def _first(values: Iterable[KeyTarget | None]) -> KeyTarget | None:
+def _first(values: Iterable[_Kept | None]) -> _Kept | None:
     return next((value for value in values if value is not None), None)
 
 
-def _define(scope: _Scope, key: str, definition: KeyTarget) -> None:
+def _define(scope: _Scope, key: str, definition: _Kept) -> None:
     """Define ``key`` in ``scope`` unless an earlier definition holds it, and its qualified names
     in every scope above (``child.key``, then ``parent.child.key``, ...)."""
     scope.local.setdefault(key, definition)
