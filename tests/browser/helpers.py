@@ -3,9 +3,10 @@
 import re
 import time
 
+from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from guides_processor.models import Execution
+from guides_processor.models import Execution, ExecutionItem, ExecutionSlot, ItemState, LogLine
 
 from .conftest import PASSWORD
 
@@ -37,7 +38,32 @@ def newest(path: str, *, after: int = 0, timeout: float = 10.0) -> Execution:
 
 
 def expect_status(page: Page, execution: Execution, status: str, timeout: float = 60_000) -> None:
-    expect(row(page, execution)).to_have_attribute("data-status", status, timeout=timeout)
+    try:
+        expect(row(page, execution)).to_have_attribute("data-status", status, timeout=timeout)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{engine_state(execution)}") from None
+
+
+def engine_state(execution: Execution) -> str:
+    """What the engine holds of an execution, for a failure's message: its status, its slots'
+    generations and heartbeats, the leases still held, and the last log lines."""
+    now = timezone.now()
+    current = Execution.objects.get(pk=execution.pk)
+    lines = [f"engine state of {current.processing_id}: {current.status}"]
+    for number, generation, beat in ExecutionSlot.objects.filter(execution=current).values_list(
+        "number", "generation", "heartbeat_at"
+    ):
+        age = f"{(now - beat).total_seconds():.1f} s ago" if beat else "never"
+        lines.append(f"  slot {number}: generation {generation}, heartbeat {age}")
+    leased = ExecutionItem.objects.filter(execution=current, state=ItemState.PENDING).exclude(
+        lease_owner=""
+    )
+    for owner, expires in leased.values_list("lease_owner", "lease_expires_at")[:10]:
+        left = f"{(expires - now).total_seconds():.1f} s" if expires else "none"
+        lines.append(f"  leased by {owner}, lease left {left}")
+    for line in LogLine.objects.filter(execution=current).order_by("-line")[:8][::-1]:
+        lines.append(f"  log {line.line} {line.time:%H:%M:%S.%f} {line.level} {line.message}")
+    return "\n".join(lines)
 
 
 def mark_page(page: Page) -> None:
