@@ -225,9 +225,13 @@ class KeySpaces:
         if not any(other is scope for other in scopes):
             scopes.append(scope)
 
-    def _contexts_of(self, relpath: str) -> dict[str, list[_Scope]]:
+    def _entry(self, relpath: str) -> "_Scope | dict[str, list[_Scope]] | None":
+        """What ``_contexts`` holds for an asset's relpath, None when no root map reaches it."""
         short = self._relpaths.known(relpath)
-        known = self._contexts.get(short) if short is not None else None
+        return self._contexts.get(short) if short is not None else None
+
+    def _contexts_of(self, relpath: str) -> dict[str, list[_Scope]]:
+        known = self._entry(relpath)
         if isinstance(known, _Scope):
             return {known.root: [known]}
         return known or {}
@@ -259,7 +263,8 @@ class KeySpaces:
             self._reach(self._relpaths.short(relpath), scope)
         # A topic reference with @keys and @href is a key item, then a topic item, with the same
         # target: the topic item takes the key item's string, which the definition holds and
-        # the topic's contexts are keyed by (a copy of each took 96 MB more for a million files).
+        # the topic's contexts are keyed by (a copy of each, as whole relpaths, took 96 MB more
+        # for a million files).
         defined: tuple[str | None, _Kept | None] = (None, None)
         for item in tree.get("items", ()):
             kind, scope = item[0], scopes[item[1]]
@@ -284,8 +289,7 @@ class KeySpaces:
         asset and define the key differently, the effective definition is the first root map's
         in the order of their relpaths (a build would pick one root map; without knowing which,
         a stable choice keeps the stored target and text from changing between runs)."""
-        short = self._relpaths.known(relpath)
-        contexts = self._contexts.get(short) if short is not None else None
+        contexts = self._entry(relpath)
         if isinstance(contexts, _Scope):
             found = contexts.lookup(key)
             return Resolution(

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, cast
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from ... import processing
 from ...models import Asset, ExecutionItem, ItemState, Reference, UsedIn
@@ -142,7 +143,7 @@ class _StoredMaps:
 _CHANGED_LIMIT = 2000
 
 
-def _written(execution_id: int) -> Any:
+def _written(execution_id: int) -> "QuerySet[ExecutionItem]":
     """The execution's items whose writing others may see: processed, or failed where they were
     not failed before (``ExecutionItem.repeated_failure``)."""
     return ExecutionItem.objects.filter(
