@@ -3,7 +3,7 @@ executions on small trees whose verdicts can be counted by hand."""
 
 import pytest
 
-from guides_processor import executions, selectors
+from guides_processor import executions, processing, selectors
 from guides_processor.engine.sql import keys, vanished
 from guides_processor.models import Asset, ExecutionItem, LogLine, Reference
 
@@ -341,9 +341,9 @@ def test_titles_take_the_text_of_the_keys_they_name(write_tree):
 
 
 def test_a_short_description_takes_the_keys_text(write_tree):
-    write_tree(
+    root = write_tree(
         {
-            "doc/m.ditamap": map_of(keydef("product", "Widget"), '<topicref href="t.dita"/>'),
+            "doc/m.ditamap": map_of(keydef("product", "Wídget ✓"), '<topicref href="t.dita"/>'),
             "doc/t.dita": topic("t", "T").replace(
                 "<shortdesc>About T.</shortdesc>",
                 '<shortdesc>Using <keyword keyref="product"/>.</shortdesc>',
@@ -351,7 +351,29 @@ def test_a_short_description_takes_the_keys_text(write_tree):
         }
     )
     run()
-    assert Asset.objects.get(relpath="doc/t.dita").metadata["shortdesc"] == "Using Widget."
+    metadata = Asset.objects.get(relpath="doc/t.dita").metadata
+    assert metadata["shortdesc"] == "Using Wídget ✓."
+    # The link pass sets the short description inside the stored metadata: the rest is as
+    # processing wrote it.
+    processed = processing.process(root, "doc/t.dita").metadata
+    assert len(processed) > 1
+    assert {**metadata, "shortdesc": ""} == {**processed, "shortdesc": ""}
+
+
+def test_a_title_naming_keys_leaves_a_plain_short_description_alone(write_tree):
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(keydef("product", "Widget"), '<topicref href="t.dita"/>'),
+            "doc/t.dita": topic("t", '<ph keyref="product"/> guide').replace(
+                '<shortdesc>About <ph keyref="product"/> guide.</shortdesc>',
+                "<shortdesc>Plain words.</shortdesc>",
+            ),
+        }
+    )
+    run()
+    asset = Asset.objects.get(relpath="doc/t.dita")
+    assert asset.title == "Widget guide"
+    assert asset.metadata["shortdesc"] == "Plain words."
 
 
 def test_a_topic_of_two_root_maps_takes_the_first_root_maps_text_and_follows_changes(

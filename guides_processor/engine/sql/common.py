@@ -132,6 +132,15 @@ class Backend:
     def uuid_value(self, value: uuid.UUID) -> Any:
         return value.hex
 
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for the text of ``key`` in the JSON object ``column`` (NULL when absent)."""
+        raise NotImplementedError
+
+    def json_with(self, column: str, key: str, value: str) -> str:
+        """SQL for the JSON object ``column`` with ``key`` set to the text ``value`` (an SQL
+        expression)."""
+        raise NotImplementedError
+
     def insert_many(
         self, cursor: Any, model: Any, names: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:

@@ -61,6 +61,12 @@ class PostgreSQLBackend(Backend):
     def uuid_value(self, value: Any) -> Any:
         return value
 
+    def json_text(self, column: str, key: str) -> str:
+        return f"{column} ->> '{key}'"
+
+    def json_with(self, column: str, key: str, value: str) -> str:
+        return f"jsonb_set({column}, '{{{key}}}', to_jsonb({value}::text))"
+
     def insert_many(
         self, cursor: Any, model: Any, names: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:

@@ -25,6 +25,12 @@ _ASSET_VALUES = f"VALUES ({', '.join(['%s'] * len(ASSET_COLUMNS))})"
 
 
 class SQLiteBackend(Backend):
+    def json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
+    def json_with(self, column: str, key: str, value: str) -> str:
+        return f"json_set({column}, '$.{key}', {value})"
+
     def add_pending(self, cursor: Any, execution_id: int, pending: Sequence[str]) -> None:
         """One statement whatever their number: the relpaths travel as one JSON array that
         ``json_each`` unpacks, which costs a fraction of binding a row of parameters per file."""
