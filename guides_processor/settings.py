@@ -258,8 +258,9 @@ GUIDES_MAX_RUNNING = env_int("GUIDES_MAX_RUNNING", 1)
 # Worker processes of a cluster started here, and tasks run side by side for one execution.
 GUIDES_WORKERS = env_int("GUIDES_WORKERS", 2)
 GUIDES_PARALLEL_TASKS = env_int("GUIDES_PARALLEL_TASKS", GUIDES_WORKERS)
-# Items claimed at once by a task, and how long the claim holds before another task may take it.
-GUIDES_BATCH_SIZE = env_int("GUIDES_BATCH_SIZE", 100)
+# The most items a task claims at once (it claims fewer while files are slow to process: see
+# engine/slot.py's next_batch_size), and how long the claim holds before another task may take it.
+GUIDES_BATCH_SIZE = env_int("GUIDES_BATCH_SIZE", 400)
 GUIDES_LEASE_SECONDS = env_int("GUIDES_LEASE_SECONDS", 120)
 # How long one task works before it hands over to its continuation.
 GUIDES_TASK_SECONDS = env_int("GUIDES_TASK_SECONDS", 20)

@@ -51,7 +51,7 @@ def claim(worker: "SlotWorker") -> list[Claimed]:
             owner=worker.owner,
             now=now,
             expires=now + timedelta(seconds=settings.GUIDES_LEASE_SECONDS),
-            limit=settings.GUIDES_BATCH_SIZE,
+            limit=worker.batch_size,
             after=worker.claim_cursor,
         )
     if rows:

@@ -15,7 +15,12 @@ from guides_processor.devtools import benchmark
 def tree(fps_two_workers: float) -> dict[str, Any]:
     """A generated tree's figures, as ``_measure_tree`` reports them."""
     return {
-        "bare": {"files": 1000, "walk_seconds": 0.1, "loop_seconds": 10.0},
+        "bare": {
+            "files": 1000,
+            "walk_seconds": 0.1,
+            "stat_walk_seconds": 0.2,
+            "loop_seconds": 10.0,
+        },
         "full": {
             "1": {"workers": 1, "files": 1000, "seconds": 20.0, "worker_peak_mb": 120.0},
             "2": {
@@ -67,6 +72,18 @@ def test_million_files_per_second_is_compared_with_the_generated_trees_as_many_w
     assert "large repository: 1,000,000 files, 2 worker(s), defaults" in text
     line = next(row for row in text.splitlines() if "million_vs_generated" in row)
     assert line.split()[1:] == ["0.750", ">=", "0.8", "MISSED"]
+
+
+def test_the_rerun_and_the_catch_up_are_also_shown_next_to_a_walk_that_stats_each_file() -> None:
+    measured = report(tree(fps_two_workers=80.0), None)
+    ratios = measured["ratios"]
+    assert ratios["rerun_unchanged_vs_walk"] == 2.5  # 0.25 / 0.1: the target's ratio
+    assert ratios["rerun_unchanged_vs_stat_walk"] == pytest.approx(1.25)  # 0.25 / 0.2
+    assert ratios["catchup_scan_vs_stat_walk"] == pytest.approx(1.5)  # 0.3 / 0.2
+    text = benchmark.format_report(measured)
+    assert "bare walk with stat         0.20 s" in text
+    # Shown for reading, not judged: no target line.
+    assert not any("vs_stat_walk" in row for row in text.splitlines())
 
 
 def test_a_run_without_million_has_no_million_targets() -> None:
