@@ -116,22 +116,36 @@ def _mark_vanished(execution: Execution, now: datetime) -> tuple[list[str], list
     ]
     # Files left out of the manifest on purpose (by a filter, as unchanged, or because it
     # was given as a list) are still on disk: those are looked at.
-    filtered = bool(
+    other_filters = bool(
         execution.file_types
         or execution.modified_after
         or execution.modified_before
-        or execution.filter_processed_assets
         or execution.listed_files
         or execution.retry_failed
     )
+    filtered = other_filters or execution.filter_processed_assets
+    relfolders = [content.to_relpath(path) for path in execution.all_paths]
+    # Left out as unchanged and nothing else: when the assets the manifest lacks are just those
+    # files, none is gone (``none_vanished``). Every file counted in the total has an item, but
+    # the unchanged ones.
+    if (
+        execution.filter_processed_assets
+        and not other_filters
+        and sql.none_vanished(
+            execution_id=execution.pk,
+            relfolders=relfolders,
+            unchanged=execution.total_files - execution.items.count(),
+        )
+    ):
+        return [], []
     deleted: list[str] = []
     revived: list[str] = []
     # Each path of the execution in turn: the assets below one of them that its manifest does
     # not hold are gone (the paths never contain each other, so none is looked at twice).
-    for path in execution.all_paths:
+    for relfolder in relfolders:
         gone, back = sql.mark_vanished(
             execution_id=execution.pk,
-            relfolder=content.to_relpath(path),
+            relfolder=relfolder,
             excluded=excluded,
             filtered=filtered,
             root=content_root(),

@@ -8,6 +8,7 @@ import pytest
 
 from guides_processor import executions, selectors
 from guides_processor.engine import calculation
+from guides_processor.engine.sql import vanished
 from guides_processor.models import Asset, Execution, ExecutionItem, LogLine
 from tests.engine.trees import topic
 
@@ -125,3 +126,65 @@ def test_a_calculation_cut_into_many_tasks_reads_the_fingerprints_once(write_tre
     assert LogLine.objects.filter(
         execution=rerun, message__startswith="Skipped 5 assets unchanged"
     ).exists()
+
+
+class _NoLookOnDisk:
+    """Stands in for ``vanished._OnDisk``: fails the test if any asset is looked at on disk."""
+
+    def __init__(self, *args: object) -> None:
+        raise AssertionError("the assets were looked at on disk")
+
+
+@pytest.mark.django_db
+def test_an_unchanged_rerun_deletes_nothing_without_looking_on_disk_again(write_tree, monkeypatch):
+    # Three files under docs/ (one in a sub-folder), one outside: the rerun of docs/ leaves the
+    # three out as unchanged, and the three live assets its manifest lacks are those three.
+    write_tree(
+        {
+            "docs/a.dita": topic("a", "Alpha"),
+            "docs/b.dita": topic("b", "Beta"),
+            "docs/sub/c.dita": topic("c", "Gamma"),
+            "other/d.dita": topic("d", "Delta"),
+        }
+    )
+    assert run(skip_processed=False).processed_count == 3
+    monkeypatch.setattr(vanished, "_OnDisk", _NoLookOnDisk)
+
+    rerun = run(skip_processed=True)
+
+    assert (rerun.total_files, rerun.skipped_count, rerun.status) == (3, 3, "SUCCESS")
+    assert not Asset.objects.filter(deleted_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_an_unchanged_rerun_still_finds_a_deleted_file(write_tree):
+    # Four processed, one deleted: three unchanged files against four live assets lacking from
+    # the manifest, so each is looked at and the missing one is marked deleted.
+    root = write_tree({f"docs/t{index}.dita": topic(f"t{index}", "T") for index in range(4)})
+    assert run(skip_processed=False).processed_count == 4
+    (root / "docs/t2.dita").unlink()
+
+    rerun = run(skip_processed=True)
+
+    assert (rerun.total_files, rerun.skipped_count) == (3, 3)
+    assert list(
+        Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True)
+    ) == ["docs/t2.dita"]
+
+
+@pytest.mark.django_db
+def test_an_unchanged_rerun_with_an_excluded_folder_keeps_its_assets(write_tree):
+    # docs/skip/ is excluded from the rerun: its asset is not walked and not counted unchanged,
+    # so the count differs, each asset is looked at, and the one under skip/ is on disk.
+    write_tree({"docs/a.dita": topic("a", "Alpha"), "docs/skip/b.dita": topic("b", "Beta")})
+    assert run(skip_processed=False).processed_count == 2
+    execution = executions.execution_create(
+        path="/content/dam/docs",
+        created_by="tester",
+        filter_processed_assets=True,
+        excluded_paths=["/content/dam/docs/skip"],
+    )
+    rerun = executions.execution_run_inline(processing_id=execution.processing_id)
+
+    assert (rerun.total_files, rerun.skipped_count) == (1, 1)
+    assert not Asset.objects.filter(deleted_at__isnull=False).exists()

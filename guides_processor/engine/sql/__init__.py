@@ -8,7 +8,7 @@ the link pass of a finishing execution, ``vanished.py`` the assets it finds gone
 from .backend import BACKEND, VENDOR
 from .common import Backend, columns, marks, q, stamp, table
 from .keys import broken_references_by_reason, index_used_in, resolve_keys
-from .vanished import mark_vanished
+from .vanished import mark_vanished, none_vanished
 
 lock_queue = BACKEND.lock_queue
 commit_without_waiting = BACKEND.commit_without_waiting
@@ -38,6 +38,7 @@ __all__ = [
     "lock_queue",
     "mark_vanished",
     "marks",
+    "none_vanished",
     "owned_items",
     "q",
     "refresh_statistics",

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from ...models import Asset, ExecutionItem
 from .common import marks, pages_by_id, q, stamp, table
@@ -76,6 +76,46 @@ def mark_vanished(
         _set_deleted_at(live, stamp(now))
         _set_deleted_at(revive, None)
     return deleted, revived
+
+
+def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: int) -> bool:
+    """Whether an execution that left ``unchanged`` files out of its manifest as unchanged
+    (filterProcessedAssets, its only filter) can have no asset gone or back below
+    ``relfolders``: True when the live assets its manifest lacks number exactly ``unchanged``
+    and no deleted asset is in it. Then ``mark_vanished`` has nothing to do, and the look on
+    disk at every unchanged file, which took 0.47 s of a 100,000-file unchanged rerun's 1.8 s
+    on SQLite, is spared.
+
+    Why it holds: each unchanged file was found on disk by the calculation's walk, at the
+    relpath of a live asset below the paths, and left out of the manifest; it is counted once
+    (with the cursor that passes it, in one transaction). So the unchanged files are among the
+    live assets the manifest lacks, and when these are no more numerous, they are the same
+    assets, all on disk when the walk met them. An asset gone, or one under an excluded folder
+    (never walked), makes the count larger, and each one is then looked at as usual. The count
+    uses ``startswith`` (a LIKE, which SQLite matches without regard to ASCII case), which can
+    only count more.
+    """
+    lacking = 0
+    for relfolder in relfolders:
+        prefix = f"{relfolder}/" if relfolder else ""
+        listed = Exists(
+            ExecutionItem.objects.filter(execution_id=execution_id, relpath=OuterRef("relpath"))
+        )
+        counts = (
+            Asset.objects.filter(relpath__startswith=prefix)
+            .annotate(listed=listed)
+            .filter(
+                Q(deleted_at__isnull=True, listed=False) | Q(deleted_at__isnull=False, listed=True)
+            )
+            .aggregate(
+                live=Count("id", filter=Q(deleted_at__isnull=True)),
+                back=Count("id", filter=Q(deleted_at__isnull=False)),
+            )
+        )
+        if counts["back"]:
+            return False
+        lacking += counts["live"]
+    return lacking == unchanged
 
 
 def _set_deleted_at(ids: Sequence[int], value: Any) -> None:
