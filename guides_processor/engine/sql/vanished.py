@@ -83,8 +83,9 @@ def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: in
     (filterProcessedAssets, its only filter) can have no asset gone or back below
     ``relfolders``: True when the live assets its manifest lacks number exactly ``unchanged``
     and no deleted asset is in it. Then ``mark_vanished`` has nothing to do, and the look on
-    disk at every unchanged file, which took 0.47 s of a 100,000-file unchanged rerun's 1.8 s
-    on SQLite, is spared.
+    disk at every unchanged file is spared: the finish of a 100,000-file unchanged rerun took
+    0.48 to 0.74 s on SQLite and 1.85 to 2.13 s on PostgreSQL with it, 0.13 to 0.17 s and 0.39
+    to 0.53 s without.
 
     Why it holds: each unchanged file was found on disk by the calculation's walk, at the
     relpath of a live asset below the paths, and left out of the manifest; it is counted once
