@@ -65,6 +65,7 @@ def finish_if_complete(execution_id: int) -> bool:
         ):
             return True
         execution = Execution.objects.get(pk=execution_id)
+        sql.plan_without_jit()
         deleted, revived = _mark_vanished(execution, now)
         sql.index_used_in(execution_id)
         undefined = sql.resolve_keys(execution_id, changed=[*deleted, *revived])

@@ -19,3 +19,17 @@ def test_a_stage_refilled_in_one_transaction_is_counted_for_the_planner() -> Non
         BACKEND.stage(cursor, "guides_test_stage", shape, [(n,) for n in range(3)])
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'guides_test_stage'")
         assert cursor.fetchone()[0] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_link_pass_plans_without_jit_for_its_transaction_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT compilation of plans: PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = on")
+        with transaction.atomic():
+            BACKEND.plan_without_jit()
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "on"

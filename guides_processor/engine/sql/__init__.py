@@ -12,6 +12,7 @@ from .vanished import mark_vanished, none_vanished
 
 lock_queue = BACKEND.lock_queue
 commit_without_waiting = BACKEND.commit_without_waiting
+plan_without_jit = BACKEND.plan_without_jit
 refresh_statistics = BACKEND.refresh_statistics
 execution_status_for_claim = BACKEND.execution_status_for_claim
 claim_batch = BACKEND.claim_batch
@@ -40,6 +41,7 @@ __all__ = [
     "marks",
     "none_vanished",
     "owned_items",
+    "plan_without_jit",
     "q",
     "refresh_statistics",
     "release",

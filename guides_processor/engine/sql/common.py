@@ -124,6 +124,10 @@ class Backend:
         ones durable too. Saves a disk flush per batch.
         """
 
+    def plan_without_jit(self) -> None:
+        """Let the rest of this transaction's statements run without JIT compilation, where the
+        database compiles the plans it estimates to be costly."""
+
     def refresh_statistics(self) -> list[str]:
         """Refresh the planner's statistics of the engine's tables where they are stale; returns
         the tables analysed."""
