@@ -179,23 +179,20 @@ def _engine_ratios(tree: dict[str, Any]) -> dict[str, float | None]:
         "speedup_2_workers": one / two if one and two else None,
         "calculation_vs_walk": tree["calculation"]["seconds"] / tree["bare"]["walk_seconds"],
         "cli_inline_vs_bare": tree["cli_inline"]["seconds"] / tree["bare"]["loop_seconds"],
-        "rerun_unchanged_vs_walk": tree["rerun"]["seconds"] / tree["bare"]["walk_seconds"]
-        if "rerun" in tree
-        else None,
-        "catchup_scan_vs_walk": tree["catchup"]["seconds"] / tree["bare"]["walk_seconds"]
-        if "catchup" in tree
-        else None,
+        "rerun_unchanged_vs_walk": _over_bare(tree, "rerun", "walk_seconds"),
+        "catchup_scan_vs_walk": _over_bare(tree, "catchup", "walk_seconds"),
         # Not targets: the unchanged rerun and the catch-up next to the least they must do, a
         # walk that stats each file.
-        "rerun_unchanged_vs_stat_walk": tree["rerun"]["seconds"] / tree["bare"]["stat_walk_seconds"]
-        if "rerun" in tree
-        else None,
-        "catchup_scan_vs_stat_walk": tree["catchup"]["seconds"] / tree["bare"]["stat_walk_seconds"]
-        if "catchup" in tree
-        else None,
+        "rerun_unchanged_vs_stat_walk": _over_bare(tree, "rerun", "stat_walk_seconds"),
+        "catchup_scan_vs_stat_walk": _over_bare(tree, "catchup", "stat_walk_seconds"),
         "status_p95_ms": tree.get("status", {}).get("p95_ms"),
         "worker_peak_mb": max((run["worker_peak_mb"] for run in seconds.values()), default=None),
     }
+
+
+def _over_bare(tree: dict[str, Any], part: str, baseline: str) -> float | None:
+    """The seconds of ``part`` of the tree's run over a bare baseline, None when not measured."""
+    return tree[part]["seconds"] / tree["bare"][baseline] if part in tree else None
 
 
 def _million_ratios(million: dict[str, Any], tree: dict[str, Any]) -> dict[str, float | None]:

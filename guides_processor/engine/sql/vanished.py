@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from ...models import Asset, ExecutionItem
 from .common import marks, pages_by_id, q, stamp, table
@@ -43,17 +43,9 @@ def mark_vanished(
     """
     prefix = f"{relfolder}/" if relfolder else ""
     skip = tuple(f"{folder}/" for folder in excluded)
-    # Only the assets whose state may change are read, a page at a time: the live ones the
-    # manifest lacks and the deleted ones it holds (the manifest and the assets read into sets
-    # cost a worker 40 MB at 100,000 files).
-    listed = Exists(
-        ExecutionItem.objects.filter(execution_id=execution_id, relpath=OuterRef("relpath"))
-    )
-    candidates = (
-        Asset.objects.filter(relpath__startswith=prefix)
-        .annotate(listed=listed)
-        .filter(Q(deleted_at__isnull=True, listed=False) | Q(deleted_at__isnull=False, listed=True))
-    )
+    # Only the assets whose state may change are read, a page at a time (the manifest and the
+    # assets read into sets cost a worker 40 MB at 100,000 files).
+    candidates = _candidates(execution_id, prefix)
     deleted: list[str] = []
     revived: list[str] = []
     base = os.path.join(root, "")  # strings, not Path objects: one of these per asset
@@ -98,25 +90,27 @@ def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: in
     """
     lacking = 0
     for relfolder in relfolders:
-        prefix = f"{relfolder}/" if relfolder else ""
-        listed = Exists(
-            ExecutionItem.objects.filter(execution_id=execution_id, relpath=OuterRef("relpath"))
-        )
-        counts = (
-            Asset.objects.filter(relpath__startswith=prefix)
-            .annotate(listed=listed)
-            .filter(
-                Q(deleted_at__isnull=True, listed=False) | Q(deleted_at__isnull=False, listed=True)
-            )
-            .aggregate(
-                live=Count("id", filter=Q(deleted_at__isnull=True)),
-                back=Count("id", filter=Q(deleted_at__isnull=False)),
-            )
+        counts = _candidates(execution_id, f"{relfolder}/" if relfolder else "").aggregate(
+            live=Count("id", filter=Q(deleted_at__isnull=True)),
+            back=Count("id", filter=Q(deleted_at__isnull=False)),
         )
         if counts["back"]:
             return False
         lacking += counts["live"]
     return lacking == unchanged
+
+
+def _candidates(execution_id: int, prefix: str) -> "QuerySet[Asset]":
+    """The assets below ``prefix`` whose state an execution's finish may change: the live ones
+    its manifest lacks, and the deleted ones it holds."""
+    listed = Exists(
+        ExecutionItem.objects.filter(execution_id=execution_id, relpath=OuterRef("relpath"))
+    )
+    return (
+        Asset.objects.filter(relpath__startswith=prefix)
+        .annotate(listed=listed)
+        .filter(Q(deleted_at__isnull=True, listed=False) | Q(deleted_at__isnull=False, listed=True))
+    )
 
 
 def _set_deleted_at(ids: Sequence[int], value: Any) -> None:
