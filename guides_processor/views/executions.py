@@ -111,12 +111,15 @@ def executions(request: HtmxHttpRequest) -> HttpResponse:
         before=query.cleaned_data["before"],
         after=query.cleaned_data["after"],
     )
-    live = selectors.executions_active_exist()
+    # A row read as running keeps the table polling even if its run ends before the probe below:
+    # a stop-polling answer must never carry a status that is not final.
+    rows = rows_of(page.executions)
+    live = any(row.active for row in rows) or selectors.executions_active_exist()
     name = "guides_processor:executions"
     filters = {"status": status, "folder": raw_folder}
     first = page.newer_than is None
     context = {
-        "rows": rows_of(page.executions),
+        "rows": rows,
         "live": live,
         "status": status,
         "folder": raw_folder,

@@ -180,3 +180,29 @@ def test_an_execution_of_several_paths_shows_each_on_its_own_line(runner_client,
         "/content/dam/b",
         "/content/dam/a/t00000.dita",
     ]
+
+
+def test_a_row_read_as_running_keeps_the_table_polling_when_its_run_ends_meanwhile(
+    runner_client, running, monkeypatch
+):
+    """The run is cancelled between reading the rows and asking whether any runs.
+
+    The answer shows it as running, so it must not be the stop-polling one: the table would stay
+    on "Cancelling" for good.
+    """
+    from guides_processor import selectors
+
+    read_page = selectors.executions_page
+
+    def page_then_the_run_ends(**query):
+        page = read_page(**query)
+        Execution.objects.filter(pk=running.pk).update(status=ExecutionStatus.CANCELLED)
+        return page
+
+    monkeypatch.setattr(selectors, "executions_page", page_then_the_run_ends)
+
+    fragment = runner_client.get(EXECUTIONS, **HTMX)
+
+    assert 'data-status="IN_PROGRESS"' in fragment.content.decode()
+    assert fragment.status_code == 200
+    assert "every 2s" in fragment.content.decode()
