@@ -181,7 +181,10 @@ def _printable(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, and creating an
+# entry per file was then a quarter of the walk (100,000 files: 0.197 s -> 0.149 s, next to a
+# bare os.scandir walk's 0.115 s).
+@dataclass(slots=True)
 class WalkEntry:
     """One file found by the walk, or one thing it had to pass over (``problem`` set).
 
