@@ -16,6 +16,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from ..executions.lifecycle import execution_fail
 from ..models import Asset, CalculationStatus, Execution, ExecutionItem, ExecutionStatus
 from ..text import plural
 from . import sql
+from .ahead import Ahead
 from .loglines import INFO, WARN
 
 if TYPE_CHECKING:
@@ -79,8 +81,6 @@ def _calculate(worker: "SlotWorker") -> str:
         if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
         else {}
     )
-    chunk: list[content.WalkEntry] = []
-    unchanged = 0
     selected = select(
         worker.root,
         worker.relfolders,
@@ -90,21 +90,47 @@ def _calculate(worker: "SlotWorker") -> str:
         previous=previous,
         after=after,
     )
-    for walked, (entry, verdict, _) in enumerate(selected, start=1):
-        if verdict == PROCESS:
-            chunk.append(entry)
-        elif verdict == UNCHANGED:
-            unchanged += 1
-        if len(chunk) >= _CALCULATION_CHUNK or walked % _CALCULATION_CHUNK == 0:
-            # Everything up to this entry's cursor is now in the manifest (or filtered out).
-            _write_manifest(worker, chunk, entry.cursor, unchanged=unchanged)
-            chunk, unchanged = [], 0
+    with Ahead(_chunks(selected), _WALK_AHEAD) as chunks:
+        for chunk in chunks:
+            if chunk.cursor is None:
+                _write_manifest(worker, chunk.entries, None, unchanged=chunk.unchanged, done=True)
+                return _DONE
+            # Everything up to the chunk's cursor is now in the manifest (or filtered out).
+            _write_manifest(worker, chunk.entries, chunk.cursor, unchanged=chunk.unchanged)
             if worker.read_status() != ExecutionStatus.IN_PROGRESS:
                 return _STOPPED
             if time.monotonic() >= worker.deadline:
                 return _PAUSED
-    _write_manifest(worker, chunk, None, unchanged=unchanged, done=True)
-    return _DONE
+    raise AssertionError("the walk ends with a last chunk")  # pragma: no cover
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """Files of the walk for the manifest, the unchanged ones counted, and the cursor of the last
+    file walked (None for the walk's last chunk)."""
+
+    entries: list[content.WalkEntry]
+    unchanged: int
+    cursor: bytes | None
+
+
+def _chunks(selected: Iterable[tuple[content.WalkEntry, str, str | None]]) -> Iterator[_Chunk]:
+    """The walk in chunks of at most ``_CALCULATION_CHUNK`` files walked, then a last one."""
+    entries: list[content.WalkEntry] = []
+    unchanged = 0
+    for walked, (entry, verdict, _) in enumerate(selected, start=1):
+        if verdict == PROCESS:
+            entries.append(entry)
+        elif verdict == UNCHANGED:
+            unchanged += 1
+        if walked % _CALCULATION_CHUNK == 0:
+            yield _Chunk(entries, unchanged, entry.cursor)
+            entries, unchanged = [], 0
+    yield _Chunk(entries, unchanged, None)
+
+
+# Chunks the walk may be ahead of the writes (in a thread of its own: ``Ahead``).
+_WALK_AHEAD = 2
 
 
 class _Fingerprints:
