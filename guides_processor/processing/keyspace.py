@@ -28,7 +28,7 @@ from sys import intern
 from typing import Any, Protocol, cast
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class KeyTarget:
     """What a key's effective definition says: its file (None when it has none), the text a
     key reference without content shows, and whether the file was missing when the map was
@@ -114,7 +114,7 @@ class _Scope:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Resolution:
     """A key as seen from one asset: ``definition`` is the effective one (None when undefined in
     every root map that reaches the asset), ``undefined_in`` the root maps reaching it that do not

@@ -75,7 +75,7 @@ BROKEN_OUTSIDE = OUTSIDE_ROOT
 BROKEN_ELEMENT = ELEMENT_MISSING
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ref:
     """One outgoing reference.
 
