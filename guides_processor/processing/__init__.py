@@ -7,6 +7,7 @@ enough to filter a whole tree with; ``process`` types files with the same functi
 
 from .core import EMPTY, MAX_REFERENCES, MAX_XML_BYTES, UNCHANGED, process
 from .detect import HEAD_BYTES, detect_type, file_type
+from .refs import FolderKinds
 from .result import (
     ASSET_TYPE_LABELS,
     ASSET_TYPES,
@@ -97,6 +98,7 @@ __all__ = [
     "WARNINGS",
     "AssetResult",
     "Fingerprint",
+    "FolderKinds",
     "Ref",
     "detect_type",
     "file_type",

@@ -21,7 +21,7 @@ from .dita import (
 from .html import fill_css, fill_html
 from .markdown import fill_markdown
 from .others import SVG_PARSE_LIMIT, image_dimensions, svg_dimensions
-from .refs import Resolver
+from .refs import FolderKinds, Resolver
 from .result import (
     DITAMAP,
     DITATOPIC,
@@ -67,6 +67,7 @@ def process(
     previous: Fingerprint | None = None,
     max_xml_bytes: int = MAX_XML_BYTES,
     max_references: int = MAX_REFERENCES,
+    folders: FolderKinds | None = None,
 ) -> AssetResult:
     """Process the file at ``relpath`` (``/``-separated, relative to ``root``).
 
@@ -78,6 +79,11 @@ def process(
     file's fault). ``size``, ``mtime`` and ``checksum`` are filled whenever the file could be
     read. Files that are parsed (XML, Markdown, HTML, CSS) and larger than ``max_xml_bytes`` are
     FAILURE, still checksummed. Only programming errors raise.
+
+    ``folders``, when given, holds what the folders on the way to reference targets are, for
+    the next files processed with it (the engine keeps one per batch, under one ``root``): the
+    files of a batch link through the same few folders (20,000 generated files looked at 2,526
+    folders 103,999 times, 60 % of the lstat calls of their references).
     """
     root = os.fspath(root)
     ext = extension(relpath)
@@ -96,8 +102,9 @@ def process(
             what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
             return AssetResult(relpath, FAILURE, detect_type(relpath), error=f"{what}, not a file")
         file = open(fd, "rb", buffering=0, closefd=False)  # noqa: SIM115 (fd closed below)
+        resolver = Resolver(root, relpath, folders)
         result = _process_open(
-            file, st, root, relpath, ext, previous, max_xml_bytes, max_references
+            file, st, resolver, relpath, ext, previous, max_xml_bytes, max_references
         )
     except OSError as error:  # EIO and the like, while reading
         reason = f"cannot read file: {error.strerror or type(error).__name__}"
@@ -121,7 +128,7 @@ def _too_many_references(result: AssetResult, limit: int) -> None:
 def _process_open(
     file: FileIO,
     st: os.stat_result,
-    root: str,
+    resolver: Resolver,
     relpath: str,
     ext: str,
     previous: Fingerprint | None,
@@ -166,7 +173,7 @@ def _process_open(
             f" for parsing {parsed_as}"
         )
         return result
-    _fill(result, parsed_as, ext, data, root, max_references)
+    _fill(result, parsed_as, ext, data, resolver, max_references)
     return result
 
 
@@ -197,20 +204,25 @@ def _unchanged(previous: Fingerprint | None, result: AssetResult) -> bool:
 
 
 def _fill(
-    result: AssetResult, parsed_as: str, ext: str, data: bytes, root: str, max_references: int
+    result: AssetResult,
+    parsed_as: str,
+    ext: str,
+    data: bytes,
+    resolver: Resolver,
+    max_references: int,
 ) -> None:
     """Parse a whole file of a parsed format into ``result`` (title, references, ids)."""
     if parsed_as == "XML":
-        _fill_xml(result, root, data, max_references)
+        _fill_xml(result, resolver, data, max_references)
     elif parsed_as == "Markdown":
-        fill_markdown(result, data, Resolver(root, result.relpath))
+        fill_markdown(result, data, resolver)
     elif ext == ".css":
-        fill_css(result, data, Resolver(root, result.relpath))
+        fill_css(result, data, resolver)
     else:
-        fill_html(result, data, Resolver(root, result.relpath))
+        fill_html(result, data, resolver)
 
 
-def _fill_xml(result: AssetResult, root: str, data: bytes, max_references: int) -> None:
+def _fill_xml(result: AssetResult, resolver: Resolver, data: bytes, max_references: int) -> None:
     """Parse and fill a topic, map or DITAVAL; its type is the head's (``detect_type``), so the
     ``fileTypes`` filter and processing never disagree.
 
@@ -235,9 +247,9 @@ def _fill_xml(result: AssetResult, root: str, data: bytes, max_references: int) 
         result.error = str(error)
         return
     if result.asset_type == DITATOPIC:
-        fill_topic(result, element, Resolver(root, result.relpath))
+        fill_topic(result, element, resolver)
     elif result.asset_type == DITAMAP:
-        fill_map(result, element, Resolver(root, result.relpath))
+        fill_map(result, element, resolver)
     elif result.asset_type == DITAVAL:
         fill_ditaval(result, element)
 

@@ -57,21 +57,28 @@ def target_extension(value: str) -> str:
     return value[dot:end].lower()
 
 
+# What each folder on the way to a reference target is, by its relpath: "" for a real folder,
+# else why a reference through it is broken. Kept by a caller for several files of one root.
+FolderKinds = dict[str, str]
+
+
 class Resolver:
     """Resolves local and peer file references of one asset against the content root.
 
     Checks are cached for the life of the resolver (one ``process`` call): a topic that links to
-    the same file twenty times costs one ``lstat``, and a folder on the way is looked at once.
+    the same file twenty times costs one ``lstat``. A folder on the way is looked at once, or
+    once for all the files that share ``folders`` (a folder replaced by a link meanwhile is
+    then seen by the next files that do not).
     """
 
     __slots__ = ("_folders", "_resolved", "_targets", "folder", "relpath", "root")
 
-    def __init__(self, root: str, relpath: str) -> None:
+    def __init__(self, root: str, relpath: str, folders: FolderKinds | None = None) -> None:
         self.root = root
         self.relpath = relpath
         self.folder = posixpath.dirname(relpath)
         self._targets: dict[str, str] = {}
-        self._folders: dict[str, str] = {}
+        self._folders: FolderKinds = {} if folders is None else folders
         self._resolved: dict[str, tuple[str, str]] = {}
 
     def resolve(self, value: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from guides_processor.processing import (
     BROKEN_SYMLINK,
     SUCCESS,
     AssetResult,
+    FolderKinds,
 )
 from tests.files import write_file
 
@@ -93,3 +94,39 @@ def test_html_and_markdown_links_are_checked_the_same_way(
     write("readme.md", "![x](pic.png)\n")
     assert checks(run("page.html")) == [("pic.png", True, BROKEN_SYMLINK)]
     assert checks(run("readme.md")) == [("pic.png", True, BROKEN_SYMLINK)]
+
+
+def test_files_sharing_folder_checks_get_the_verdicts_each_would_alone(
+    tmp_path: Path, root: Path, write: Write, run: Process
+) -> None:
+    """Files processed with one ``folders`` (as a batch is) look at each folder once, and still
+    say of every reference what processing each file alone says."""
+    write_file(tmp_path / "elsewhere" / "there.dita", topic())
+    (root / "shared").mkdir()
+    os.symlink(tmp_path / "elsewhere", root / "shared" / "linked")
+    write("shared/real/ok.dita", topic())
+    links = (
+        '<body><p><xref href="../shared/real/ok.dita"/><xref href="../shared/linked/there.dita"/>'
+        '<xref href="../shared/none/x.dita"/><xref href="../shared/real/gone.dita"/></p></body>'
+    )
+    for name in ("a", "b", "c"):
+        write(f"topics/{name}.dita", topic(links))
+    alone = [checks(run(f"topics/{name}.dita")) for name in ("a", "b", "c")]
+
+    folders: FolderKinds = {}
+    shared = [checks(run(f"topics/{name}.dita", folders=folders)) for name in ("a", "b", "c")]
+
+    assert shared == alone
+    assert alone[0] == [
+        ("shared/real/ok.dita", False, ""),
+        ("shared/linked/there.dita", True, BROKEN_SYMLINK),
+        ("shared/none/x.dita", True, BROKEN_NOT_FOUND),
+        ("shared/real/gone.dita", True, BROKEN_NOT_FOUND),
+    ]
+    # Each folder on the way was looked at once, for the three files.
+    assert folders == {
+        "shared": "",
+        "shared/real": "",
+        "shared/linked": BROKEN_SYMLINK,
+        "shared/none": BROKEN_NOT_FOUND,
+    }
