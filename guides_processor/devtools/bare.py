@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from ..processing import FolderKinds, process
+from ..processing import TargetChecks, process
 
 # The engine's largest batch (GUIDES_BATCH_SIZE's default).
 BATCH = 400
@@ -71,11 +71,11 @@ def measure(root: str, *, repeat: int = 2) -> dict[str, float]:
     for _ in range(repeat):
         start = time.perf_counter()
         for first in range(0, len(files), BATCH):
-            # The folders on the way to reference targets looked at once a batch, as the engine's
-            # batches do.
-            folders: FolderKinds = {}
+            # Reference targets and the folders on their way looked at once a batch, as the
+            # engine's batches do.
+            checks = TargetChecks()
             for relpath in files[first : first + BATCH]:
-                process(root, relpath, folders=folders)
+                process(root, relpath, checks=checks)
         loop_seconds.append(time.perf_counter() - start)
     return {
         "files": len(files),

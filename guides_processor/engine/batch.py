@@ -77,8 +77,8 @@ def process(
                 previous[relpath] = processing.Fingerprint(size, mtime, checksum)
     results: list[Processed] = []
     max_bytes = settings.GUIDES_MAX_XML_BYTES
-    # The folders on the way to the batch's reference targets, each looked at once a batch.
-    folders: processing.FolderKinds = {}
+    # The batch's reference targets and the folders on their way, each looked at once a batch.
+    checks = processing.TargetChecks()
     stopped = False
     for item in batch:
         if worker.read_status() != ExecutionStatus.IN_PROGRESS:
@@ -90,7 +90,7 @@ def process(
             previous=previous.get(item.relpath),
             max_xml_bytes=max_bytes,
             max_references=settings.GUIDES_MAX_REFERENCES_PER_ASSET,
-            folders=folders,
+            checks=checks,
         )
         results.append((item, result))
     vanished = [item.relpath for item, r in results if r.error == processing.NOT_FOUND]

@@ -7,7 +7,7 @@ enough to filter a whole tree with; ``process`` types files with the same functi
 
 from .core import EMPTY, MAX_REFERENCES, MAX_XML_BYTES, UNCHANGED, process
 from .detect import HEAD_BYTES, detect_type, file_type
-from .refs import FolderKinds
+from .refs import TargetChecks
 from .result import (
     ASSET_TYPE_LABELS,
     ASSET_TYPES,
@@ -98,8 +98,8 @@ __all__ = [
     "WARNINGS",
     "AssetResult",
     "Fingerprint",
-    "FolderKinds",
     "Ref",
+    "TargetChecks",
     "detect_type",
     "file_type",
     "process",

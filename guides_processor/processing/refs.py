@@ -57,28 +57,38 @@ def target_extension(value: str) -> str:
     return value[dot:end].lower()
 
 
-# What each folder on the way to a reference target is, by its relpath: "" for a real folder,
-# else why a reference through it is broken. Kept by a caller for several files of one root.
-FolderKinds = dict[str, str]
+class TargetChecks:
+    """What reference targets and the folders on their way are, by relpath: "" for a regular
+    file (a real folder), else why a reference to (through) it is broken. A caller keeps one for
+    several files of one root: the engine one per batch, whose files link to the same targets
+    through the same few folders (20,000 generated files made 103,999 folder and 69,103 file
+    checks of 2,526 folders and 20,094 files; kept per batch of 400, 5,154 and 33,358)."""
+
+    __slots__ = ("files", "folders")
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+        self.folders: dict[str, str] = {}
 
 
 class Resolver:
     """Resolves local and peer file references of one asset against the content root.
 
-    Checks are cached for the life of the resolver (one ``process`` call): a topic that links to
-    the same file twenty times costs one ``lstat``. A folder on the way is looked at once, or
-    once for all the files that share ``folders`` (a folder replaced by a link meanwhile is
-    then seen by the next files that do not).
+    Checks are cached for the life of the resolver (one ``process`` call), or in ``checks`` for
+    every file processed with it: a topic that links to the same file twenty times costs one
+    ``lstat``, and a folder on the way is looked at once. (A target replaced meanwhile is seen
+    by the next files that do not share the checks.)
     """
 
     __slots__ = ("_folders", "_resolved", "_targets", "folder", "relpath", "root")
 
-    def __init__(self, root: str, relpath: str, folders: FolderKinds | None = None) -> None:
+    def __init__(self, root: str, relpath: str, checks: TargetChecks | None = None) -> None:
         self.root = root
         self.relpath = relpath
         self.folder = posixpath.dirname(relpath)
-        self._targets: dict[str, str] = {}
-        self._folders: FolderKinds = {} if folders is None else folders
+        shared = TargetChecks() if checks is None else checks
+        self._targets = shared.files
+        self._folders = shared.folders
         self._resolved: dict[str, tuple[str, str]] = {}
 
     def resolve(self, value: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from guides_processor.processing import (
     BROKEN_SYMLINK,
     SUCCESS,
     AssetResult,
-    FolderKinds,
+    TargetChecks,
 )
 from tests.files import write_file
 
@@ -96,11 +96,11 @@ def test_html_and_markdown_links_are_checked_the_same_way(
     assert checks(run("readme.md")) == [("pic.png", True, BROKEN_SYMLINK)]
 
 
-def test_files_sharing_folder_checks_get_the_verdicts_each_would_alone(
+def test_files_sharing_target_checks_get_the_verdicts_each_would_alone(
     tmp_path: Path, root: Path, write: Write, run: Process
 ) -> None:
-    """Files processed with one ``folders`` (as a batch is) look at each folder once, and still
-    say of every reference what processing each file alone says."""
+    """Files processed with one ``TargetChecks`` (as a batch is) look at each target and each
+    folder on the way once, and still say of every reference what each file alone says."""
     write_file(tmp_path / "elsewhere" / "there.dita", topic())
     (root / "shared").mkdir()
     os.symlink(tmp_path / "elsewhere", root / "shared" / "linked")
@@ -113,20 +113,26 @@ def test_files_sharing_folder_checks_get_the_verdicts_each_would_alone(
         write(f"topics/{name}.dita", topic(links))
     alone = [checks(run(f"topics/{name}.dita")) for name in ("a", "b", "c")]
 
-    folders: FolderKinds = {}
-    shared = [checks(run(f"topics/{name}.dita", folders=folders)) for name in ("a", "b", "c")]
+    shared = TargetChecks()
+    together = [checks(run(f"topics/{name}.dita", checks=shared)) for name in ("a", "b", "c")]
 
-    assert shared == alone
+    assert together == alone
     assert alone[0] == [
         ("shared/real/ok.dita", False, ""),
         ("shared/linked/there.dita", True, BROKEN_SYMLINK),
         ("shared/none/x.dita", True, BROKEN_NOT_FOUND),
         ("shared/real/gone.dita", True, BROKEN_NOT_FOUND),
     ]
-    # Each folder on the way was looked at once, for the three files.
-    assert folders == {
+    # Each was looked at once, for the three files (a target behind a broken folder is not).
+    assert shared.folders == {
         "shared": "",
         "shared/real": "",
         "shared/linked": BROKEN_SYMLINK,
         "shared/none": BROKEN_NOT_FOUND,
+    }
+    assert shared.files == {
+        "shared/real/ok.dita": "",
+        "shared/linked/there.dita": BROKEN_SYMLINK,
+        "shared/none/x.dita": BROKEN_NOT_FOUND,
+        "shared/real/gone.dita": BROKEN_NOT_FOUND,
     }
