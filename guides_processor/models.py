@@ -9,6 +9,7 @@ with its outgoing ``Reference`` rows; a map's key definitions are in its ``map_t
 import uuid
 
 from django.db import models
+from django.db.models import Q
 
 from . import processing
 
@@ -352,11 +353,16 @@ class UsedIn(models.Model):
     target = models.TextField()
     # The source asset of the reference, to find the rows of an asset processed again.
     asset_id = models.BigIntegerField()
+    # The key of a key reference (its target is where the key resolved), else "": the keys that
+    # name a file are read from the index below, not from a scan of every reference.
+    key = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         indexes = [
             models.Index(fields=["target", "reference"], name="usedin_target_idx"),
             models.Index(fields=["asset_id"], name="usedin_asset_idx"),
+            # Key references only: file references, most rows, cost it nothing.
+            models.Index(fields=["target", "key"], condition=~Q(key=""), name="usedin_key_idx"),
         ]
 
     def __str__(self) -> str:

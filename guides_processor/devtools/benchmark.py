@@ -888,6 +888,8 @@ def _add_graph_assets(content: Path, start: int, stop: int) -> None:
             ),
             batch_size=batch,
         )
+    # The planner's statistics as a finish leaves them (PostgreSQL: ANALYZE where stale).
+    sql.refresh_statistics()
     # Settled, as a repository folder is between two changes: its sorted listing may be kept.
     os.utime(folder, (time.time() - 60, time.time() - 60))
 

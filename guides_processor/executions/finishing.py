@@ -71,6 +71,9 @@ def finish_if_complete(execution_id: int) -> bool:
         undefined = sql.resolve_keys(execution_id, changed=[*deleted, *revived])
         by_reason = sql.broken_references_by_reason(execution_id)
         broken = sum(by_reason.values())
+        # Used in was filled just now: without statistics, PostgreSQL read every row naming a
+        # file before the first page of its Used in (100,000 uses: 220 ms, against 13 ms).
+        sql.refresh_statistics()
         # The execution ends when its link pass has been written, not when it began: that is
         # what a caller waits for, and what the duration reports.
         ended = timezone.now()

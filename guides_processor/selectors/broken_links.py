@@ -181,7 +181,14 @@ def _after(queryset: QuerySet[Reference], after: tuple[str, int] | None) -> Quer
     if after is None:
         return queryset
     relpath, pk = after
-    return queryset.filter(Q(asset__relpath__gt=relpath) | Q(asset__relpath=relpath, id__gt=pk))
+    # The first condition says nothing the second does not; alone, it is the one both databases
+    # start the relpath index's range at. Without it the OR was a filter over the folder's range,
+    # and a page after the middle of 100,000 assets read the 50,000 before its cursor first
+    # (PostgreSQL 102 ms, SQLite 23 ms; the same page of 100 assets: 7 ms and 5 ms).
+    return queryset.filter(
+        Q(asset__relpath__gte=relpath),
+        Q(asset__relpath__gt=relpath) | Q(asset__relpath=relpath, id__gt=pk),
+    )
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,22 @@ def test_used_in_lists_direct_references_and_references_through_keys(runner_clie
     assert "/content/dam/guide/guide.ditamap" in used_in
     assert used_in.count('/content/dam/guide/topics/intro.dita"') == 2
     assert "(key setup)" in used_in
-    assert "setup" in html.split('id="asset-facts"')[1]  # keys defined as this file
+    assert '<dt>Keys that name this file</dt><dd class="mono">setup</dd>' in html
+
+
+def test_the_keys_that_name_a_file_are_those_of_its_live_key_references(
+    write_tree, content_root
+):
+    write_tree(guide())
+    run("/content/dam/guide")
+    assert asset_selectors.keys_defined_as(relpath="guide/topics/setup.dita") == ["setup"]
+    # faq's key is undefined: it names no file.
+    assert asset_selectors.keys_defined_as(relpath="guide/topics/faq.dita") == []
+
+    # Its one key reference gone with intro, no key names the file any more.
+    os.remove(content_root / "guide/topics/intro.dita")
+    run("/content/dam/guide")
+    assert asset_selectors.keys_defined_as(relpath="guide/topics/setup.dita") == []
 
 
 def test_used_in_pages_by_reference_id(runner_client, write_tree):

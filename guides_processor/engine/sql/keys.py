@@ -447,8 +447,8 @@ def _write(updates: Sequence[_Update]) -> None:
         )
         # The targets of Used in follow (a key resolved to another file, or to none now).
         cursor.execute(
-            f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id')}) "
-            f"SELECT r.{q('id')}, r.{q('target')}, r.{q('asset_id')} FROM {ref} r "
+            f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id', 'key')}) "
+            f"SELECT r.{q('id')}, r.{q('target')}, r.{q('asset_id')}, r.{q('key')} FROM {ref} r "
             f"JOIN {_VERDICTS} s ON s.{q('id')} = r.{q('id')} WHERE s.{q('target')} <> '' "
             f"ON CONFLICT ({q('reference_id')}) "
             f"DO UPDATE SET {q('target')} = excluded.{q('target')}"
@@ -475,8 +475,8 @@ def index_used_in(execution_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {used_in} WHERE {q('asset_id')} IN ({assets})", [execution_id])
         cursor.execute(
-            f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id')}) "
-            f"SELECT {columns('id', 'target', 'asset_id')} FROM {ref} "
+            f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id', 'key')}) "
+            f"SELECT {columns('id', 'target', 'asset_id', 'key')} FROM {ref} "
             f"WHERE {q('asset_id')} IN ({assets}) AND {q('target')} <> '' "
             f"ORDER BY {columns('target', 'id')}",
             [execution_id],

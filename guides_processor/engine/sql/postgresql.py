@@ -12,9 +12,9 @@ from .common import ASSET_COLUMNS, ITEM_COLUMNS, Backend, columns, q, table, ups
 # pg_advisory_xact_lock key that serialises queue decisions across hosts ("GAPQ").
 _QUEUE_LOCK_KEY = 0x47415051
 
-# Tables that grow with every batch, and how much they may change before their planner
-# statistics are refreshed (see refresh_statistics).
-_ANALYZED = ("executionitem", "asset", "reference", "logline")
+# Tables that grow with every batch (and Used in, with every finish), and how much they may
+# change before their planner statistics are refreshed (see refresh_statistics).
+_ANALYZED = ("executionitem", "asset", "reference", "logline", "usedin")
 _ANALYZE_AFTER_ROWS = 2000
 
 _STAGE = "guides_asset_stage"
