@@ -167,9 +167,7 @@ def test_used_in_lists_direct_references_and_references_through_keys(runner_clie
     assert '<dt>Keys that name this file</dt><dd class="mono">setup</dd>' in html
 
 
-def test_the_keys_that_name_a_file_are_those_of_its_live_key_references(
-    write_tree, content_root
-):
+def test_the_keys_that_name_a_file_are_those_of_its_live_key_references(write_tree, content_root):
     write_tree(guide())
     run("/content/dam/guide")
     assert asset_selectors.keys_defined_as(relpath="guide/topics/setup.dita") == ["setup"]
