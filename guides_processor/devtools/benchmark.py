@@ -904,7 +904,9 @@ def _graph_pages(count: int, basic: Client, session: Client) -> dict[str, float]
         STATUS_API, {"paths": [f"/content/dam/{_GRAPH_FOLDER}"]}, content_type="application/json"
     )
     job = response.json()["jobId"]
-    status = f"{STATUS_API}?jobId={job}&counts=false&limit=100&after=/content/dam/{middle}"
+    # Pages of 50, as the report's: the 100-asset folder holds 50 after its middle, so both
+    # sides compare pages of as many rows (with 100, the larger side's held twice as many).
+    status = f"{STATUS_API}?jobId={job}&counts=false&limit=50&after=/content/dam/{middle}"
     reference = (
         Reference.objects.filter(asset__relpath=middle, broken=True).values_list("id", flat=True)
     )[0]
