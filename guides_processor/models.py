@@ -147,6 +147,13 @@ class Execution(models.Model):
         return self.processed_count + self.failed_count + self.skipped_count
 
     @property
+    def unchanged_count(self) -> int:
+        """Files counted in ``total_files`` that have no item: left out of the manifest as
+        unchanged since their last successful processing (every other file counted has one).
+        One count of the items."""
+        return self.total_files - self.items.count()
+
+    @property
     def all_paths(self) -> list[str]:
         """The virtual paths processed, in the order of the request; at least ``path``."""
         return [str(path) for path in self.paths] or [self.path]

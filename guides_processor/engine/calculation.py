@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from .. import content, processing
 from ..executions.lifecycle import execution_fail
-from ..models import Asset, CalculationStatus, Execution, ExecutionItem, ExecutionStatus
+from ..models import Asset, CalculationStatus, Execution, ExecutionStatus
 from ..text import plural
 from . import sql
 from .ahead import Ahead
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 # Rows written to the manifest per transaction during the calculation.
 _CALCULATION_CHUNK = 5000
+# Chunks the walk may be ahead of the writes (in a thread of its own: ``Ahead``).
+_WALK_AHEAD = 2
 
 
 # How a task's part of the calculation ended.
@@ -127,10 +129,6 @@ def _chunks(selected: Iterable[tuple[content.WalkEntry, str, str | None]]) -> It
             yield _Chunk(entries, unchanged, entry.cursor)
             entries, unchanged = [], 0
     yield _Chunk(entries, unchanged, None)
-
-
-# Chunks the walk may be ahead of the writes (in a thread of its own: ``Ahead``).
-_WALK_AHEAD = 2
 
 
 class _Fingerprints:
@@ -311,14 +309,9 @@ def _write_manifest(
         Execution.objects.filter(pk=worker.execution_id).update(**updates)
         lines = list(problems)
         if done:
-            total = (
-                Execution.objects.filter(pk=worker.execution_id)
-                .values_list("total_files", flat=True)
-                .get()
-            )
-            # Every file counted in the total has an item, but the unchanged ones.
-            unread = total - ExecutionItem.objects.filter(execution_id=worker.execution_id).count()
-            lines.append((INFO, f"Calculation done: {total} assets to process."))
+            counted = Execution.objects.only("total_files").get(pk=worker.execution_id)
+            unread = counted.unchanged_count
+            lines.append((INFO, f"Calculation done: {counted.total_files} assets to process."))
             if unread:
                 lines.append(
                     (

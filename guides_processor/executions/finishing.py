@@ -131,15 +131,14 @@ def _mark_vanished(execution: Execution, now: datetime) -> tuple[list[str], list
     filtered = other_filters or execution.filter_processed_assets
     relfolders = [content.to_relpath(path) for path in execution.all_paths]
     # Left out as unchanged and nothing else: when the assets the manifest lacks are just those
-    # files, none is gone (``none_vanished``). Every file counted in the total has an item, but
-    # the unchanged ones.
+    # files, none is gone (``none_vanished``).
     if (
         execution.filter_processed_assets
         and not other_filters
         and sql.none_vanished(
             execution_id=execution.pk,
             relfolders=relfolders,
-            unchanged=execution.total_files - execution.items.count(),
+            unchanged=execution.unchanged_count,
         )
     ):
         return [], []
