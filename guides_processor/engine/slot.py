@@ -32,6 +32,7 @@ from ..executions.validation import content_root
 from ..executions.watchdog import requeue_silent_slots
 from ..models import CalculationStatus, Execution, ExecutionStatus
 from . import batch, calculation, sql
+from .collector import tune_collector
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def execution_work(
     database are retried for as long as the time budget lasts; after that the slot goes silent
     and the watchdog enqueues it again. Any other error fails the execution with its reason.
     """
+    tune_collector()
     budget = settings.GUIDES_TASK_SECONDS if seconds is None else seconds
     worker = SlotWorker(execution_id, slot, generation, time.monotonic() + budget)
     worker.continues_here = not enqueue_continuation

@@ -187,6 +187,7 @@ def test_asset_uuid_is_stable_across_executions(write_tree):
     write_tree(guide())
     run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
     first = dict(Asset.objects.values_list("relpath", "uuid"))
+    assert {value.version for value in first.values()} == {4}
     run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
     assert dict(Asset.objects.values_list("relpath", "uuid")) == first
     # References are replaced, not piled up.

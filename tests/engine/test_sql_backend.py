@@ -1,5 +1,7 @@
 """The backends' SQL where a behaviour is the backend's own."""
 
+import uuid
+
 import pytest
 from django.db import connection, transaction
 
@@ -33,3 +35,13 @@ def test_the_link_pass_plans_without_jit_for_its_transaction_only() -> None:
             assert cursor.fetchone()[0] == "off"
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_new_uuids_are_distinct_random_version_4_uuids() -> None:
+    values = [uuid.UUID(str(value)) for value in BACKEND.new_uuids(1000)]
+    assert len(set(values)) == 1000
+    assert {value.version for value in values} == {4}
+    assert {value.variant for value in values} == {uuid.RFC_4122}
+    # Not the same bits set everywhere but the version's and the variant's.
+    assert len({value.int >> 96 for value in values}) > 990
+    assert BACKEND.new_uuids(0) == []

@@ -1,6 +1,7 @@
 """The engine's SQL on PostgreSQL: row locks skipped by claims, COPY, an advisory queue lock,
 asynchronous commits of the engine's own work, and planner statistics kept current."""
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -69,8 +70,8 @@ class PostgreSQLBackend(Backend):
                     analysed.append(name)
         return analysed
 
-    def uuid_value(self, value: Any) -> Any:
-        return value
+    def new_uuids(self, count: int) -> list[Any]:
+        return [uuid.UUID(text) for text in super().new_uuids(count)]
 
     def json_text(self, column: str, key: str) -> str:
         return f"{column} ->> '{key}'"
