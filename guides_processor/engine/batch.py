@@ -133,35 +133,53 @@ def release(worker: "SlotWorker", items: list[Claimed]) -> None:
 
 
 def write(worker: "SlotWorker", results: list[Processed], leftover: list[Claimed]) -> None:
-    """Write one batch's outcome in one transaction: only for items this task still owns."""
+    """Write one batch's outcome in one transaction: only for items this task still owns.
+
+    Its rows and log lines are made first, outside the transaction (see
+    ``Backend.prepare_results``): on SQLite, two workers of a 100,000-file run each waited 2.2 s
+    for the write lock while the other made its rows under it.
+    """
+    prepared = Prepared(
+        sql.prepare_results([(item.item_id, result) for item, result in results], timezone.now())
+    )
     with transaction.atomic():
         sql.commit_without_waiting()
         worker.beat()
-        write_results(worker.execution_id, worker.owner, results)
+        write_results(worker.execution_id, worker.owner, prepared)
         if leftover:
             release(worker, leftover)
 
 
-def write_results(execution_id: int, owner: str, results: list[Processed]) -> None:
+class Prepared:
+    """A batch's rows (``sql.PreparedResult``) and the log line of each item, made before its
+    write transaction."""
+
+    def __init__(self, rows: list[sql.PreparedResult]) -> None:
+        self.rows = rows
+        self.lines = {row.item_id: log_lines(row.result) for row in rows}
+
+
+def write_results(execution_id: int, owner: str, prepared: Prepared) -> None:
     """The batch transaction: assets, references, key definitions, items, log lines, counters.
 
     Only items still leased by ``owner`` are written: a batch whose lease expired and was taken
     over by another worker is that worker's to write, so every item is final exactly once.
     """
-    if not results:
+    if not prepared.rows:
         return
     now = timezone.now()
-    owned = sql.owned_items(ids=[item.item_id for item, _ in results], owner=owner)
-    mine = [(item.item_id, result) for item, result in results if item.item_id in owned]
+    owned = sql.owned_items(ids=[row.item_id for row in prepared.rows], owner=owner)
+    mine = [row for row in prepared.rows if row.item_id in owned]
     if not mine:
         return
     sql.write_results(results=mine, now=now)
     counts = {processing.SUCCESS: 0, processing.FAILURE: 0, processing.SKIPPED: 0}
     lines: list[tuple[str, str]] = []
     broken = 0
-    for _, result in mine:
+    for row in mine:
+        result = row.result
         counts[result.status] += 1
-        lines.extend(log_lines(result))
+        lines.extend(prepared.lines[row.item_id])
         if result.status == processing.SUCCESS:
             broken += result.broken_count
     sql.append_log(

@@ -6,7 +6,7 @@ the link pass of a finishing execution, ``vanished.py`` the assets it finds gone
 """
 
 from .backend import BACKEND, VENDOR
-from .common import Backend, columns, marks, q, stamp, table
+from .common import Backend, PreparedResult, columns, marks, q, stamp, table
 from .keys import broken_references_by_reason, index_used_in, resolve_keys
 from .vanished import mark_vanished, none_vanished
 
@@ -21,12 +21,14 @@ release = BACKEND.release
 beat_slot = BACKEND.beat_slot
 add_items = BACKEND.add_items
 append_log = BACKEND.append_log
+prepare_results = BACKEND.prepare_results
 write_results = BACKEND.write_results
 
 __all__ = [
     "BACKEND",
     "VENDOR",
     "Backend",
+    "PreparedResult",
     "add_items",
     "append_log",
     "beat_slot",
@@ -42,6 +44,7 @@ __all__ = [
     "none_vanished",
     "owned_items",
     "plan_without_jit",
+    "prepare_results",
     "q",
     "refresh_statistics",
     "release",
