@@ -4,9 +4,13 @@ import uuid
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
+from guides_processor import executions
 from guides_processor.engine.sql import BACKEND, columns, table
-from guides_processor.models import Reference
+from guides_processor.models import LogLine, Reference
+
+from .trees import many
 
 
 @pytest.mark.django_db(transaction=True)
@@ -45,3 +49,26 @@ def test_new_uuids_are_distinct_random_version_4_uuids() -> None:
     # Not the same bits set everywhere but the version's and the variant's.
     assert len({value.int >> 96 for value in values}) > 990
     assert BACKEND.new_uuids(0) == []
+
+
+@pytest.mark.django_db
+def test_insert_many_writes_every_row_as_given(write_tree) -> None:
+    """250 rows: statements of whole chunks and a last shorter one (SQLite), or COPY."""
+    write_tree(many(1))
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
+    when = timezone.now()
+    rows = [
+        (execution.pk, 1000 + n, when, "INFO", f"line {n}: 100% %s ? ' \" done")
+        for n in range(250)
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        BACKEND.insert_many(
+            cursor, LogLine, ("execution_id", "line", "time", "level", "message"), rows
+        )
+        BACKEND.insert_many(cursor, LogLine, ("execution_id", "line"), [])
+    stored = list(
+        LogLine.objects.filter(execution=execution, line__gte=1000)
+        .order_by("line")
+        .values_list("line", "time", "message")
+    )
+    assert stored == [(line, when, message) for _, line, _, _, message in rows]
