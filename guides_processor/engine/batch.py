@@ -160,7 +160,7 @@ class Prepared:
 
 
 def write_results(execution_id: int, owner: str, prepared: Prepared) -> None:
-    """The batch transaction: assets, references, key definitions, items, log lines, counters.
+    """The batch transaction: assets, references, items, log lines, counters.
 
     Only items still leased by ``owner`` are written: a batch whose lease expired and was taken
     over by another worker is that worker's to write, so every item is final exactly once.
