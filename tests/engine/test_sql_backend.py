@@ -58,8 +58,7 @@ def test_insert_many_writes_every_row_as_given(write_tree) -> None:
     execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
     when = timezone.now()
     rows = [
-        (execution.pk, 1000 + n, when, "INFO", f"line {n}: 100% %s ? ' \" done")
-        for n in range(250)
+        (execution.pk, 1000 + n, when, "INFO", f"line {n}: 100% %s ? ' \" done") for n in range(250)
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         BACKEND.insert_many(
