@@ -107,6 +107,11 @@ class Throttle:
 
 # One per process, not per task: the in-process runner starts a task every second.
 _statistics = Throttle(_STATISTICS_SECONDS)
+# The batch size a task left its slot at, for the next task of the slot in this process (the
+# command line's runners loop over tasks of a second: each starting again from the first size
+# made its batches small). Taken by the next task; left only by a task that continues here. By
+# processing id: a row id can come back (SQLite reuses the ids of rolled-back rows).
+_batch_sizes: dict[tuple[uuid.UUID, int], int] = {}
 
 
 def execution_work(
@@ -192,8 +197,12 @@ class SlotWorker:
         self._status_poll = Throttle(_CANCEL_POLL_SECONDS)
         self._sibling_check = Throttle(_SIBLING_CHECK_SECONDS)
         self.claim_cursor = 0
-        # Items the next claim asks for (``next_batch_size``).
-        self.batch_size = min(settings.GUIDES_BATCH_SIZE, _FIRST_BATCH)
+        # Items the next claim asks for (``next_batch_size``): where the slot's last task in
+        # this process left it, when the command line runs its tasks one after another.
+        self.batch_size = min(
+            settings.GUIDES_BATCH_SIZE,
+            _batch_sizes.pop((self.execution.processing_id, slot), _FIRST_BATCH),
+        )
         self._status = self.execution.status
         # Whether this process runs the slot's next task (the command line's runners loop).
         self.continues_here = False
@@ -203,7 +212,7 @@ class SlotWorker:
     def run(self) -> str:
         # The database restarted or was busy for too long. Whatever this task had claimed and not
         # written stays leased and is reclaimed when the lease expires.
-        return retry(
+        outcome = retry(
             self._run,
             attempts=6,
             until=self.deadline,
@@ -211,6 +220,9 @@ class SlotWorker:
             message="execution %s: database error, retrying",
             execution_id=self.execution_id,
         )
+        if outcome == CONTINUE and self.continues_here:
+            _batch_sizes[(self.execution.processing_id, self.slot)] = self.batch_size
+        return outcome
 
     def _run(self) -> str:
         # Each round proves this task alive (and its slot still its own) in the transaction it

@@ -1,10 +1,11 @@
 """Running without a cluster: the command line works through the queue itself, and the benchmark
 times the calculation alone.
 
-With more than one process, each slot of the running execution is worked by a worker process of
-its own (started with the ``spawn`` method: a fresh interpreter with its own database
-connection, nothing inherited from this process). Nothing is sent to the broker meanwhile: no
-cluster would take it, and it would be left behind.
+With more than one process, this process works slot 0 of the running execution and each other
+slot is worked by a worker process of its own (started with the ``spawn`` method: a fresh
+interpreter with its own database connection, nothing inherited from this process). Slot 0 starts
+at once, with the calculation, while the others start their interpreters. Nothing is sent to the
+broker meanwhile: no cluster would take it, and it would be left behind.
 """
 
 import math
@@ -26,6 +27,8 @@ from .queue import enqueue_suppressed, executions_start_waiting
 
 # How often the waiting process looks at the execution to show progress.
 _PROGRESS_SECONDS = 0.5
+# The time budget of a task this process runs itself, between two looks at the progress.
+_TASK_SECONDS = 1.0
 
 
 def execution_run_inline(
@@ -65,7 +68,7 @@ def execution_run_inline(
                 execution_id=running.pk,
                 slot=0,
                 generation=_take_slot(running.pk, 0),
-                seconds=1.0,
+                seconds=_TASK_SECONDS,
                 enqueue_continuation=False,
             )
 
@@ -76,7 +79,8 @@ def _work_in_processes(
     target: Execution,
     on_progress: Callable[[Execution], None] | None,
 ) -> None:
-    """Work an execution's slots 0..processes-1 in worker processes until none has more to do."""
+    """Work an execution's slots 0..processes-1 until none has more to do: slot 0 here, in tasks
+    of a second with the progress shown between them, the others in worker processes."""
     context = multiprocessing.get_context("spawn")
     handover = _handover()
     workers = []
@@ -84,7 +88,7 @@ def _work_in_processes(
     # start with SIGINT ignored, a disposition that survives the exec of a spawned interpreter.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        for number in range(processes):
+        for number in range(1, processes):
             generation = _take_slot(execution_id, number)
             worker = context.Process(
                 target=worker_process.run_slot_process,
@@ -97,12 +101,23 @@ def _work_in_processes(
     finally:
         signal.signal(signal.SIGINT, previous)
     try:
-        while any(worker.is_alive() for worker in workers):
+        generation = _take_slot(execution_id, 0)
+        outcome = slot.CONTINUE
+        while outcome == slot.CONTINUE or any(worker.is_alive() for worker in workers):
             if on_progress and target.pk == execution_id:
                 target.refresh_from_db()
                 on_progress(target)
-            for worker in workers:
-                worker.join(_PROGRESS_SECONDS / len(workers))
+            if outcome == slot.CONTINUE and not any(worker.exitcode for worker in workers):
+                outcome = slot.execution_work(
+                    execution_id=execution_id,
+                    slot=0,
+                    generation=generation,
+                    seconds=_TASK_SECONDS,
+                    enqueue_continuation=False,
+                )
+            else:
+                for worker in workers:
+                    worker.join(_PROGRESS_SECONDS / len(workers))
     finally:
         for worker in workers:
             if worker.is_alive():

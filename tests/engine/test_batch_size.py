@@ -71,3 +71,28 @@ def test_a_claim_asks_for_the_workers_batch_size(write_tree, settings):
     assert len(batch.claim(worker)) == 50
     worker.batch_size = 7
     assert len(batch.claim(worker)) == 7
+
+
+@pytest.mark.django_db
+def test_the_next_task_run_here_starts_at_the_size_the_last_one_left(write_tree, settings):
+    """The command line runs a slot's tasks one after another in its process: each does not
+    start again from the first size."""
+    settings.GUIDES_BATCH_SIZE = 400
+    write_tree(many(120))
+    execution = executions.execution_create(path="/content/dam/bulk", created_by="admin")
+    executions.execution_calculate(processing_id=execution.processing_id)
+    generation = ExecutionSlot.objects.get(execution=execution, number=0).generation
+    first = SlotWorker(execution.pk, 0, generation, time.monotonic() + 60)
+    first.continues_here = True
+    first.batch_size = 30
+    first.deadline = time.monotonic()  # one round: a batch, then out of time
+    assert first.run() == slot.CONTINUE
+    assert execution.items.filter(state="DONE").count() == 30
+    left = first.batch_size
+    assert left > 30  # small files: the pace doubled it
+    assert SlotWorker(execution.pk, 0, generation, time.monotonic() + 60).batch_size == left
+    # Taken once; a task whose continuation is enqueued (a cluster's) leaves none.
+    assert SlotWorker(execution.pk, 0, generation, time.monotonic() + 60).batch_size == 50
+    queued = SlotWorker(execution.pk, 0, generation, time.monotonic())
+    assert queued.run() == slot.CONTINUE
+    assert SlotWorker(execution.pk, 0, generation, time.monotonic() + 60).batch_size == 50
