@@ -103,10 +103,12 @@ def _work_in_processes(
     try:
         generation = _take_slot(execution_id, 0)
         outcome = slot.CONTINUE
-        while outcome == slot.CONTINUE or any(worker.is_alive() for worker in workers):
+        while True:
             if on_progress and target.pk == execution_id:
                 target.refresh_from_db()
                 on_progress(target)
+            # Slot 0 stops here too once a worker process crashed (the execution is failed
+            # below), and this waits for the others.
             if outcome == slot.CONTINUE and not any(worker.exitcode for worker in workers):
                 outcome = slot.execution_work(
                     execution_id=execution_id,
@@ -115,9 +117,11 @@ def _work_in_processes(
                     seconds=_TASK_SECONDS,
                     enqueue_continuation=False,
                 )
-            else:
+            elif any(worker.is_alive() for worker in workers):
                 for worker in workers:
                     worker.join(_PROGRESS_SECONDS / len(workers))
+            else:
+                break
     finally:
         for worker in workers:
             if worker.is_alive():
