@@ -276,6 +276,9 @@ GUIDES_INLINE_PROCESSES = env_int("GUIDES_INLINE_PROCESSES", len(os.sched_getaff
 # With filterProcessedAssets, a file whose size and mtime equal those of its last successful
 # processing is skipped without being read; true: read it and compare checksums as well.
 GUIDES_VERIFY_CHECKSUM = env_bool("GUIDES_VERIFY_CHECKSUM", False)
+# The link pass of a finish judges key references in a helper process (beside the rest of the
+# pass) when it judges the references of at least this many assets (0: never; engine/keyhelper.py).
+GUIDES_LINK_HELPER_ASSETS = env_int("GUIDES_LINK_HELPER_ASSETS", 10_000, minimum=0)
 # XML-based assets larger than this fail instead of being parsed.
 GUIDES_MAX_XML_BYTES = env_int("GUIDES_MAX_XML_BYTES", 32 * 1024 * 1024)
 # An asset with more outgoing references than this fails (with none recorded) instead of

@@ -1,18 +1,35 @@
-"""The body of a worker process the command line spawns when no cluster runs (see
-``executions.inline``).
+"""The bodies of the processes the engine starts: a worker process the command line spawns when no
+cluster runs (see ``executions.inline``), and the helper process of a large link pass
+(``engine.keyhelper``; ``python -m guides_processor.engine.worker_process``).
 
-A spawned interpreter starts empty: this module imports nothing of Django at import time, sets
-Django up, takes over the parent's database name and GUIDES_* settings, then runs the slot loop.
+A new interpreter starts empty: this module imports nothing of Django at import time. A process
+sets Django up, takes over its parent's database name and GUIDES_* settings (``handover``), then
+does its work.
 """
 
 import os
+import pickle
+import signal
+import sys
+from pathlib import Path
 from typing import Any
 
 
-def run_slot_process(
-    execution_id: int, number: int, generation: int, handover: dict[str, Any]
-) -> None:
-    """Work slot ``number`` of an execution until it has nothing more to do (STOP)."""
+def handover() -> dict[str, Any]:
+    """What a new process needs to work as this one does: the database it uses (the test
+    database, in tests) and the GUIDES_* settings, which may have been changed at run time."""
+    from django.conf import settings
+    from django.db import connection
+
+    return {
+        "database": connection.settings_dict["NAME"],
+        "settings": {
+            name: getattr(settings, name) for name in dir(settings) if name[:7] == "GUIDES_"
+        },
+    }
+
+
+def _adopt(handed: dict[str, Any]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guides_processor.settings")
     import django
 
@@ -20,12 +37,21 @@ def run_slot_process(
     from django.conf import settings
     from django.db import connection
 
+    for name, value in handed["settings"].items():
+        setattr(settings, name, value)
+    connection.settings_dict["NAME"] = handed["database"]
+
+
+def run_slot_process(
+    execution_id: int, number: int, generation: int, handed: dict[str, Any]
+) -> None:
+    """Work slot ``number`` of an execution until it has nothing more to do (STOP)."""
+    _adopt(handed)
+    from django.db import connection
+
     from ..executions.queue import enqueue_suppressed
     from .slot import CONTINUE, execution_work
 
-    for name, value in handover["settings"].items():
-        setattr(settings, name, value)
-    connection.settings_dict["NAME"] = handover["database"]
     try:
         with enqueue_suppressed():
             while (
@@ -40,3 +66,42 @@ def run_slot_process(
                 pass
     finally:
         connection.close()
+
+
+def run_key_helper() -> None:
+    """Judge the key references of a finishing execution and fill its key texts, from what is
+    committed, for the finishing process (``engine.keyhelper``).
+
+    Reads (handover, execution id, whole, folder) pickled from stdin. Each page of
+    ``keys.key_pages`` that changes something is pickled into a file of the folder, then named
+    on stdout (``kind name``); ``done`` ends the work. Nothing is written to the database. The
+    finishing process decides when to stop waiting: Ctrl-C is for it alone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    handed, execution_id, whole, folder = pickle.load(sys.stdin.buffer)
+    _adopt(handed)
+    from django.db import connection
+
+    from .sql import BACKEND
+    from .sql.keys import LinkScope, key_pages
+
+    try:
+        with BACKEND.reading():
+            scope = LinkScope.for_helper(execution_id, whole=whole)
+            for number, (kind, page) in enumerate(key_pages(scope)):
+                if not page:
+                    continue
+                name = str(number)
+                with open(Path(folder) / name, "wb") as out:
+                    pickle.dump(page, out, protocol=pickle.HIGHEST_PROTOCOL)
+                print(kind, name, flush=True)
+        print("done", flush=True)
+    except BrokenPipeError:
+        # The finishing process is gone (it stopped waiting, or died): so is the point.
+        os._exit(2)
+    finally:
+        connection.close()
+
+
+if __name__ == "__main__":
+    run_key_helper()

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .. import content
 from ..engine import sql
+from ..engine.keyhelper import key_helper
 from ..engine.loglines import INFO, WARN
 from ..models import (
     RUNNING_STATUSES,
@@ -51,6 +52,9 @@ def finish_if_complete(execution_id: int) -> bool:
 
     # Look first without a transaction: this is asked often, and usually the answer is no.
     answer = complete()
+    # Whether a helper process of the link pass would see what this one sees (but for the
+    # finish's own writes): not when this runs inside a transaction (as in most tests).
+    committed = sql.BACKEND.shared()
     if answer is not None:
         return answer
     # The queue lock comes first, as everywhere, so that no two transactions wait on each other.
@@ -67,8 +71,10 @@ def finish_if_complete(execution_id: int) -> bool:
         execution = Execution.objects.get(pk=execution_id)
         sql.plan_without_jit()
         deleted, revived = _mark_vanished(execution, now)
-        sql.index_used_in(execution_id)
-        undefined = sql.resolve_keys(execution_id, changed=[*deleted, *revived])
+        scope = sql.LinkScope(execution_id, [*deleted, *revived])
+        with key_helper(scope, committed=committed) as helper:
+            sql.index_used_in(execution_id)
+            undefined = sql.resolve_keys(scope, helper=helper.deliver if helper else None)
         by_reason = sql.broken_references_by_reason(execution_id)
         broken = sum(by_reason.values())
         # Used in was filled just now: without statistics, PostgreSQL read every row naming a

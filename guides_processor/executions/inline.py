@@ -13,14 +13,11 @@ import multiprocessing
 import signal
 import time
 from collections.abc import Callable
-from typing import Any
 
-from django.conf import settings
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from ..engine import calculation, slot, worker_process
+from ..engine import calculation, slot, sql, worker_process
 from ..models import FINISHED_STATUSES, RUNNING_STATUSES, Execution, ExecutionSlot
 from .lifecycle import execution_fail, execution_get
 from .queue import enqueue_suppressed, executions_start_waiting
@@ -47,7 +44,7 @@ def execution_run_inline(
     this process alone.
     """
     target = execution_get(processing_id=processing_id)
-    if connection.in_atomic_block or connection.settings_dict["NAME"] == ":memory:":
+    if not sql.BACKEND.shared():
         processes = 1
     with enqueue_suppressed():
         while True:
@@ -82,7 +79,7 @@ def _work_in_processes(
     """Work an execution's slots 0..processes-1 until none has more to do: slot 0 here, in tasks
     of a second with the progress shown between them, the others in worker processes."""
     context = multiprocessing.get_context("spawn")
-    handover = _handover()
+    handover = worker_process.handover()
     workers = []
     # Ctrl-C is for this process alone (it cancels the execution, see the command): the workers
     # start with SIGINT ignored, a disposition that survives the exec of a spawned interpreter.
@@ -136,17 +133,6 @@ def _work_in_processes(
             execution_id=execution_id,
             reason=f"a worker process of the command line exited with status {failed[0]}",
         )
-
-
-def _handover() -> dict[str, Any]:
-    """What a spawned worker needs to work as this process does: the database it uses (the test
-    database, in tests) and the GUIDES_* settings, which may have been changed at run time."""
-    return {
-        "database": connection.settings_dict["NAME"],
-        "settings": {
-            name: getattr(settings, name) for name in dir(settings) if name[:7] == "GUIDES_"
-        },
-    }
 
 
 def _take_slot(execution_id: int, number: int) -> int:

@@ -4,6 +4,7 @@ executions on small trees whose verdicts can be counted by hand."""
 import pytest
 
 from guides_processor import executions, processing, selectors
+from guides_processor.engine import keyhelper
 from guides_processor.engine.sql import keys, vanished
 from guides_processor.models import Asset, ExecutionItem, LogLine, Reference
 
@@ -12,15 +13,39 @@ from .trees import topic
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True, params=["pages of 20,000", "pages of one"])
-def link_pass_pages(request, monkeypatch):
-    """Every test twice: with the link pass's pages and kept map trees as configured, and with
-    pages of one row and one kept tree, so that what crosses a page is judged as in one."""
+@pytest.fixture(
+    autouse=True,
+    params=[
+        "pages of 20,000",
+        "pages of one",
+        # Committed rows, for the helper process to read.
+        pytest.param("a helper process", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def link_pass_pages(request, monkeypatch, settings):
+    """Every test three times: with the link pass's pages and kept map trees as configured; with
+    pages of one row and one kept tree, so that what crosses a page is judged as in one; and
+    with the key references judged by a helper process (``engine.keyhelper``) whenever the
+    finish may use one, which must judge as the finishing process does."""
     if request.param == "pages of one":
         monkeypatch.setattr(keys, "_PAGE", 1)
         monkeypatch.setattr(vanished, "_PAGE", 1)
         monkeypatch.setattr(keys, "_TEXT_PAGE", 1)
         monkeypatch.setattr(keys._StoredMaps, "_KEPT", 1)
+    delivered: list[bool] = []
+    if request.param == "a helper process":
+        settings.GUIDES_LINK_HELPER_ASSETS = 1
+        deliver = keyhelper.KeyHelper.deliver
+
+        def counted(self, write):
+            delivered.append(deliver(self, write))
+            return delivered[-1]
+
+        monkeypatch.setattr(keyhelper.KeyHelper, "deliver", counted)
+    yield
+    if request.param == "a helper process":
+        # Each test's first finish judges something, and no helper failed.
+        assert delivered and all(delivered), delivered
 
 
 def run(path: str = "/content/dam/doc"):

@@ -7,7 +7,7 @@ the link pass of a finishing execution, ``vanished.py`` the assets it finds gone
 
 from .backend import BACKEND, VENDOR
 from .common import Backend, PreparedResult, columns, marks, q, stamp, table
-from .keys import broken_references_by_reason, index_used_in, resolve_keys
+from .keys import LinkScope, broken_references_by_reason, index_used_in, resolve_keys
 from .vanished import mark_vanished, none_vanished
 
 lock_queue = BACKEND.lock_queue
@@ -28,6 +28,7 @@ __all__ = [
     "BACKEND",
     "VENDOR",
     "Backend",
+    "LinkScope",
     "PreparedResult",
     "add_items",
     "append_log",

@@ -11,6 +11,7 @@ import functools
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -146,6 +147,17 @@ class Backend:
     def plan_without_jit(self) -> None:
         """Let the rest of this transaction's statements run without JIT compilation, where the
         database compiles the plans it estimates to be costly."""
+
+    def shared(self) -> bool:
+        """Whether this process's committed writes are seen by the processes it starts (not a
+        database in this process's memory) and its reads are theirs (no transaction is open)."""
+        return not connection.in_atomic_block
+
+    def reading(self) -> AbstractContextManager[None]:
+        """Where a process that only reads (the link pass's helper, ``worker_process``) runs its
+        statements. On SQLite, each in autocommit: a transaction would queue on the writer lock
+        that the finishing process holds while it waits for the reader."""
+        return nullcontext()
 
     def refresh_statistics(self) -> list[str]:
         """Refresh the planner's statistics of the engine's tables where they are stale; returns

@@ -26,7 +26,7 @@ own assets', and those whose target it processed, deleted or revived.
 """
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import connection
@@ -64,29 +64,86 @@ def _in_execution_sql() -> str:
     )
 
 
-def resolve_keys(execution_id: int, *, changed: Sequence[str] = ()) -> list[tuple[str, int, str]]:
-    """Judge again the key and file references whose verdict this execution may have changed
-    (see the module), ``changed`` being the relpaths ``mark_vanished`` deleted or revived.
+class LinkScope:
+    """What the link pass of a finishing execution judges again (see the module).
 
     When the execution changed no map (none processed, newly failed, deleted or revived), the key
-    spaces are those the last finish judged with, so only these are judged: the references of
-    the assets it processed, and those whose target it processed, deleted or revived (an id
-    gone, a file back). Otherwise every live reference is: a map's change can move any key.
+    spaces are those the last finish judged with, so only these are judged (``only``): the
+    references of the assets it processed, and those whose target it processed, deleted or
+    revived (an id gone, a file back). Otherwise (``only`` None) every live reference is: a map's
+    change can move any key. ``changed`` holds the relpaths ``mark_vanished`` deleted or revived.
+    """
+
+    def __init__(self, execution_id: int, changed: Sequence[str] = ()) -> None:
+        self.execution_id = execution_id
+        self.changed = changed
+        touched = None if _maps_changed(execution_id, changed) else _Touched(execution_id, changed)
+        self.only = touched
+
+    @classmethod
+    def for_helper(cls, execution_id: int, *, whole: bool) -> "LinkScope":
+        """The scope of an execution that deleted and revived nothing, as the finishing process
+        decided it (``whole``: every live reference), for its helper process."""
+        scope = cls.__new__(cls)
+        scope.execution_id, scope.changed = execution_id, ()
+        scope.only = None if whole else _Touched(execution_id, ())
+        return scope
+
+    def idle(self) -> bool:
+        """Whether no verdict can have changed (nothing written, deleted or revived)."""
+        return self.only is not None and self.only.nothing()
+
+    def assets(self) -> int:
+        """How many assets' references the pass judges: the live ones, or the execution's own."""
+        if self.only is None:
+            return Asset.objects.filter(deleted_at__isnull=True).count()
+        return _written(self.execution_id).count()
+
+
+# The kinds of pages ``key_pages`` yields.
+VERDICTS, TEXTS = "verdicts", "texts"
+
+
+def resolve_keys(
+    scope: LinkScope, *, helper: "Callable[[Callable[[str, list[Any]], None]], bool] | None" = None
+) -> list[tuple[str, int, str]]:
+    """Judge again the key and file references whose verdict the execution may have changed
+    (``scope``), and fill the key texts of the assets that name keys.
+
+    ``helper`` delivers the key pages (``key_pages``) judged by a helper process to the writer it
+    is given, and says whether it delivered them all; when it did not, they are judged here
+    (what it wrote stands: a page judged here writes only the verdicts that still differ).
 
     Returns (key, references, first asset) for every key left undefined in this execution's
     assets, sorted by key.
     """
-    only = None if _maps_changed(execution_id, changed) else _Touched(execution_id, changed)
-    if only is not None and only.nothing():
+    if scope.idle():
         return []  # nothing written, deleted or revived: every verdict stands
+    for updates in _judge_files(scope.only):
+        _write(updates)
+    if helper is None or not helper(write_page):
+        for kind, page in key_pages(scope):
+            write_page(kind, page)
+    return _undefined_keys(scope.execution_id)
+
+
+def key_pages(scope: LinkScope) -> Iterator[tuple[str, list[Any]]]:
+    """The changed verdicts of key references (``VERDICTS`` pages), then the changed key texts
+    (``TEXTS`` pages): all that needs the key spaces, which are built here once."""
     spaces = _LiveKeySpaces()
     deleted = set(Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True))
-    for updates in _judge_keys(spaces, deleted, only):
-        _write(updates)
-    for updates in _judge_files(only):
-        _write(updates)
-    _fill_key_texts(spaces, only)
-    return _undefined_keys(execution_id)
+    for updates in _judge_keys(spaces, deleted, scope.only):
+        yield VERDICTS, updates
+    for texts in _key_texts(spaces, scope.only):
+        yield TEXTS, texts
+
+
+def write_page(kind: str, page: list[Any]) -> None:
+    """Write a page of ``key_pages``."""
+    if kind == VERDICTS:
+        _write(page)
+    else:
+        _write_texts(page)
 
 
 class _LiveKeySpaces:
@@ -197,10 +254,12 @@ class _Touched:
         return not self._changed and not _written(self.execution_id).exists()
 
 
-def _fill_key_texts(spaces: _LiveKeySpaces, only: _Touched | None) -> None:
+def _key_texts(
+    spaces: _LiveKeySpaces, only: _Touched | None
+) -> Iterator[list[tuple[str, str | None, int]]]:
     """Fill the key text templates of every live asset in (of this execution's assets only, when
-    no map changed: the keys' texts are those of the last finish); write those that change, a
-    page of assets at a time.
+    no map changed: the keys' texts are those of the last finish); yields those that change
+    (``_write_texts``), a page of assets at a time.
 
     Only the title and the short description are read and written, not the whole metadata
     (``Backend.json_text`` and ``json_with``). Decoding and encoding every asset's metadata
@@ -224,7 +283,7 @@ def _fill_key_texts(spaces: _LiveKeySpaces, only: _Touched | None) -> None:
             new_title, new_shortdesc = _filled(spaces, relpath, templates, title)
             if new_title != title or (new_shortdesc is not None and new_shortdesc != shortdesc):
                 changed.append((new_title, new_shortdesc, asset_id))
-        _write_texts(changed)
+        yield changed
 
 
 def _filled(

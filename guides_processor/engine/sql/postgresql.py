@@ -2,10 +2,11 @@
 asynchronous commits of the engine's own work, and planner statistics kept current."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from ...models import Asset, ExecutionItem, ItemState
 from .common import ASSET_COLUMNS, ITEM_COLUMNS, Backend, columns, q, table, upsert_assets_sql
@@ -45,6 +46,13 @@ class PostgreSQLBackend(Backend):
         PgBouncer and its like."""
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One transaction without JIT compilation (see ``plan_without_jit``)."""
+        with transaction.atomic():
+            self.plan_without_jit()
+            yield
 
     def refresh_statistics(self) -> list[str]:
         """ANALYZE the engine's tables whose statistics are missing or stale.

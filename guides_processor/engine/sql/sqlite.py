@@ -31,6 +31,10 @@ _ROWS_PER_INSERT = 100
 
 
 class SQLiteBackend(Backend):
+    def shared(self) -> bool:
+        name = str(connection.settings_dict["NAME"])
+        return super().shared() and name != ":memory:" and "mode=memory" not in name
+
     def json_text(self, column: str, key: str) -> str:
         return f"json_extract({column}, '$.{key}')"
 

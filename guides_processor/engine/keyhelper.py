@@ -1,0 +1,110 @@
+"""The key references of a large link pass, judged in a helper process while the finishing process
+does the rest.
+
+The link pass (``sql.keys``) runs in one process, in the finishing transaction, while the other
+workers have nothing left to do. Half of it needs the key spaces: building them, judging key
+references, filling key texts; the other half does not: Used in, file references, the writes.
+With no asset deleted or revived, the first half reads only what the batches committed (the
+finish changes nothing it reads), so a process of its own can do it from the committed rows
+while this one does the second half, then writes the verdicts the helper hands over.
+
+The helper only reads and hands over pages through files of a private folder. When it fails
+(it cannot start, it dies), this process judges the key references itself; what was written
+from the helper's pages stands (a page judged again writes only what still differs). A helper
+costs an interpreter's start (about 0.5 s of the other core), so it runs only for a pass over
+at least ``GUIDES_LINK_HELPER_ASSETS`` assets.
+"""
+
+import logging
+import pickle
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+
+from . import worker_process
+from .sql.keys import LinkScope
+
+logger = logging.getLogger(__name__)
+
+# The module run as the helper (a test points it at one that fails).
+HELPER_MODULE = worker_process.__name__
+
+
+class KeyHelper:
+    """A running helper process; ``deliver`` is ``sql.resolve_keys``'s ``helper``."""
+
+    def __init__(self, process: "subprocess.Popen[bytes]", folder: Path, errors: IO[bytes]) -> None:
+        self._process = process
+        self._folder = folder
+        self._errors = errors
+
+    def deliver(self, write: Callable[[str, list[Any]], None]) -> bool:
+        """Write each page as the helper names it; True once it said it was done, False when it
+        ended without (it failed: the caller judges the key references itself)."""
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            words = line.decode().split()
+            if words == ["done"]:
+                return self._process.wait() == 0
+            kind, name = words
+            page = self._folder / name
+            with page.open("rb") as handed:
+                write(kind, pickle.load(handed))
+            page.unlink()
+        status = self._process.wait()
+        self._errors.seek(0)
+        said = self._errors.read()[-2000:].decode(errors="replace").strip()
+        logger.warning(
+            "the link pass's helper process ended with status %s; judging its key references "
+            "here instead%s",
+            status,
+            f": {said}" if said else "",
+        )
+        return False
+
+
+@contextmanager
+def key_helper(scope: LinkScope, *, committed: bool) -> Iterator[KeyHelper | None]:
+    """A helper process for the key references of ``scope``, when it is worth one; None when not.
+
+    ``committed``: whether what the finish reads, but for its own writes, is committed (it runs
+    in no outer transaction, on a database other processes can open). Leaving the block stops a
+    helper still running and removes its folder.
+    """
+    least = settings.GUIDES_LINK_HELPER_ASSETS
+    if not committed or least <= 0 or scope.changed or scope.idle() or scope.assets() < least:
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="guides-keys-"))
+    try:
+        with (folder / "errors").open("w+b") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-m", HELPER_MODULE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+            )
+            try:
+                assert process.stdin is not None
+                handed = (worker_process.handover(), scope.execution_id, scope.only is None)
+                try:
+                    with process.stdin:
+                        pickle.dump((*handed, str(folder)), process.stdin)
+                except BrokenPipeError:
+                    pass  # it died at once: ``deliver`` says so
+                yield KeyHelper(process, folder, errors)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+                if process.stdout is not None:
+                    process.stdout.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,109 @@
+"""The link pass's helper process (``engine.keyhelper``): when it is used, and what the finish
+does when it fails. That it judges as the finishing process does is tested by every test of
+``test_link_semantics``, run once with it."""
+
+import logging
+import subprocess
+
+import pytest
+
+from guides_processor import executions
+from guides_processor.engine import keyhelper
+from guides_processor.engine.sql import keys
+from guides_processor.models import Asset, Reference
+
+from .test_link_semantics import keydef, map_of
+from .trees import topic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(**options):
+    execution = executions.execution_create(path="/content/dam/doc", created_by="admin", **options)
+    return executions.execution_run_inline(processing_id=execution.processing_id)
+
+
+def tree(product: str = "Widget") -> dict[str, str | bytes]:
+    """One root map; a topic with three key references (resolved, to a missing file, undefined)
+    and a title naming a key. Broken: two of the topic's key references, and the map's keydef
+    of lost.dita (a file reference): three."""
+    return {
+        "doc/m.ditamap": map_of(
+            keydef("product", product),
+            '<keydef keys="t" href="t.dita"/>',
+            '<keydef keys="lost" href="lost.dita"/>',
+            '<topicref href="s.dita"/>',
+        ),
+        "doc/s.dita": topic(
+            "s",
+            '<ph keyref="product"/> guide',
+            '<xref keyref="t"/> <xref keyref="lost"/> <xref keyref="nokey"/>',
+        ),
+        "doc/t.dita": topic("t", "T"),
+    }
+
+
+def verdicts() -> dict[str, tuple[bool, str, str]]:
+    found = Reference.objects.filter(asset__relpath="doc/s.dita").exclude(key="")
+    return {r.key: (r.broken, r.reason, r.target) for r in found}
+
+
+EXPECTED = {
+    "product": (False, "", ""),
+    "t": (False, "", "doc/t.dita"),
+    "lost": (True, "KEY_TARGET_MISSING", "doc/lost.dita"),
+    "nokey": (True, "KEY_UNDEFINED", ""),
+}
+
+
+@pytest.mark.parametrize("module", ["tests.engine.dying_helper", "tests.engine.no_such_helper"])
+def test_a_helper_that_dies_leaves_the_key_references_to_the_finish(
+    write_tree, settings, monkeypatch, caplog, module
+):
+    # Pages of one reference: the dying helper hands one verdict over (written), then dies;
+    # the other helper cannot start at all.
+    write_tree(tree())
+    settings.GUIDES_LINK_HELPER_ASSETS = 1
+    monkeypatch.setattr(keys, "_PAGE", 1)
+    monkeypatch.setattr(keyhelper, "HELPER_MODULE", module)
+    with caplog.at_level(logging.WARNING, logger=keyhelper.__name__):
+        execution = run()
+    assert execution.status == "SUCCESS"
+    assert verdicts() == EXPECTED
+    assert Asset.objects.get(relpath="doc/s.dita").title == "Widget guide"
+    assert execution.broken_reference_count == 3
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == keyhelper.__name__]
+    status = 4 if module.endswith("dying_helper") else 1
+    assert f"helper process ended with status {status};" in warning
+
+
+def test_a_helper_is_started_for_a_pass_over_enough_assets(write_tree, settings, monkeypatch):
+    write_tree(tree())
+    started = []
+    popen = subprocess.Popen
+
+    def counted(*args, **kwargs):
+        started.append(args)
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", counted)
+    # Three assets written, the first time: a pass over three assets.
+    settings.GUIDES_LINK_HELPER_ASSETS = 4
+    run()
+    assert started == [] and verdicts() == EXPECTED
+    # Nothing changed, nothing processed: nothing to judge, so no helper, whatever the threshold.
+    settings.GUIDES_LINK_HELPER_ASSETS = 1
+    assert run(filter_processed_assets=True).skipped_count == 3
+    assert started == []
+    # The map changed: every live asset's references are judged again, by the helper.
+    write_tree({"doc/m.ditamap": tree("Gadget")["doc/m.ditamap"]})
+    run()
+    assert len(started) == 1
+    assert Asset.objects.get(relpath="doc/s.dita").title == "Gadget guide"
+    assert verdicts() == EXPECTED
+    # 0: never.
+    settings.GUIDES_LINK_HELPER_ASSETS = 0
+    write_tree({"doc/m.ditamap": tree()["doc/m.ditamap"]})
+    run()
+    assert len(started) == 1
+    assert Asset.objects.get(relpath="doc/s.dita").title == "Widget guide"
