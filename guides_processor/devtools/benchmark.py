@@ -198,10 +198,15 @@ def _over_bare(tree: dict[str, Any], part: str, baseline: str) -> float | None:
 def _million_ratios(million: dict[str, Any], tree: dict[str, Any]) -> dict[str, float | None]:
     """The large run next to the generated tree's run with as many workers."""
     same = tree["files_per_second"].get(str(million["workers"]))
+    bare = million.get("bare_files_per_second")
     return {
         "million_vs_generated_files_per_second": million["files_per_second"] / same
         if same
         else None,
+        # Not a target: the same for the bare loop, which no engine can beat.
+        "million_bare_vs_generated_bare_files_per_second": (
+            bare / tree["files_per_second"]["bare"] if bare else None
+        ),
         "million_status_p95_ms": million["status"]["p95_ms"],
         "million_worker_peak_mb": million["worker_peak_mb"],
     }
@@ -242,16 +247,35 @@ def _repository(options: Options) -> Iterator[Path]:
 
 def _measure_million(options: Options, queue: str) -> dict[str, Any]:
     """The full path over ``options.million`` files with the default settings and as many workers
-    as cores, the status API polled and the workers' memory sampled all along."""
+    as cores, the status API polled and the workers' memory sampled all along; and the bare loop
+    over the same files, once (what the machine itself does with a tree that size: one that
+    does not fit its page cache is read from the disk again)."""
     large = Options(files=options.million, repository=options.million_repository, say=options.say)
     workers = settings.GUIDES_WORKERS
     with _repository(large) as content:
         files = sum(1 for _ in _files(content))
+        options.say(f"{content}: the bare processing loop over {files:,} files, once")
+        bare = _bare(content, repeat=1)
         options.say(f"{content}: the full path over {files:,} files with {workers} worker(s)")
         with _scratch_database() as database_url:
             run = _full_path(content, workers, database_url, queue, status=True, defaults=True)
     run["files_per_second"] = round(run["files"] / run["seconds"], 1)
+    run["bare"] = bare
+    run["bare_files_per_second"] = round(bare["files"] / bare["loop_seconds"], 1)
     return run
+
+
+def _bare(root: Path, *, repeat: int = 2) -> dict[str, Any]:
+    """The baselines of ``bare.measure`` over ``root``, in a process of their own (no Django)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "guides_processor.devtools.bare", str(root), str(repeat)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, Any] = json.loads(done.stdout)
+    return figures
 
 
 def _files(root: Path) -> Iterator[str]:
@@ -267,14 +291,7 @@ def _measure_tree(
     root: Path, options: Options, queue: str, *, status_during: int | None
 ) -> dict[str, Any]:
     options.say(f"{root}: the bare walk and the bare processing loop (no Django)")
-    done = subprocess.run(
-        [sys.executable, "-m", "guides_processor.devtools.bare", str(root)],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    bare = json.loads(done.stdout)
+    bare = _bare(root)
     tree: dict[str, Any] = {"bare": bare, "full": {}, "files_per_second": {}}
     tree["files_per_second"]["bare"] = round(bare["files"] / bare["loop_seconds"], 1)
     for workers in options.workers:
@@ -782,6 +799,14 @@ def _format_million(run: dict[str, Any]) -> list[str]:
         f"  full path               {run['seconds']:8.2f} s  "
         f"({run['files_per_second']:,.0f} files/s, worker peak {run['worker_peak_mb']:.0f} MB)",
         f"  status API during the run: {_format_status(run['status'])}",
+        *(
+            [
+                f"  bare loop (once)        {run['bare']['loop_seconds']:8.2f} s  "
+                f"({run['bare_files_per_second']:,.0f} files/s)"
+            ]
+            if "bare" in run
+            else []
+        ),
     ]
 
 

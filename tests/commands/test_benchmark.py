@@ -86,6 +86,22 @@ def test_the_rerun_and_the_catch_up_are_also_shown_next_to_a_walk_that_stats_eac
     assert not any("vs_stat_walk" in row for row in text.splitlines())
 
 
+def test_the_million_run_shows_the_bare_loop_over_its_own_files() -> None:
+    # The bare loop took 20 s over the million files (50 files/s) where it did 100 files/s over
+    # the generated tree: half the pace, with no engine at all.
+    large = million(fps=60.0) | {
+        "bare": {"files": 1_000_000, "walk_seconds": 9.0, "stat_walk_seconds": 3.0,
+                 "loop_seconds": 20_000.0},
+        "bare_files_per_second": 50.0,
+    }  # fmt: skip
+    measured = report(tree(fps_two_workers=80.0), large)
+    assert measured["ratios"]["million_bare_vs_generated_bare_files_per_second"] == 0.5
+    text = benchmark.format_report(measured)
+    assert "bare loop (once)        20000.00 s  (50 files/s)" in text
+    # Shown, not judged.
+    assert not any("million_bare" in row for row in text.splitlines())
+
+
 def test_a_run_without_million_has_no_million_targets() -> None:
     measured = report(tree(fps_two_workers=80.0), None)
     assert not any(name.startswith("million") for name in measured["ratios"])
