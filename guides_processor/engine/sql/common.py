@@ -8,6 +8,7 @@ transactions.
 """
 
 import functools
+import json
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -83,8 +84,12 @@ def pages_by_id(rows: Any, size: int) -> Iterator[list[tuple[Any, ...]]]:
         last = page[-1][0]
 
 
-def json_value(value: Any) -> Any:
-    return connection.ops.adapt_json_value(value, None)
+def json_value(value: Any) -> str:
+    """A JSON column's value as the text both databases take: a bound parameter on SQLite (what
+    ``JSONField`` stores), a field of the COPY into the stage on PostgreSQL (which parses it).
+    Asking ``connection.ops`` for it, as the ORM does, looked the connection up for every value:
+    0.6 s of the 2.0 s that made the rows of 100,000 files (profiled)."""
+    return json.dumps(value)
 
 
 ASSET_COLUMNS = (
