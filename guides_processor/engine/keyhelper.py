@@ -21,15 +21,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 
 from . import worker_process
-from .sql.keys import LinkScope
+from .sql.keys import LinkScope, PageWriter
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class KeyHelper:
         self._folder = folder
         self._errors = errors
 
-    def deliver(self, write: Callable[[str, list[Any]], None]) -> bool:
+    def deliver(self, write: PageWriter) -> bool:
         """Write each page as the helper names it; True once it said it was done, False when it
         ended without (it failed: the caller judges the key references itself)."""
         assert self._process.stdout is not None

@@ -23,6 +23,10 @@ spaces are built from them, each root map's tree expanded once: O(keys + topic r
 one read of key references and one of file references with a fragment or a changed target. An
 execution that changed no map reads only the references it may have changed (``_Touched``): its
 own assets', and those whose target it processed, deleted or revived.
+
+What needs the key spaces (key references, key texts) is ``key_pages``, whose pages
+``write_page`` writes: a large pass runs it in a helper process (``engine.keyhelper``) while the
+finishing process judges the file references.
 """
 
 import json
@@ -77,8 +81,9 @@ class LinkScope:
     def __init__(self, execution_id: int, changed: Sequence[str] = ()) -> None:
         self.execution_id = execution_id
         self.changed = changed
-        touched = None if _maps_changed(execution_id, changed) else _Touched(execution_id, changed)
-        self.only = touched
+        self.only: _Touched | None = None
+        if not _maps_changed(execution_id, changed):
+            self.only = _Touched(execution_id, changed)
 
     @classmethod
     def for_helper(cls, execution_id: int, *, whole: bool) -> "LinkScope":
@@ -102,10 +107,12 @@ class LinkScope:
 
 # The kinds of pages ``key_pages`` yields.
 VERDICTS, TEXTS = "verdicts", "texts"
+# Writes a page of ``key_pages``: ``write_page``.
+PageWriter = Callable[[str, list[Any]], None]
 
 
 def resolve_keys(
-    scope: LinkScope, *, helper: "Callable[[Callable[[str, list[Any]], None]], bool] | None" = None
+    scope: LinkScope, *, helper: Callable[[PageWriter], bool] | None = None
 ) -> list[tuple[str, int, str]]:
     """Judge again the key and file references whose verdict the execution may have changed
     (``scope``), and fill the key texts of the assets that name keys.
