@@ -24,12 +24,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 
 from . import worker_process
-from .sql.keys import LinkScope, PageWriter
+from .sql.keys import TEXTS, VERDICTS, LinkScope, PageWriter
 
 logger = logging.getLogger(__name__)
 
@@ -47,17 +47,18 @@ class KeyHelper:
 
     def deliver(self, write: PageWriter) -> bool:
         """Write each page as the helper names it; True once it said it was done, False when it
-        ended without (it failed: the caller judges the key references itself)."""
+        ended without, or said what this does not understand (it failed: the caller judges the
+        key references itself)."""
         assert self._process.stdout is not None
         for line in self._process.stdout:
-            words = line.decode().split()
+            words = line.decode(errors="replace").split()
             if words == ["done"]:
                 return self._process.wait() == 0
-            kind, name = words
-            page = self._folder / name
-            with page.open("rb") as handed:
-                write(kind, pickle.load(handed))
-            page.unlink()
+            handed = self._page(words)
+            if handed is None:
+                self._process.kill()
+                break
+            write(*handed)
         status = self._process.wait()
         self._errors.seek(0)
         said = self._errors.read()[-2000:].decode(errors="replace").strip()
@@ -68,6 +69,22 @@ class KeyHelper:
             f": {said}" if said else "",
         )
         return False
+
+    def _page(self, words: list[str]) -> tuple[str, list[Any]] | None:
+        """The page a line of the helper names (read and removed), None for a line that names
+        none."""
+        if len(words) != 2 or words[0] not in (VERDICTS, TEXTS) or not words[1].isdigit():
+            logger.warning("the link pass's helper process said %r", " ".join(words)[:200])
+            return None
+        page = self._folder / words[1]
+        try:
+            with page.open("rb") as handed:
+                rows: list[Any] = pickle.load(handed)
+            page.unlink()
+        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+            logger.warning("the link pass's helper process left an unreadable page: %s", exc)
+            return None
+        return words[0], rows
 
 
 @contextmanager
@@ -85,12 +102,17 @@ def key_helper(scope: LinkScope, *, committed: bool) -> Iterator[KeyHelper | Non
     folder = Path(tempfile.mkdtemp(prefix="guides-keys-"))
     try:
         with (folder / "errors").open("w+b") as errors:
-            process = subprocess.Popen(
-                [sys.executable, "-m", HELPER_MODULE],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-            )
+            try:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", HELPER_MODULE],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=errors,
+                )
+            except OSError as exc:
+                logger.warning("the link pass's helper process could not start: %s", exc)
+                yield None
+                return
             try:
                 assert process.stdin is not None
                 handed = (worker_process.handover(), scope.execution_id, scope.only is None)

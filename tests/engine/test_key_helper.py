@@ -4,6 +4,7 @@ does when it fails. That it judges as the finishing process does is tested by ev
 
 import logging
 import subprocess
+import time
 
 import pytest
 
@@ -56,25 +57,33 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("module", ["tests.engine.dying_helper", "tests.engine.no_such_helper"])
-def test_a_helper_that_dies_leaves_the_key_references_to_the_finish(
-    write_tree, settings, monkeypatch, caplog, module
+@pytest.mark.parametrize(
+    ("module", "status"),
+    [
+        ("tests.engine.dying_helper", 4),  # hands one page over (written), then dies
+        ("tests.engine.no_such_helper", 1),  # cannot start
+        ("tests.engine.chatty_helper", -9),  # says what is not a page: stopped at once
+    ],
+)
+def test_a_helper_that_fails_leaves_the_key_references_to_the_finish(
+    write_tree, settings, monkeypatch, caplog, module, status
 ):
-    # Pages of one reference: the dying helper hands one verdict over (written), then dies;
-    # the other helper cannot start at all.
     write_tree(tree())
     settings.GUIDES_LINK_HELPER_ASSETS = 1
-    monkeypatch.setattr(keys, "_PAGE", 1)
+    monkeypatch.setattr(keys, "_PAGE", 1)  # pages of one reference
     monkeypatch.setattr(keyhelper, "HELPER_MODULE", module)
     with caplog.at_level(logging.WARNING, logger=keyhelper.__name__):
+        started = time.monotonic()
         execution = run()
+    assert time.monotonic() - started < 20  # the chatty one was not waited for
     assert execution.status == "SUCCESS"
     assert verdicts() == EXPECTED
     assert Asset.objects.get(relpath="doc/s.dita").title == "Widget guide"
     assert execution.broken_reference_count == 3
-    (warning,) = [r.getMessage() for r in caplog.records if r.name == keyhelper.__name__]
-    status = 4 if module.endswith("dying_helper") else 1
-    assert f"helper process ended with status {status};" in warning
+    said = [r.getMessage() for r in caplog.records if r.name == keyhelper.__name__]
+    assert f"helper process ended with status {status};" in said[-1]
+    if module.endswith("chatty_helper"):
+        assert said[0] == "the link pass's helper process said 'hello there'"
 
 
 def test_a_helper_is_started_for_a_pass_over_enough_assets(write_tree, settings, monkeypatch):
