@@ -1,6 +1,7 @@
 """Finishing an execution: once its manifest is complete and every item final, the assets gone
 from its folder are marked deleted, the link pass judges key and file references against the
-repository (``engine/sql/keys.py``), and the summary is written.
+repository (``engine/sql/keys.py``; a large one's key references in a helper process beside it,
+``engine/keyhelper.py``), and the summary is written.
 """
 
 from datetime import datetime
