@@ -16,6 +16,7 @@ at least ``GUIDES_LINK_HELPER_ASSETS`` assets.
 """
 
 import logging
+import os
 import pickle
 import shutil
 import subprocess
@@ -118,7 +119,7 @@ def key_helper(scope: LinkScope, *, committed: bool) -> Iterator[KeyHelper | Non
                 handed = (worker_process.handover(), scope.execution_id, scope.only is None)
                 try:
                     with process.stdin:
-                        pickle.dump((*handed, str(folder)), process.stdin)
+                        pickle.dump((*handed, str(folder), os.getpid()), process.stdin)
                 except BrokenPipeError:
                     pass  # it died at once: ``deliver`` says so
                 yield KeyHelper(process, folder, errors)

@@ -9,6 +9,7 @@ does its work.
 
 import os
 import pickle
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -72,35 +73,42 @@ def run_key_helper() -> None:
     """Judge the key references of a finishing execution and fill its key texts, from what is
     committed, for the finishing process (``engine.keyhelper``).
 
-    Reads (handover, execution id, whole, folder) pickled from stdin. Each page of
-    ``keys.key_pages`` that changes something is pickled into a file of the folder, then named
-    on stdout (``kind name``); ``done`` ends the work. Nothing is written to the database. The
-    finishing process decides when to stop waiting: Ctrl-C is for it alone.
+    Reads (handover, execution id, whole, folder, the finishing process's id) pickled from
+    stdin. Each page of ``keys.key_pages`` that changes something is pickled into a file of the
+    folder, then named on stdout (``kind name``); ``done`` ends the work. Nothing is written to
+    the database. The finishing process decides when to stop waiting (Ctrl-C is for it alone)
+    and removes the folder; when it is gone (killed mid-finish), this process does.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    handed, execution_id, whole, folder = pickle.load(sys.stdin.buffer)
-    _adopt(handed)
-    from django.db import connection
-
-    from .sql import BACKEND
-    from .sql.keys import LinkScope, key_pages
-
+    handed, execution_id, whole, folder, parent = pickle.load(sys.stdin.buffer)
     try:
-        with BACKEND.reading():
-            scope = LinkScope.for_helper(execution_id, whole=whole)
-            for number, (kind, page) in enumerate(key_pages(scope)):
-                if not page:
-                    continue
-                name = str(number)
-                with open(Path(folder) / name, "wb") as out:
-                    pickle.dump(page, out, protocol=pickle.HIGHEST_PROTOCOL)
-                print(kind, name, flush=True)
-        print("done", flush=True)
+        _adopt(handed)
+        from django.db import connection
+
+        from .sql import BACKEND
+        from .sql.keys import LinkScope, key_pages
+
+        try:
+            with BACKEND.reading():
+                scope = LinkScope.for_helper(execution_id, whole=whole)
+                for number, (kind, page) in enumerate(key_pages(scope)):
+                    if not page:
+                        continue
+                    name = str(number)
+                    with open(Path(folder) / name, "wb") as out:
+                        pickle.dump(page, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    print(kind, name, flush=True)
+            print("done", flush=True)
+        finally:
+            connection.close()
     except BrokenPipeError:
-        # The finishing process is gone (it stopped waiting, or died): so is the point.
-        os._exit(2)
+        # The finishing process stopped listening: it failed over to judging here, or died.
+        # Nothing more to flush into the closed pipe as the interpreter exits.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(2)
     finally:
-        connection.close()
+        if os.getppid() != parent:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,16 @@ does when it fails. That it judges as the finishing process does is tested by ev
 ``test_link_semantics``, run once with it."""
 
 import logging
+import os
+import pickle
 import subprocess
+import sys
 import time
 
 import pytest
 
 from guides_processor import executions
-from guides_processor.engine import keyhelper
+from guides_processor.engine import keyhelper, worker_process
 from guides_processor.engine.sql import keys
 from guides_processor.models import Asset, Reference
 
@@ -116,3 +119,31 @@ def test_a_helper_is_started_for_a_pass_over_enough_assets(write_tree, settings,
     run()
     assert len(started) == 1
     assert Asset.objects.get(relpath="doc/s.dita").title == "Widget guide"
+
+
+@pytest.mark.parametrize("parent_alive", [True, False])
+def test_the_helper_leaves_its_pages_to_its_finishing_process_or_removes_them(
+    write_tree, tmp_path, parent_alive
+):
+    write_tree(tree())
+    execution = run()  # processed and finished (no helper: the threshold's default)
+    # One verdict stored wrong, for the helper to judge again: one page.
+    Reference.objects.filter(key="t").update(broken=True, reason="KEY_UNDEFINED")
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    parent = os.getpid() if parent_alive else -1  # no process has that id
+    handed = (worker_process.handover(), execution.pk, True, str(folder), parent)
+    done = subprocess.run(
+        [sys.executable, "-m", keyhelper.HELPER_MODULE],
+        input=pickle.dumps(handed),
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout.decode().splitlines() == ["verdicts 0", "done"]
+    if parent_alive:
+        # Left for the finishing process to write (and to remove the folder).
+        page = pickle.loads((folder / "0").read_bytes())
+        ref = Reference.objects.get(key="t")
+        assert page == [(False, "", "", "", "doc/t.dita", ref.pk)]
+    else:
+        assert not folder.exists()
