@@ -97,12 +97,14 @@ def key_helper(scope: LinkScope, *, committed: bool) -> Iterator[KeyHelper | Non
     helper still running and removes its folder.
     """
     least = settings.GUIDES_LINK_HELPER_ASSETS
-    if not committed or least <= 0 or scope.changed or scope.idle() or scope.assets() < least:
+    if not committed or least <= 0 or scope.changed or scope.idle or scope.assets() < least:
         yield None
         return
     folder = Path(tempfile.mkdtemp(prefix="guides-keys-"))
     try:
         with (folder / "errors").open("w+b") as errors:
+            # A plain child process, not multiprocessing's (as the command line's workers are):
+            # django-q2's workers are daemonic, and those may not have multiprocessing children.
             try:
                 process = subprocess.Popen(
                     [sys.executable, "-m", HELPER_MODULE],

@@ -29,6 +29,7 @@ What needs the key spaces (key references, key texts) is ``key_pages``, whose pa
 finishing process judges the file references.
 """
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -94,8 +95,10 @@ class LinkScope:
         scope.only = None if whole else _Touched(execution_id, ())
         return scope
 
+    @functools.cached_property
     def idle(self) -> bool:
-        """Whether no verdict can have changed (nothing written, deleted or revived)."""
+        """Whether no verdict can have changed (nothing written, deleted or revived); asked by
+        the helper's decision and by the pass, answered once."""
         return self.only is not None and self.only.nothing()
 
     def assets(self) -> int:
@@ -124,7 +127,7 @@ def resolve_keys(
     Returns (key, references, first asset) for every key left undefined in this execution's
     assets, sorted by key.
     """
-    if scope.idle():
+    if scope.idle:
         return []  # nothing written, deleted or revived: every verdict stands
     for updates in _judge_files(scope.only):
         _write(updates)

@@ -11,6 +11,7 @@ from itertools import chain
 from typing import Any
 
 from django.db import connection
+from django.db.backends.sqlite3.creation import DatabaseCreation
 
 from ...models import Asset, ExecutionItem, ItemState
 from .common import (
@@ -32,8 +33,8 @@ _ROWS_PER_INSERT = 100
 
 class SQLiteBackend(Backend):
     def shared(self) -> bool:
-        name = str(connection.settings_dict["NAME"])
-        return super().shared() and name != ":memory:" and "mode=memory" not in name
+        name = connection.settings_dict["NAME"]
+        return super().shared() and not DatabaseCreation.is_in_memory_db(name)
 
     def json_text(self, column: str, key: str) -> str:
         return f"json_extract({column}, '$.{key}')"
