@@ -1,14 +1,18 @@
 """The engine's SQL, for the database in use: the one place that knows which database it is.
 
-``backend.py`` picks the backend once; its statements are the names below. ``common.py`` holds
-what both databases run alike, ``sqlite.py`` and ``postgresql.py`` where they differ, ``keys.py``
-the link pass of a finishing execution, ``vanished.py`` the assets it finds gone from disk.
+``backend.py`` picks the backend once; its statements are the names below. ``claims.py`` leases
+a batch's items, ``writes.py`` writes the manifest, the log and a batch's results, both built on
+``common.py`` (names, values, and the hooks where the databases differ, which ``sqlite.py`` and
+``postgresql.py`` fill in; ``interface.py`` puts them together). ``keys.py`` is the link pass of a
+finishing execution, ``vanished.py`` the assets it finds gone from disk.
 """
 
 from .backend import BACKEND, VENDOR
-from .common import Backend, PreparedResult, columns, marks, q, stamp, table
+from .common import columns, marks, q, stamp, table
+from .interface import Backend
 from .keys import LinkScope, broken_references_by_reason, index_used_in, resolve_keys
 from .vanished import mark_vanished, none_vanished
+from .writes import PreparedResult
 
 lock_queue = BACKEND.lock_queue
 commit_without_waiting = BACKEND.commit_without_waiting

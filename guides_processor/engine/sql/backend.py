@@ -3,7 +3,7 @@ settings are loaded: the engine is imported by apps, tasks and commands, never b
 
 from django.db import connection
 
-from .common import Backend
+from .interface import Backend
 from .postgresql import PostgreSQLBackend
 from .sqlite import SQLiteBackend
 

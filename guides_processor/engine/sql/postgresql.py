@@ -9,7 +9,9 @@ from typing import Any
 from django.db import connection, transaction
 
 from ...models import Asset, ExecutionItem, ItemState
-from .common import ASSET_COLUMNS, ITEM_COLUMNS, Backend, columns, q, table, upsert_assets_sql
+from .common import columns, q, table
+from .interface import Backend
+from .writes import ASSET_COLUMNS, ITEM_COLUMNS, upsert_assets_sql
 
 # pg_advisory_xact_lock key that serialises queue decisions across hosts ("GAPQ").
 _QUEUE_LOCK_KEY = 0x47415051

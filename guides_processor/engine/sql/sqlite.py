@@ -14,16 +14,9 @@ from django.db import connection
 from django.db.backends.sqlite3.creation import DatabaseCreation
 
 from ...models import Asset, ExecutionItem, ItemState
-from .common import (
-    ASSET_COLUMNS,
-    ITEM_COLUMNS,
-    Backend,
-    columns,
-    marks,
-    q,
-    table,
-    upsert_assets_sql,
-)
+from .common import columns, marks, q, table
+from .interface import Backend
+from .writes import ASSET_COLUMNS, ITEM_COLUMNS, upsert_assets_sql
 
 _ASSET_VALUES = f"VALUES ({', '.join(['%s'] * len(ASSET_COLUMNS))})"
 # Rows per statement of ``insert_many`` (16 columns of a reference: 1,600 parameters, within
