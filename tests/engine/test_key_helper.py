@@ -13,7 +13,7 @@ import pytest
 
 from guides_processor import executions
 from guides_processor.engine import keyhelper, worker_process
-from guides_processor.engine.sql import keys
+from guides_processor.engine.sql import verdicts as verdict_sql
 from guides_processor.models import Asset, Reference
 
 from .test_link_semantics import keydef, map_of
@@ -73,7 +73,7 @@ def test_a_helper_that_fails_leaves_the_key_references_to_the_finish(
 ):
     write_tree(tree())
     settings.GUIDES_LINK_HELPER_ASSETS = 1
-    monkeypatch.setattr(keys, "_PAGE", 1)  # pages of one reference
+    monkeypatch.setattr(verdict_sql, "_PAGE", 1)  # pages of one reference
     monkeypatch.setattr(keyhelper, "HELPER_MODULE", module)
     with caplog.at_level(logging.WARNING, logger=keyhelper.__name__):
         started = time.monotonic()

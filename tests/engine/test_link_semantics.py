@@ -5,7 +5,7 @@ import pytest
 
 from guides_processor import executions, processing, selectors
 from guides_processor.engine import keyhelper
-from guides_processor.engine.sql import keys, vanished
+from guides_processor.engine.sql import keys, vanished, verdicts
 from guides_processor.models import Asset, ExecutionItem, LogLine, Reference
 
 from .trees import topic
@@ -28,7 +28,7 @@ def link_pass_pages(request, monkeypatch, settings):
     with the key references judged by a helper process (``engine.keyhelper``) whenever the
     finish may use one, which must judge as the finishing process does."""
     if request.param == "pages of one":
-        monkeypatch.setattr(keys, "_PAGE", 1)
+        monkeypatch.setattr(verdicts, "_PAGE", 1)
         monkeypatch.setattr(vanished, "_PAGE", 1)
         monkeypatch.setattr(keys, "_TEXT_PAGE", 1)
         monkeypatch.setattr(keys._StoredMaps, "_KEPT", 1)

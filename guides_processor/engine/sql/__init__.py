@@ -4,14 +4,16 @@
 a batch's items, ``writes.py`` writes the manifest, the log and a batch's results, both built on
 ``common.py`` (names, values, and the hooks where the databases differ, which ``sqlite.py`` and
 ``postgresql.py`` fill in; ``interface.py`` puts them together). ``keys.py`` is the link pass of a
-finishing execution, ``vanished.py`` the assets it finds gone from disk.
+finishing execution (``verdicts.py`` its writes, file references and Used in), ``vanished.py``
+the assets it finds gone from disk.
 """
 
 from .backend import BACKEND, VENDOR
 from .common import columns, marks, q, stamp, table
 from .interface import Backend
-from .keys import LinkScope, broken_references_by_reason, index_used_in, resolve_keys
+from .keys import LinkScope, resolve_keys
 from .vanished import mark_vanished, none_vanished
+from .verdicts import broken_references_by_reason, index_used_in
 from .writes import PreparedResult
 
 lock_queue = BACKEND.lock_queue

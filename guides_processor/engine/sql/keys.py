@@ -21,7 +21,7 @@ depends on other files, processed in any order and in any execution):
 Only rows whose verdict changes are written. Cost: one read of the live maps' trees (the key
 spaces are built from them, each root map's tree expanded once: O(keys + topic references)), then
 one read of key references and one of file references with a fragment or a changed target. An
-execution that changed no map reads only the references it may have changed (``_Touched``): its
+execution that changed no map reads only the references it may have changed (``Touched``): its
 own assets', and those whose target it processed, deleted or revived.
 
 What needs the key spaces (key references, key texts) is ``key_pages``, whose pages
@@ -35,38 +35,31 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
 
 from ... import processing
-from ...models import Asset, ExecutionItem, ItemState, Reference, UsedIn
+from ...models import Asset, ItemState, Reference
 from ...processing.dita import fill_template
 from ...processing.keyspace import KeySpaces, KeyTarget, Resolution
 from .backend import BACKEND
-from .common import columns, marks, q, table
+from .common import q, table
+from .verdicts import (
+    Touched,
+    Update,
+    in_execution_sql,
+    judge_files,
+    pages,
+    undefined_keys,
+    write_verdicts,
+    written,
+)
 
 # Rows updated per statement.
 _CHUNK = 500
-# Rows read, judged and written at a time by the link pass: what a worker holds of it is one
-# page, whatever the repository's size (all of a 100,000-file repository's key references read
-# at once and their verdicts staged at once took a worker from 190 MB to 490 MB). A million-file
-# finish peaked at 293 MB with pages of 20,000 and at 282 MB with 10,000, in as long (92.4 s and
-# 89.1 s).
-_PAGE = 10_000
 # Assets whose key texts are filled at a time (an asset's row, with its metadata and templates,
 # weighs about 3 KB in Python: 20,000 of them took 66 MB).
 _TEXT_PAGE = 2_000
-# Temporary tables of the rows a finish updates (``Backend.stage``).
-_VERDICTS = "guides_verdict_stage"
+# Temporary table of the key texts a finish updates (``Backend.stage``).
 _TEXTS = "guides_text_stage"
-_KEPT_REASONS = (processing.OUTSIDE_ROOT, processing.LINK_NOT_FOLLOWED)
-
-
-def _in_execution_sql() -> str:
-    return (
-        f"SELECT {columns('asset_id')} FROM {table(ExecutionItem)} "
-        f"WHERE {columns('execution_id')} = %s AND {columns('state')} = %s "
-        f"AND {columns('asset_id')} IS NOT NULL"
-    )
 
 
 class LinkScope:
@@ -82,9 +75,9 @@ class LinkScope:
     def __init__(self, execution_id: int, changed: Sequence[str] = ()) -> None:
         self.execution_id = execution_id
         self.changed = changed
-        self.only: _Touched | None = None
+        self.only: Touched | None = None
         if not _maps_changed(execution_id, changed):
-            self.only = _Touched(execution_id, changed)
+            self.only = Touched(execution_id, changed)
 
     @classmethod
     def for_helper(cls, execution_id: int, *, whole: bool) -> "LinkScope":
@@ -92,7 +85,7 @@ class LinkScope:
         decided it (``whole``: every live reference), for its helper process."""
         scope = cls.__new__(cls)
         scope.execution_id, scope.changed = execution_id, ()
-        scope.only = None if whole else _Touched(execution_id, ())
+        scope.only = None if whole else Touched(execution_id, ())
         return scope
 
     @functools.cached_property
@@ -105,7 +98,7 @@ class LinkScope:
         """How many assets' references the pass judges: the live ones, or the execution's own."""
         if self.only is None:
             return Asset.objects.filter(deleted_at__isnull=True).count()
-        return _written(self.execution_id).count()
+        return written(self.execution_id).count()
 
 
 # The kinds of pages ``key_pages`` yields.
@@ -129,12 +122,12 @@ def resolve_keys(
     """
     if scope.idle:
         return []  # nothing written, deleted or revived: every verdict stands
-    for updates in _judge_files(scope.only):
-        _write(updates)
+    for updates in judge_files(scope.only):
+        write_verdicts(updates)
     if helper is None or not helper(write_page):
         for kind, page in key_pages(scope):
             write_page(kind, page)
-    return _undefined_keys(scope.execution_id)
+    return undefined_keys(scope.execution_id)
 
 
 def key_pages(scope: LinkScope) -> Iterator[tuple[str, list[Any]]]:
@@ -151,7 +144,7 @@ def key_pages(scope: LinkScope) -> Iterator[tuple[str, list[Any]]]:
 def write_page(kind: str, page: list[Any]) -> None:
     """Write a page of ``key_pages``."""
     if kind == VERDICTS:
-        _write(page)
+        write_verdicts(page)
     else:
         _write_texts(page)
 
@@ -210,20 +203,10 @@ class _StoredMaps:
 _CHANGED_LIMIT = 2000
 
 
-def _written(execution_id: int) -> "QuerySet[ExecutionItem]":
-    """The execution's items whose writing others may see: processed, or failed where they were
-    not failed before (``ExecutionItem.repeated_failure``)."""
-    return ExecutionItem.objects.filter(
-        execution_id=execution_id,
-        state__in=(ItemState.DONE, ItemState.FAILED),
-        repeated_failure__isnull=True,
-    )
-
-
 def _maps_changed(execution_id: int, changed: Sequence[str]) -> bool:
     if len(changed) > _CHANGED_LIMIT:
         return True
-    if _written(execution_id).filter(asset_type=processing.DITAMAP).exists():
+    if written(execution_id).filter(asset_type=processing.DITAMAP).exists():
         return True
     return any(
         Asset.objects.filter(
@@ -233,39 +216,8 @@ def _maps_changed(execution_id: int, changed: Sequence[str]) -> bool:
     )
 
 
-class _Touched:
-    """The references whose verdict an execution that changed no map may have changed: an SQL
-    condition on ``r`` (a reference) and its parameters. Its own assets' references (through the
-    reference index, which starts with the asset), and those whose target it processed, failed,
-    deleted or revived (``target`` has no index: each insert would pay for one, so this is a
-    scan of one column, in the database). A failure that repeats the last one
-    (``ExecutionItem.repeated_failure``) changes no other asset's verdict: an unchanged rerun
-    retries its failed files, and judging the references to them took 2.3 s of a 100,000-file
-    rerun's 7.5 s to build key spaces for nothing."""
-
-    def __init__(self, execution_id: int, changed: Sequence[str]) -> None:
-        item = table(ExecutionItem)
-        where = f"{q('execution_id')} = %s AND {q('state')}"
-        extra = f" OR r.{q('target')} IN ({marks(len(changed))})" if changed else ""
-        self.execution_id = execution_id
-        self.sql = (
-            f"(r.{q('asset_id')} IN (SELECT {q('asset_id')} FROM {item} WHERE {where} = %s) "
-            f"OR r.{q('target')} IN (SELECT {q('relpath')} FROM {item} "
-            f"WHERE {where} IN (%s, %s) AND {q('repeated_failure')} IS NULL){extra})"
-        )
-        self.params: list[Any] = [execution_id, ItemState.DONE]
-        self.params += [execution_id, ItemState.DONE, ItemState.FAILED, *changed]
-        self._changed = changed
-
-    def nothing(self) -> bool:
-        """Whether the execution wrote no asset (but repeated failures) and deleted or revived
-        none: then no reference is to be judged, and the two scans of the references that would
-        find none are spared (0.6 s of a 100,000-file unchanged rerun)."""
-        return not self._changed and not _written(self.execution_id).exists()
-
-
 def _key_texts(
-    spaces: _LiveKeySpaces, only: _Touched | None
+    spaces: _LiveKeySpaces, only: Touched | None
 ) -> Iterator[list[tuple[str, str | None, int]]]:
     """Fill the key text templates of every live asset in (of this execution's assets only, when
     no map changed: the keys' texts are those of the last finish); yields those that change
@@ -284,9 +236,9 @@ def _key_texts(
     )
     params: list[Any] = []
     if only is not None:
-        sql += f" AND a.{q('id')} IN ({_in_execution_sql()})"
+        sql += f" AND a.{q('id')} IN ({in_execution_sql()})"
         params = [only.execution_id, ItemState.DONE]
-    for page in _pages(sql, params, alias="a", size=_TEXT_PAGE):
+    for page in pages(sql, params, alias="a", size=_TEXT_PAGE):
         changed: list[tuple[str, str | None, int]] = []
         for asset_id, relpath, title, shortdesc, stored in page:
             templates = json.loads(stored) if isinstance(stored, (str, bytes)) else stored
@@ -335,13 +287,9 @@ def _write_texts(changed: Sequence[tuple[str, str | None, int]]) -> None:
         )
 
 
-# (broken, reason, warning, note, target, id)
-_Update = tuple[bool, str, str, str, str, int]
-
-
 def _judge_keys(
-    spaces: _LiveKeySpaces, deleted: set[str], only: _Touched | None
-) -> Iterator[list[_Update]]:
+    spaces: _LiveKeySpaces, deleted: set[str], only: Touched | None
+) -> Iterator[list[Update]]:
     """The changed verdicts of key references, a page of references at a time."""
     ref, asset = table(Reference), table(Asset)
     sql = (
@@ -352,7 +300,7 @@ def _judge_keys(
         f"WHERE r.{q('key')} <> '' AND a.{q('deleted_at')} IS NULL"
         + (f" AND {only.sql}" if only else "")
     )
-    for rows in _pages(sql, only.params if only else []):
+    for rows in pages(sql, only.params if only else []):
         verdicts = []
         wanted_ids: set[str] = set()
         for row in rows:
@@ -380,26 +328,6 @@ def _judge_keys(
             if (broken, reason, warning, note, target) != current:
                 updates.append((broken, reason, warning, note, target, ref_id))
         yield updates
-
-
-def _pages(
-    sql: str, params: Sequence[Any], *, alias: str = "r", size: int = _PAGE
-) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of ``sql`` (a SELECT of rows ``alias``, references by default, whose first
-    column is their id), ``size`` at a time in the order of their ids, each read whole
-    (``pages_by_id`` for raw SQL)."""
-    last = 0
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{sql} AND {alias}.{q('id')} > %s ORDER BY {alias}.{q('id')} LIMIT {size}",
-                [*params, last],
-            )
-            rows = cursor.fetchall()
-        if not rows:
-            return
-        yield rows
-        last = rows[-1][0]
 
 
 def _key_verdict(
@@ -448,133 +376,3 @@ def _ids_of(relpaths: Iterable[str]) -> dict[str, tuple[str, set[str]] | None]:
             first = next((value for value in text.split("\n") if "/" not in value), "")
             found[relpath] = (first, present)
     return found
-
-
-def _judge_files(only: _Touched | None) -> Iterator[list[_Update]]:
-    """The changed verdicts of file references, a page at a time: those of live assets whose
-    target is a known asset, and whose verdict may differ from the one processing gave (one with
-    a fragment, whose target's ids may have changed, or one whose target's presence disagrees
-    with its ``broken``)."""
-    ref, asset = table(Reference), table(Asset)
-    gone = f"t.{q('deleted_at')} IS NOT NULL"
-    sql = (
-        f"SELECT r.{q('id')}, r.{q('target')}, r.{q('topic_id')}, r.{q('element_id')}, "
-        f"r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, r.{q('note')}, {gone}, "
-        f"t.{q('ids')}, t.{q('asset_type')}, t.{q('status')} FROM {ref} r "
-        f"JOIN {asset} s ON s.{q('id')} = r.{q('asset_id')} "
-        f"JOIN {asset} t ON t.{q('relpath')} = r.{q('target')} "
-        f"WHERE r.{q('key')} = '' AND r.{q('target')} <> '' "
-        f"AND s.{q('deleted_at')} IS NULL "
-        f"AND r.{q('reason')} NOT IN ({marks(len(_KEPT_REASONS))}) "
-        f"AND (r.{q('topic_id')} <> '' OR r.{q('broken')} <> ({gone}))"
-        + (f" AND {only.sql}" if only else "")
-    )
-    for rows in _pages(sql, [*_KEPT_REASONS, *(only.params if only else [])]):
-        yield [update for row in rows if (update := _file_verdict(row)) is not None]
-
-
-def _file_verdict(row: tuple[Any, ...]) -> _Update | None:
-    """The new verdict of one file reference row of ``_judge_files``, None when unchanged."""
-    ref_id, target, topic_id, element_id, broken, reason, warning, note, is_gone = row[:9]
-    ids_text, asset_type, status = row[9:]
-    new_broken, new_reason = False, ""
-    if is_gone:
-        new_broken, new_reason = True, processing.FILE_MISSING
-    elif (
-        topic_id
-        and asset_type == processing.DITATOPIC
-        and status == processing.SUCCESS
-        and (f"{topic_id}/{element_id}" if element_id else topic_id)
-        not in set(ids_text.split("\n"))
-    ):
-        new_broken, new_reason = True, processing.ELEMENT_MISSING
-    elif (
-        topic_id
-        and reason == processing.ELEMENT_MISSING
-        and not (asset_type == processing.DITATOPIC and status == processing.SUCCESS)
-    ):
-        # The ids of the target are unknown now (it failed): keep processing's verdict.
-        new_broken, new_reason = bool(broken), reason
-    if (new_broken, new_reason) == (bool(broken), reason):
-        return None
-    return (new_broken, new_reason, warning, note, target, ref_id)
-
-
-def _write(updates: Sequence[_Update]) -> None:
-    """The new verdicts, and Used in's targets after them, in three set-based statements over
-    the staged rows (one UPDATE per reference cost 5.7 s of a 20,000-file first finish on
-    PostgreSQL, for 18,909 references; staged, 0.X s)."""
-    if not updates:
-        return
-    ref, used_in = table(Reference), table(UsedIn)
-    verdict = ("broken", "reason", "warning", "note", "target")
-    with connection.cursor() as cursor:
-        BACKEND.stage(cursor, _VERDICTS, f"SELECT {columns(*verdict, 'id')} FROM {ref}", updates)
-        cursor.execute(
-            f"UPDATE {ref} SET {', '.join(f'{q(name)} = s.{q(name)}' for name in verdict)} "
-            f"FROM {_VERDICTS} s WHERE {ref}.{q('id')} = s.{q('id')}"
-        )
-        # The targets of Used in follow (a key resolved to another file, or to none now).
-        cursor.execute(
-            f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id', 'key')}) "
-            f"SELECT r.{q('id')}, r.{q('target')}, r.{q('asset_id')}, r.{q('key')} FROM {ref} r "
-            f"JOIN {_VERDICTS} s ON s.{q('id')} = r.{q('id')} WHERE s.{q('target')} <> '' "
-            f"ON CONFLICT ({q('reference_id')}) "
-            f"DO UPDATE SET {q('target')} = excluded.{q('target')}"
-        )
-        cursor.execute(
-            f"DELETE FROM {used_in} WHERE {q('reference_id')} IN "
-            f"(SELECT {q('id')} FROM {_VERDICTS} WHERE {q('target')} = '')"
-        )
-
-
-def index_used_in(execution_id: int) -> None:
-    """Bring ``UsedIn`` up to date with the references of the assets this execution wrote.
-
-    Their rows are replaced: those of references deleted when an asset was processed again go,
-    the current ones are inserted in target order (each insert lands next to the previous one in
-    the target index). Run before ``resolve_keys``, which then corrects the targets it changes.
-    Cost: O(the execution's references), through the asset indexes.
-    """
-    used_in, ref = table(UsedIn), table(Reference)
-    assets = (
-        f"SELECT {columns('asset_id')} FROM {table(ExecutionItem)} "
-        f"WHERE {columns('execution_id')} = %s AND {columns('asset_id')} IS NOT NULL"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {used_in} WHERE {q('asset_id')} IN ({assets})", [execution_id])
-        cursor.execute(
-            f"INSERT INTO {used_in} ({columns('reference_id', 'target', 'asset_id', 'key')}) "
-            f"SELECT {columns('id', 'target', 'asset_id', 'key')} FROM {ref} "
-            f"WHERE {q('asset_id')} IN ({assets}) AND {q('target')} <> '' "
-            f"ORDER BY {columns('target', 'id')}",
-            [execution_id],
-        )
-
-
-def _undefined_keys(execution_id: int) -> list[tuple[str, int, str]]:
-    ref, asset = table(Reference), table(Asset)
-    key = q("key")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT r.{key}, COUNT(*), MIN(a.{columns('relpath')}) FROM {ref} r "
-            f"JOIN {asset} a ON a.{columns('id')} = r.{columns('asset_id')} "
-            f"WHERE r.{columns('reason')} = %s "
-            f"AND r.{columns('asset_id')} IN ({_in_execution_sql()}) "
-            f"GROUP BY r.{key} ORDER BY r.{key}",
-            [processing.KEY_UNDEFINED, execution_id, ItemState.DONE],
-        )
-        return [(name, count, first) for name, count, first in cursor.fetchall()]
-
-
-def broken_references_by_reason(execution_id: int) -> dict[str, int]:
-    """The broken references of the assets this execution processed, counted by reason code."""
-    ref = table(Reference)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns('reason')}, COUNT(*) FROM {ref} WHERE {columns('broken')} "
-            f"AND {columns('asset_id')} IN ({_in_execution_sql()}) GROUP BY {columns('reason')} "
-            f"ORDER BY {columns('reason')}",
-            [execution_id, ItemState.DONE],
-        )
-        return {str(reason): int(count) for reason, count in cursor.fetchall()}
