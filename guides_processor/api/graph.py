@@ -17,7 +17,7 @@ from ninja import Query, Router
 from .. import content, selectors
 from .. import executions as services
 from ..models import StatusJob
-from ..selectors import asset_status, assets, broken_links
+from ..selectors import asset_detail, asset_status, broken_links
 from ..selectors.broken_links import broken_links_csv, broken_links_junit
 from .auth import RUN_AUTH, username
 from .errors import close_other_methods
@@ -148,17 +148,21 @@ def assets_references(request: HttpRequest, query: Query[ReferencesQuery]) -> di
     if path == content.VIRTUAL_ROOT:
         raise services.InvalidInput("path must name a file below /content/dam.", field="path")
     relpath = content.to_relpath(path)
-    view = assets.asset_view(root=_root(), relpath=relpath)
+    view = asset_detail.asset_view(root=_root(), relpath=relpath)
     if view is None:
         raise services.NotFound(f"{path} is neither on disk nor processed.")
     after = _cursor(query.after)
-    limit = min(query.limit, assets.REFERENCES_API_LIMIT_MAX)
+    limit = min(query.limit, asset_detail.REFERENCES_API_LIMIT_MAX)
     if query.direction == "incoming":
-        page = assets.asset_used_in(relpath=relpath, after=after, offset=query.offset, limit=limit)
+        page = asset_detail.asset_used_in(
+            relpath=relpath, after=after, offset=query.offset, limit=limit
+        )
     elif view.asset is None:
-        page = assets.ReferencePage([], None)
+        page = asset_detail.ReferencePage([], None)
     else:
-        page = assets.asset_uses(asset=view.asset, after=after, offset=query.offset, limit=limit)
+        page = asset_detail.asset_uses(
+            asset=view.asset, after=after, offset=query.offset, limit=limit
+        )
     return {
         "path": path,
         "direction": query.direction,

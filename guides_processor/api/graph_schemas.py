@@ -5,7 +5,7 @@ from typing import Annotated, Literal, TypeVar
 from ninja import Field
 from pydantic import BeforeValidator
 
-from ..selectors import asset_status, assets, broken_links
+from ..selectors import asset_detail, asset_status, broken_links
 from .schemas import OFFSET_MAX, In, Out, _absent_not_null, _as_list
 
 T = TypeVar("T")
@@ -95,11 +95,11 @@ class ReferencesQuery(In):
     )
     offset: int = Field(0, ge=0, le=SKIP_MAX, description="References to skip (after `after`).")
     limit: int = Field(
-        assets.REFERENCES_PAGE_SIZE,
+        asset_detail.REFERENCES_PAGE_SIZE,
         ge=1,
         le=OFFSET_MAX,
-        description=f"The most references: default {assets.REFERENCES_PAGE_SIZE}, capped at "
-        f"{assets.REFERENCES_API_LIMIT_MAX}.",
+        description=f"The most references: default {asset_detail.REFERENCES_PAGE_SIZE}, capped at "
+        f"{asset_detail.REFERENCES_API_LIMIT_MAX}.",
     )
 
 

@@ -17,13 +17,12 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from .. import content, processing
-from ..models import Asset, Execution, ExecutionItem, Reference, UsedIn
+from ..models import Asset, Reference
 
 PROCESSED = "PROCESSED"
 FAILED = "FAILED"
@@ -37,9 +36,6 @@ STATUS_LABELS = {
 }
 
 ASSETS_PAGE_SIZE = 50
-REFERENCES_PAGE_SIZE = 50
-REFERENCES_API_LIMIT_MAX = 500
-HISTORY_LIMIT = 20
 # Rows read per query while a filtered listing fills its page.
 _SCAN_CHUNK = 200
 
@@ -78,7 +74,8 @@ def status_of(asset: Asset | None, disk: OnDisk | None) -> str:
     return PROCESSED if asset.status == processing.SUCCESS else FAILED
 
 
-def _type_label(asset: Asset | None) -> str:
+def type_label(asset: Asset | None) -> str:
+    """The label of the asset's type as the console shows it (empty when never processed)."""
     if asset is None:
         return ""
     return processing.ASSET_TYPE_LABELS.get(asset.asset_type, asset.asset_type)
@@ -106,7 +103,7 @@ class Entry:
 
     @property
     def type_label(self) -> str:
-        return _type_label(self.asset)
+        return type_label(self.asset)
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ def _descendants(queryset: QuerySet[Asset], relfolder: str) -> QuerySet[Asset]:
     return queryset.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")
 
 
-def _broken_counts(asset_ids: Iterable[int]) -> dict[int, int]:
+def broken_counts(asset_ids: Iterable[int]) -> dict[int, int]:
     """Broken references per asset, through reference_broken_idx (asset, broken)."""
     ids = list(asset_ids)
     if not ids:
@@ -146,7 +143,7 @@ def _broken_counts(asset_ids: Iterable[int]) -> dict[int, int]:
 
 
 def _with_counts(entries: list[Entry]) -> list[Entry]:
-    counts = _broken_counts(
+    counts = broken_counts(
         entry.asset.pk for entry in entries if entry.asset is not None and entry.status != DELETED
     )
     return [
@@ -369,7 +366,7 @@ def _pending_below(
         if not chunk:
             break
         assets = {asset.relpath: asset for asset in Asset.objects.filter(relpath__in=chunk)}
-        broken = _broken_counts(asset.pk for asset in assets.values()) if has_broken else {}
+        broken = broken_counts(asset.pk for asset in assets.values()) if has_broken else {}
         for relpath in chunk:
             asset = assets.get(relpath)
             disk = disk_state(root, relpath)
@@ -398,168 +395,3 @@ def _take(iterator: Iterator[content.WalkEntry], count: int) -> list[content.Wal
         if len(taken) >= count:
             break
     return taken
-
-
-# --- one asset -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AssetView:
-    """A file as the asset page shows it: its last result (None when never processed), the disk
-    now, and the console's status."""
-
-    relpath: str
-    asset: Asset | None
-    disk: OnDisk | None
-    status: str
-    broken_count: int
-
-    @property
-    def path(self) -> str:
-        return content.to_virtual(self.relpath)
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
-
-    @property
-    def type_label(self) -> str:
-        return _type_label(self.asset)
-
-    @property
-    def modified_at(self) -> datetime | None:
-        """When the file was last modified: on disk now, else as last processed."""
-        if self.disk is not None:
-            return datetime.fromtimestamp(self.disk.mtime, tz=UTC)
-        if self.asset is not None:
-            return datetime.fromtimestamp(self.asset.mtime, tz=UTC)
-        return None
-
-    @property
-    def folder(self) -> str:
-        return content.to_virtual(self.relpath.rpartition("/")[0])
-
-
-def asset_view(*, root: Path, relpath: str) -> AssetView | None:
-    """The file at ``relpath``, or None when it is neither processed nor on disk."""
-    asset = Asset.objects.filter(relpath=relpath).first()
-    disk = disk_state(root, relpath)
-    if asset is None and disk is None:
-        return None
-    status = status_of(asset, disk)
-    live = asset is not None and status != DELETED
-    broken = _broken_counts([asset.pk]).get(asset.pk, 0) if live and asset else 0
-    return AssetView(relpath, asset, disk, status, broken)
-
-
-@dataclass(frozen=True)
-class ReferencePage:
-    """References in id order; ``next_cursor`` is the last id shown when there are more."""
-
-    references: list[Reference]
-    next_cursor: int | None
-
-
-def _page(rows: list[Reference], limit: int) -> ReferencePage:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return ReferencePage(rows, rows[-1].pk if more and rows else None)
-
-
-def asset_uses(
-    *,
-    asset: Asset,
-    after: int = 0,
-    offset: int = 0,
-    broken_only: bool = False,
-    limit: int = REFERENCES_PAGE_SIZE,
-) -> ReferencePage:
-    """The asset's outgoing references after id ``after``, ``offset`` more skipped
-    (reference_broken_idx, then id)."""
-    queryset = Reference.objects.filter(asset=asset, pk__gt=after).select_related("asset")
-    if broken_only:
-        queryset = queryset.filter(broken=True)
-    return _page(list(queryset.order_by("id")[offset : offset + limit + 1]), limit)
-
-
-def keys_defined_as(*, relpath: str) -> list[str]:
-    """The keys that live references name and that resolve to ``relpath`` (the key pass stores a
-    key reference's resolved file as its target). Keys no reference uses are not listed: key
-    spaces are computed per root map when an execution finishes, not kept per file.
-
-    Read through Used in, whose rows name their target and key: the references have no index on
-    their target, and scanning them all for each asset page grew with the repository (11 ms at
-    200,000 references on PostgreSQL). PostgreSQL reads the index of key references
-    (``usedin_key_idx``: 0.01 ms for a file 100,000 references name, none of them by key);
-    SQLite, without planner statistics, the file's Used in rows (7 ms there).
-    """
-    return sorted(
-        set(
-            UsedIn.objects.filter(
-                ~Q(key=""),
-                target=relpath,
-                # A row may be older than the key pass that moved its reference's target.
-                reference__target=relpath,
-                reference__asset__deleted_at__isnull=True,
-            ).values_list("key", flat=True)
-        )
-    )
-
-
-def _used_in(relpaths: Iterable[str]) -> QuerySet[Reference]:
-    """References of live assets that name any of ``relpaths``, through UsedIn's target index.
-
-    ``target`` is checked on the reference too: a row of UsedIn may be older than the key pass
-    that changed its reference's target.
-    """
-    wanted = list(relpaths)
-    return Reference.objects.filter(
-        used_in_row__target__in=wanted, target__in=wanted, asset__deleted_at__isnull=True
-    )
-
-
-def asset_used_in(
-    *, relpath: str, after: int = 0, offset: int = 0, limit: int = REFERENCES_PAGE_SIZE
-) -> ReferencePage:
-    """References of live assets whose target is the file, after id ``after``, by id.
-
-    Key references count too: the finishing pass stores the file their key resolves to (in the
-    key space of the map that uses the source) in ``target``. Read through ``UsedIn`` (filled when
-    executions finish), keyset-paged on the reference id: O(page), plus ``offset`` rows skipped.
-    """
-    return _page(
-        list(
-            _used_in([relpath])
-            .filter(used_in_row__reference_id__gt=after)
-            .select_related("asset")
-            .order_by("used_in_row__reference_id")[offset : offset + limit + 1]
-        ),
-        limit,
-    )
-
-
-def used_by_counts(*, relpaths: Iterable[str]) -> dict[str, int]:
-    """How many references of live assets name each of ``relpaths`` (those named by none are
-    left out)."""
-    rows = _used_in(relpaths).order_by().values_list("target").annotate(count=Count("id"))
-    return {target: count for target, count in rows}
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    execution: Execution
-    item: ExecutionItem
-
-
-def asset_history(*, relpath: str, limit: int = HISTORY_LIMIT) -> list[HistoryRow]:
-    """The newest executions whose manifest listed the file, with the item's outcome: the
-    file's items through item_relpath_idx (relpath, execution), newest execution first."""
-    items = list(
-        ExecutionItem.objects.filter(relpath=relpath).order_by("-execution_id", "-id")[:limit]
-    )
-    executions = Execution.objects.in_bulk([item.execution_id for item in items])
-    return [
-        HistoryRow(executions[item.execution_id], item)
-        for item in items
-        if item.execution_id in executions
-    ]

@@ -20,7 +20,7 @@ from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 
 from .. import content, processing
 from ..models import Reference
-from .assets import used_by_counts
+from .asset_detail import used_by_counts
 
 LINK_TYPES = {
     processing.LINK_TOPIC: "Topic",

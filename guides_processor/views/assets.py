@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from .. import content, permissions
 from .. import executions as services
 from ..models import AssetType
+from ..selectors import asset_detail as detail
 from ..selectors import assets as selectors
 from .access import HtmxHttpRequest, bad_request, console_view
 from .forms import AssetQuery, AssetsQuery
@@ -90,8 +91,8 @@ def assets(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "guides_processor/assets.html", context)
 
 
-def _asset_or_404(path: str) -> selectors.AssetView:
-    view = selectors.asset_view(root=_root(), relpath=content.to_relpath(path))
+def _asset_or_404(path: str) -> detail.AssetView:
+    view = detail.asset_view(root=_root(), relpath=content.to_relpath(path))
     if view is None:
         raise Http404(f"{path} is neither on disk nor processed.")
     return view
@@ -112,8 +113,8 @@ def asset_detail(request: HtmxHttpRequest) -> HttpResponse:
         "asset": asset,
         "crumbs": crumbs(view.folder),
         "type_label": dict(AssetType.choices).get(asset.asset_type, "") if asset else "",
-        "keys": selectors.keys_defined_as(relpath=view.relpath),
-        "history": selectors.asset_history(relpath=view.relpath),
+        "keys": detail.keys_defined_as(relpath=view.relpath),
+        "history": detail.asset_history(relpath=view.relpath),
         "used_in": _list_context("used_in", path, 0),
         "broken_links_url": _url("guides_processor:broken_links", folder=view.folder),
         "can_run": permissions.can_run(request.user),
@@ -127,9 +128,9 @@ def asset_detail(request: HtmxHttpRequest) -> HttpResponse:
 def _list_context(kind: str, path: str, after: int, *, asset: Any = None) -> dict[str, Any]:
     """Rows of one of the asset's reference lists, and the URL of its next page."""
     if kind == "used_in":
-        page = selectors.asset_used_in(relpath=content.to_relpath(path), after=after)
+        page = detail.asset_used_in(relpath=content.to_relpath(path), after=after)
     else:
-        page = selectors.asset_uses(asset=asset, after=after, broken_only=kind == "broken")
+        page = detail.asset_uses(asset=asset, after=after, broken_only=kind == "broken")
     more = (
         _url("guides_processor:asset_references", path=path, list=kind, after=page.next_cursor)
         if page.next_cursor

@@ -13,7 +13,7 @@ import pytest
 from guides_processor import executions
 from guides_processor.devtools.demo import generate_demo_content
 from guides_processor.models import Execution, ExecutionStatus, Reference
-from guides_processor.selectors.assets import asset_used_in
+from guides_processor.selectors.asset_detail import asset_used_in
 from guides_processor.selectors.broken_links import BrokenLinksFilter, broken_links_page
 
 pytestmark = pytest.mark.django_db

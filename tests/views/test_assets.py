@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from guides_processor import executions
 from guides_processor.models import Asset, Execution, Reference
+from guides_processor.selectors import asset_detail
 from guides_processor.selectors import assets as asset_selectors
 from tests.engine.trees import guide, topic
 
@@ -170,14 +171,14 @@ def test_used_in_lists_direct_references_and_references_through_keys(runner_clie
 def test_the_keys_that_name_a_file_are_those_of_its_live_key_references(write_tree, content_root):
     write_tree(guide())
     run("/content/dam/guide")
-    assert asset_selectors.keys_defined_as(relpath="guide/topics/setup.dita") == ["setup"]
+    assert asset_detail.keys_defined_as(relpath="guide/topics/setup.dita") == ["setup"]
     # faq's key is undefined: it names no file.
-    assert asset_selectors.keys_defined_as(relpath="guide/topics/faq.dita") == []
+    assert asset_detail.keys_defined_as(relpath="guide/topics/faq.dita") == []
 
     # Its one key reference gone with intro, no key names the file any more.
     os.remove(content_root / "guide/topics/intro.dita")
     run("/content/dam/guide")
-    assert asset_selectors.keys_defined_as(relpath="guide/topics/setup.dita") == []
+    assert asset_detail.keys_defined_as(relpath="guide/topics/setup.dita") == []
 
 
 def test_used_in_pages_by_reference_id(runner_client, write_tree):
@@ -190,7 +191,7 @@ def test_used_in_pages_by_reference_id(runner_client, write_tree):
     )
     write_tree(files)
     run("/content/dam/hub")
-    page = asset_selectors.asset_used_in(relpath="hub/target.dita", limit=2)
+    page = asset_detail.asset_used_in(relpath="hub/target.dita", limit=2)
     sources = [ref.asset.relpath for ref in page.references]
     while page.next_cursor:
         response = runner_client.get(
@@ -199,7 +200,7 @@ def test_used_in_pages_by_reference_id(runner_client, write_tree):
             **HTMX,
         )
         assert response.status_code == 200
-        page = asset_selectors.asset_used_in(
+        page = asset_detail.asset_used_in(
             relpath="hub/target.dita", after=page.next_cursor, limit=2
         )
         sources += [ref.asset.relpath for ref in page.references]
