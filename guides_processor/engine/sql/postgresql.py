@@ -114,9 +114,8 @@ class PostgreSQLBackend(Backend):
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS "
             f"AS {shape} WITH NO DATA"
         )
-        cursor.execute(
-            f"DELETE FROM {name}"
-        )  # empty already, unless a caller's transaction is open
+        # Empty already, unless a caller's transaction is open.
+        cursor.execute(f"DELETE FROM {name}")
         with cursor.cursor.copy(f"COPY {name} FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
