@@ -61,6 +61,12 @@ class Ahead(Generic[T]):
             self._hand(_Ended(exc))
         else:
             self._hand(_Ended())
+        finally:
+            # A generator left early runs its ``finally`` now, in this thread (the walk's open
+            # folders are closed), not whenever it is collected.
+            close = getattr(self._items, "close", None)
+            if close is not None:
+                close()
 
     def _hand(self, item: T | _Ended) -> bool:
         """Put ``item`` in the queue once there is room; False when the reader has left."""

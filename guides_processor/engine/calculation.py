@@ -12,13 +12,9 @@ written) resumes it: a path sorting wholly before the cursor yields nothing, the
 continues after it, the later ones are walked whole.
 """
 
-import itertools
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -26,13 +22,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .. import content, processing
+from .. import content
 from ..executions.lifecycle import execution_fail
 from ..models import Asset, CalculationStatus, Execution, ExecutionStatus
 from ..text import plural
 from . import sql
 from .ahead import Ahead
 from .loglines import INFO, WARN
+from .selection import Chunk, Walk
 
 if TYPE_CHECKING:
     from .slot import SlotWorker
@@ -83,52 +80,19 @@ def _calculate(worker: "SlotWorker") -> str:
         if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
         else {}
     )
-    selected = select(
-        worker.root,
-        worker.relfolders,
-        excluded=excluded,
-        types=types,
-        window=window,
-        previous=previous,
-        after=after,
-    )
-    with Ahead(_chunks(selected), _WALK_AHEAD) as chunks:
+    walk = Walk(worker.root, worker.relfolders, excluded, types, window)
+    with Ahead(walk.chunks(previous, after, _CALCULATION_CHUNK), _WALK_AHEAD) as chunks:
         for chunk in chunks:
             if chunk.cursor is None:
-                _write_manifest(worker, chunk.entries, None, unchanged=chunk.unchanged, done=True)
+                _write_manifest(worker, chunk, done=True)
                 return _DONE
             # Everything up to the chunk's cursor is now in the manifest (or filtered out).
-            _write_manifest(worker, chunk.entries, chunk.cursor, unchanged=chunk.unchanged)
+            _write_manifest(worker, chunk)
             if worker.read_status() != ExecutionStatus.IN_PROGRESS:
                 return _STOPPED
             if time.monotonic() >= worker.deadline:
                 return _PAUSED
     raise AssertionError("the walk ends with a last chunk")  # pragma: no cover
-
-
-@dataclass(slots=True)
-class _Chunk:
-    """Files of the walk for the manifest, the unchanged ones counted, and the cursor of the last
-    file walked (None for the walk's last chunk)."""
-
-    entries: list[content.WalkEntry]
-    unchanged: int
-    cursor: bytes | None
-
-
-def _chunks(selected: Iterable[tuple[content.WalkEntry, str, str | None]]) -> Iterator[_Chunk]:
-    """The walk in chunks of at most ``_CALCULATION_CHUNK`` files walked, then a last one."""
-    entries: list[content.WalkEntry] = []
-    unchanged = 0
-    for walked, (entry, verdict, _) in enumerate(selected, start=1):
-        if verdict == PROCESS:
-            entries.append(entry)
-        elif verdict == UNCHANGED:
-            unchanged += 1
-        if walked % _CALCULATION_CHUNK == 0:
-            yield _Chunk(entries, unchanged, entry.cursor)
-            entries, unchanged = [], 0
-    yield _Chunk(entries, unchanged, None)
 
 
 class _Fingerprints:
@@ -192,63 +156,6 @@ def _begin(worker: "SlotWorker", execution: Execution) -> bool:
     return True
 
 
-# What the calculation decides for each file it walks (``select``).
-PROCESS = "process"  # into the manifest (a file the walk passed over, too: it is written skipped)
-UNCHANGED = "unchanged"  # counted and skipped: unchanged since its last successful processing
-LEFT_OUT = "left out"  # outside the type or time filter: not part of the execution
-
-
-def walk_order(relfolders: Iterable[str]) -> list[str]:
-    """The relpaths in the order their files come in the walk: by their parts, as the cursor
-    compares them (``content.walk``)."""
-    return sorted(relfolders, key=lambda relfolder: tuple(relfolder.split("/")))
-
-
-def select(
-    root: Path,
-    relfolders: Sequence[str],
-    *,
-    excluded: frozenset[str],
-    types: frozenset[str],
-    window: tuple[datetime | None, datetime | None],
-    previous: dict[str, tuple[int | None, float | None, str]],
-    after: bytes = b"",
-) -> Iterator[tuple[content.WalkEntry, str, str | None]]:
-    """Walk the folders (relpaths that do not contain each other) in ``walk_order`` and say for
-    each file what the calculation does with it: (entry,
-    verdict, asset type when it was known or had to be read for the type filter, else None).
-
-    The one place where the filters are applied: the calculation and the dry run of a start
-    request both use it, so a preview counts what a run would.
-    """
-    with_mtime = window != (None, None) or bool(previous)
-    entries = itertools.chain.from_iterable(
-        content.walk(root, relfolder, excluded=excluded, after=after, with_mtime=with_mtime)
-        for relfolder in walk_order(relfolders)
-    )
-    filtered = bool(types) or with_mtime
-    for entry in entries:
-        if not filtered or entry.problem:
-            yield entry, PROCESS, None
-            continue
-        known = previous.get(entry.relpath)
-        if known is not None and known[0] == entry.size and known[1] == entry.mtime:
-            # Unchanged: its type is the one recorded then, so it is not read for the filter.
-            if _in_window(entry, window) and (not types or known[2] in types):
-                yield entry, UNCHANGED, known[2]
-            else:
-                yield entry, LEFT_OUT, known[2]
-        elif not _in_window(entry, window):
-            yield entry, LEFT_OUT, None
-        elif not types:
-            yield entry, PROCESS, None
-        else:
-            # The same decision processing makes, from the same bytes of the file's head.
-            asset_type = processing.file_type(root, entry.relpath)
-            wanted = asset_type is None or asset_type in types  # unreadable: processing says why
-            yield entry, PROCESS if wanted else LEFT_OUT, asset_type
-
-
 def success_fingerprints(
     relfolders: Sequence[str],
 ) -> dict[str, tuple[int | None, float | None, str]]:
@@ -272,26 +179,16 @@ def success_fingerprints(
     return found
 
 
-def _in_window(entry: content.WalkEntry, window: tuple[datetime | None, datetime | None]) -> bool:
-    after, before = window
-    if after is not None and entry.mtime < after.timestamp():
-        return False
-    return before is None or entry.mtime <= before.timestamp()
-
-
-def _write_manifest(
-    worker: "SlotWorker",
-    chunk: list[content.WalkEntry],
-    cursor: bytes | None,
-    *,
-    unchanged: int = 0,
-    done: bool = False,
-) -> None:
-    """Add a chunk of the walk to the manifest; ``unchanged`` files are counted (in the total and
+def _write_manifest(worker: "SlotWorker", chunk: Chunk, *, done: bool = False) -> None:
+    """Add a chunk of the walk to the manifest; its unchanged files are counted (in the total and
     as skipped) but get no item: nothing is to be done for them."""
     now = timezone.now()
-    pending = [entry.relpath for entry in chunk if not entry.problem]
-    skipped = [(entry.relpath, entry.problem) for entry in chunk if entry.problem]
+    pending, skipped, unchanged, cursor = (
+        chunk.pending,
+        chunk.skipped,
+        chunk.unchanged,
+        chunk.cursor,
+    )
     problems = [
         (WARN, f"Skipped {content.to_virtual(relpath)}: {problem}.") for relpath, problem in skipped
     ]
@@ -301,7 +198,7 @@ def _write_manifest(
         if worker.read_status(force=True) != ExecutionStatus.IN_PROGRESS:
             return
         sql.add_items(execution_id=worker.execution_id, pending=pending, skipped=skipped, now=now)
-        updates: dict[str, Any] = {"total_files": F("total_files") + len(chunk) + unchanged}
+        updates: dict[str, Any] = {"total_files": F("total_files") + chunk.counted}
         if cursor is not None:
             updates["walk_cursor"] = cursor.hex()
         if done:

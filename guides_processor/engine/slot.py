@@ -31,7 +31,7 @@ from ..executions.queue import enqueue_slot
 from ..executions.validation import content_root
 from ..executions.watchdog import requeue_silent_slots
 from ..models import CalculationStatus, Execution, ExecutionStatus
-from . import batch, calculation, sql
+from . import batch, calculation, selection, sql
 from .collector import tune_collector
 
 logger = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class SlotWorker:
         self.execution = Execution.objects.get(pk=execution_id)
         self.root = content_root()
         # The paths of the execution as relpaths, in the order of the walk.
-        self.relfolders = calculation.walk_order(
+        self.relfolders = selection.walk_order(
             content.to_relpath(path) for path in self.execution.all_paths
         )
         self._status_poll = Throttle(_CANCEL_POLL_SECONDS)

@@ -1,7 +1,8 @@
 """The dry run of a start request: what an execution would process, without creating one.
 
 The request is checked as ``execution_create`` checks it, and the folder is walked and filtered
-by the calculation's own ``select``, so the counts are those a real run would find now.
+by the calculation's own ``select`` (``engine.selection``), so the counts are those a real run
+would find now.
 """
 
 from collections import Counter
@@ -11,7 +12,8 @@ from typing import Any
 from django.conf import settings
 
 from .. import content, processing
-from ..engine.calculation import PROCESS, UNCHANGED, select, success_fingerprints
+from ..engine.calculation import success_fingerprints
+from ..engine.selection import PROCESS, UNCHANGED, select
 from ..models import PROCESSING_TYPE
 from .validation import content_root, validate
 

@@ -55,3 +55,18 @@ def test_leaving_the_block_stops_the_thread_at_most_depth_items_ahead():
     assert not thread.is_alive()
     # Five read, ``depth`` waiting in the queue, and the one it held when told to stop.
     assert made <= 5 + depth + 1
+
+
+def test_a_generator_left_early_is_closed_in_its_thread_when_the_reader_leaves():
+    closed_in: list[str] = []
+
+    def items() -> Iterator[int]:
+        try:
+            yield from range(1000)
+        finally:
+            closed_in.append(threading.current_thread().name)
+
+    with Ahead(items(), 2) as read:
+        assert next(read) == 0
+    # Closed as the block was left, not whenever the generator is collected.
+    assert closed_in == ["ahead"]

@@ -1,0 +1,141 @@
+"""What the calculation does with each file its walk meets, and the walk in chunks for the
+manifest.
+
+Nothing here touches the database: the fingerprints an unchanged rerun compares (``previous``)
+are read by the calculation, and the chunks are written by it.
+"""
+
+import itertools
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .. import content, processing
+
+# What the calculation decides for each file it walks (``select``).
+PROCESS = "process"  # into the manifest (a file the walk passed over, too: it is written skipped)
+UNCHANGED = "unchanged"  # counted and skipped: unchanged since its last successful processing
+LEFT_OUT = "left out"  # outside the type or time filter: not part of the execution
+
+
+def walk_order(relfolders: Iterable[str]) -> list[str]:
+    """The relpaths in the order their files come in the walk: by their parts, as the cursor
+    compares them (``content.walk``)."""
+    return sorted(relfolders, key=lambda relfolder: tuple(relfolder.split("/")))
+
+
+def select(
+    root: Path,
+    relfolders: Sequence[str],
+    *,
+    excluded: frozenset[str],
+    types: frozenset[str],
+    window: tuple[datetime | None, datetime | None],
+    previous: dict[str, tuple[int | None, float | None, str]],
+    after: bytes = b"",
+) -> Iterator[tuple[content.WalkEntry, str, str | None]]:
+    """Walk the folders (relpaths that do not contain each other) in ``walk_order`` and say for
+    each file what the calculation does with it: (entry,
+    verdict, asset type when it was known or had to be read for the type filter, else None).
+
+    The one place where the filters are applied: the calculation and the dry run of a start
+    request both use it, so a preview counts what a run would.
+    """
+    with_mtime = window != (None, None) or bool(previous)
+    entries = itertools.chain.from_iterable(
+        content.walk(root, relfolder, excluded=excluded, after=after, with_mtime=with_mtime)
+        for relfolder in walk_order(relfolders)
+    )
+    filtered = bool(types) or with_mtime
+    for entry in entries:
+        if not filtered or entry.problem:
+            yield entry, PROCESS, None
+            continue
+        known = previous.get(entry.relpath)
+        if known is not None and known[0] == entry.size and known[1] == entry.mtime:
+            # Unchanged: its type is the one recorded then, so it is not read for the filter.
+            if _in_window(entry, window) and (not types or known[2] in types):
+                yield entry, UNCHANGED, known[2]
+            else:
+                yield entry, LEFT_OUT, known[2]
+        elif not _in_window(entry, window):
+            yield entry, LEFT_OUT, None
+        elif not types:
+            yield entry, PROCESS, None
+        else:
+            # The same decision processing makes, from the same bytes of the file's head.
+            asset_type = processing.file_type(root, entry.relpath)
+            wanted = asset_type is None or asset_type in types  # unreadable: processing says why
+            yield entry, PROCESS if wanted else LEFT_OUT, asset_type
+
+
+def _in_window(entry: content.WalkEntry, window: tuple[datetime | None, datetime | None]) -> bool:
+    after, before = window
+    if after is not None and entry.mtime < after.timestamp():
+        return False
+    return before is None or entry.mtime <= before.timestamp()
+
+
+@dataclass(slots=True)
+class Chunk:
+    """A chunk of the walk for the manifest: the relpaths to process, those the walk passed over
+    (relpath, why), how many were left out unchanged, and the cursor of the last file walked
+    (None for the walk's last chunk)."""
+
+    pending: list[str]
+    skipped: list[tuple[str, str]]
+    unchanged: int
+    cursor: bytes | None
+
+    @property
+    def counted(self) -> int:
+        """The files this chunk adds to the execution's total (all but those left out)."""
+        return len(self.pending) + len(self.skipped) + self.unchanged
+
+
+def chunks(
+    selected: Iterable[tuple[content.WalkEntry, str, str | None]], size: int
+) -> Generator[Chunk, None, None]:
+    """The walk in chunks of at most ``size`` files walked, then a last one."""
+    pending: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    unchanged = 0
+    for walked, (entry, verdict, _) in enumerate(selected, start=1):
+        if verdict == PROCESS:
+            if entry.problem:
+                skipped.append((entry.relpath, entry.problem))
+            else:
+                pending.append(entry.relpath)
+        elif verdict == UNCHANGED:
+            unchanged += 1
+        if walked % size == 0:
+            yield Chunk(pending, skipped, unchanged, entry.cursor)
+            pending, skipped, unchanged = [], [], 0
+    yield Chunk(pending, skipped, unchanged, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """A calculation's walk: its folders (in ``walk_order``), excluded folders and filters."""
+
+    root: Path
+    relfolders: Sequence[str]
+    excluded: frozenset[str]
+    types: frozenset[str]
+    window: tuple[datetime | None, datetime | None]
+
+    def chunks(
+        self, previous: dict[str, tuple[int | None, float | None, str]], after: bytes, size: int
+    ) -> Generator[Chunk, None, None]:
+        """The walk's chunks of ``size`` files walked, from the cursor ``after``."""
+        selected = select(
+            self.root,
+            self.relfolders,
+            excluded=self.excluded,
+            types=self.types,
+            window=self.window,
+            previous=previous,
+            after=after,
+        )
+        return chunks(selected, size)
