@@ -2,14 +2,14 @@
 
 The walk writes a chunk of items per transaction and records how far it got (``walk_cursor``), so
 that a task whose time ran out, or a worker that died, resumes where the last chunk ended. Files
-outside the type and time filters are left out here; files the walk cannot hand to processing
-are written as skipped, with their reason.
+outside the type and time filters are left out (``selection``, which also cuts the walk into
+chunks); files the walk cannot hand to processing are written as skipped, with their reason.
 
 An execution of several paths walks them one after the other in the order of their parts
-(``walk_order``). The paths never contain each other (validation refuses that), so the relpaths
-of the whole walk come in one increasing order and the one cursor (the parts of the last file
-written) resumes it: a path sorting wholly before the cursor yields nothing, the one holding it
-continues after it, the later ones are walked whole.
+(``selection.walk_order``). The paths never contain each other (validation refuses that), so the
+relpaths of the whole walk come in one increasing order and the one cursor (the parts of the last
+file written) resumes it: a path sorting wholly before the cursor yields nothing, the one holding
+it continues after it, the later ones are walked whole.
 """
 
 import time
