@@ -81,7 +81,11 @@ def _in_window(entry: content.WalkEntry, window: tuple[datetime | None, datetime
 class Chunk:
     """A chunk of the walk for the manifest: the relpaths to process, those the walk passed over
     (relpath, why), how many were left out unchanged, and the cursor of the last file walked
-    (None for the walk's last chunk)."""
+    (None for the walk's last chunk).
+
+    Relpaths, not the walk's entries: the entries of the chunks waiting between the walk's thread
+    and the writes were walked again and again by Python's cyclic collector. A 100,000-file
+    calculation took 0.43 to 0.60 s with them, 0.31 to 0.38 s so (alternating runs)."""
 
     pending: list[str]
     skipped: list[tuple[str, str]]
