@@ -83,11 +83,10 @@ def _calculate(worker: "SlotWorker") -> str:
     walk = Walk(worker.root, worker.relfolders, excluded, types, window)
     with Ahead(walk.chunks(previous, after, _CALCULATION_CHUNK), _WALK_AHEAD) as chunks:
         for chunk in chunks:
-            if chunk.cursor is None:
-                _write_manifest(worker, chunk, done=True)
-                return _DONE
             # Everything up to the chunk's cursor is now in the manifest (or filtered out).
             _write_manifest(worker, chunk)
+            if chunk.cursor is None:
+                return _DONE
             if worker.read_status() != ExecutionStatus.IN_PROGRESS:
                 return _STOPPED
             if time.monotonic() >= worker.deadline:
@@ -179,29 +178,28 @@ def success_fingerprints(
     return found
 
 
-def _write_manifest(worker: "SlotWorker", chunk: Chunk, *, done: bool = False) -> None:
+def _write_manifest(worker: "SlotWorker", chunk: Chunk) -> None:
     """Add a chunk of the walk to the manifest; its unchanged files are counted (in the total and
-    as skipped) but get no item: nothing is to be done for them."""
+    as skipped) but get no item: nothing is to be done for them. The walk's last chunk (no
+    cursor) ends the calculation."""
     now = timezone.now()
-    pending, skipped, unchanged, cursor = (
-        chunk.pending,
-        chunk.skipped,
-        chunk.unchanged,
-        chunk.cursor,
-    )
+    done = chunk.cursor is None
     problems = [
-        (WARN, f"Skipped {content.to_virtual(relpath)}: {problem}.") for relpath, problem in skipped
+        (WARN, f"Skipped {content.to_virtual(relpath)}: {problem}.")
+        for relpath, problem in chunk.skipped
     ]
     with transaction.atomic():
         sql.commit_without_waiting()
         worker.beat()
         if worker.read_status(force=True) != ExecutionStatus.IN_PROGRESS:
             return
-        sql.add_items(execution_id=worker.execution_id, pending=pending, skipped=skipped, now=now)
+        sql.add_items(
+            execution_id=worker.execution_id, pending=chunk.pending, skipped=chunk.skipped, now=now
+        )
         updates: dict[str, Any] = {"total_files": F("total_files") + chunk.counted}
-        if cursor is not None:
-            updates["walk_cursor"] = cursor.hex()
-        if done:
+        if chunk.cursor is not None:
+            updates["walk_cursor"] = chunk.cursor.hex()
+        else:
             updates["calculation_status"] = CalculationStatus.SUCCESS
         Execution.objects.filter(pk=worker.execution_id).update(**updates)
         lines = list(problems)
@@ -221,5 +219,5 @@ def _write_manifest(worker: "SlotWorker", chunk: Chunk, *, done: bool = False) -
             execution_id=worker.execution_id,
             lines=lines,
             now=now,
-            counters={"skipped_count": len(problems) + unchanged},
+            counters={"skipped_count": len(problems) + chunk.unchanged},
         )
