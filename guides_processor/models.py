@@ -7,6 +7,7 @@ with its outgoing ``Reference`` rows; a map's key definitions are in its ``map_t
 """
 
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
@@ -14,6 +15,31 @@ from django.db.models import Q
 from . import processing
 
 PROCESSING_TYPE = "ASSET_PROCESSING"
+
+
+if TYPE_CHECKING:
+    _Text = models.TextField[str, str]
+else:
+    _Text = models.TextField
+
+
+class PathField(_Text):
+    """A relpath, compared byte by byte on every database.
+
+    A folder's files are read as a range of relpaths (``"docs/" < relpath < "docs0"``), and pages
+    of the Assets table merge the database's order with Python's: both hold in byte order only.
+    SQLite compares text so (BINARY). PostgreSQL uses the database's default collation, which in
+    many installations is a language's (en_US.UTF-8 is the official image's default): there case
+    only breaks ties, so ``Docs/b.dita`` falls inside the range of ``docs``, and a catch-up of
+    ``docs`` took its sibling's files for deleted ones. Hence ``COLLATE "C"`` on PostgreSQL
+    (UTF-8's byte order is the order of code points, Python's). ``tests/api/test_path_order.py``.
+    """
+
+    def db_parameters(self, connection: Any) -> dict[str, Any]:
+        parameters: dict[str, Any] = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
 
 
 class ExecutionStatus(models.TextChoices):
@@ -182,7 +208,7 @@ class ExecutionItem(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    relpath = models.TextField()
+    relpath = PathField()
     state = models.CharField(max_length=8, choices=ItemState.choices, default=ItemState.PENDING)
     lease_owner = models.CharField(max_length=64, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -252,7 +278,7 @@ class Asset(models.Model):
 
     # Unique through the constraint below (on PostgreSQL, ``unique=True`` would add a second,
     # pattern-matching index that nothing uses and every insert pays for).
-    relpath = models.TextField()
+    relpath = PathField()
     # Generated once and kept across reprocessing. Not indexed: random keys make every insert
     # touch a random index page, and nothing looks assets up by it.
     uuid = models.UUIDField(default=uuid.uuid4, editable=False)
@@ -357,7 +383,7 @@ class UsedIn(models.Model):
         db_constraint=False,
         related_name="used_in_row",
     )
-    target = models.TextField()
+    target = PathField()
     # The source asset of the reference, to find the rows of an asset processed again.
     asset_id = models.BigIntegerField()
     # The key of a key reference (its target is where the key resolved), else "": the keys that
