@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Left
 
 from ..models import ACTIVE_STATUSES, Execution, ExecutionStatus
 
@@ -49,7 +50,12 @@ def executions_page(
     if status:
         queryset = queryset.filter(status=status)
     if folder:
-        queryset = queryset.filter(Q(path=folder) | Q(path__startswith=folder.rstrip("/") + "/"))
+        # The first characters compared for equality, not ``startswith``: SQLite's LIKE ignores
+        # ASCII case, and ``/content/dam/docs`` would list the executions of its sibling ``Docs``.
+        prefix = folder.rstrip("/") + "/"
+        queryset = queryset.alias(head=Left("path", len(prefix))).filter(
+            Q(path=folder) | Q(head=prefix)
+        )
     queryset = queryset.select_related("restarted_from").prefetch_related("excluded")
     if after is not None:
         rows = list(queryset.filter(pk__gt=after).order_by("id")[: limit + 1])

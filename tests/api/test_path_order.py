@@ -17,6 +17,7 @@ from django.db import connection
 from guides_processor import executions
 from guides_processor.executions.catchup import catchup_scan
 from guides_processor.models import Asset, ExecutionItem, ExecutionStatus, UsedIn
+from guides_processor.selectors.lists import executions_page
 from tests.engine.trees import topic
 
 STATUS = "/bin/guides/v1/assets/status"
@@ -25,18 +26,19 @@ REPORT = "/bin/guides/v1/reports/broken-links"
 
 @pytest.fixture
 def siblings(write_tree, db) -> None:
-    """``docs`` and ``Docs`` side by side, each with a topic and one broken link."""
+    """``docs`` and ``Docs`` side by side, each with a topic with one broken link."""
     write_tree(
         {
             "docs/a.dita": topic("a", "Alpha", '<xref href="missing-a.dita"/>'),
             "Docs/b.dita": topic("b", "Beta", '<xref href="missing-b.dita"/>'),
+            "Docs/sub/e.dita": topic("e", "Epsilon"),
             "docs0/c.dita": topic("c", "Gamma", '<xref href="../docs/a.dita"/>'),
         }
     )
     execution = executions.execution_create(path="/content/dam", created_by="admin")
     finished = executions.execution_run_inline(processing_id=execution.processing_id)
     assert finished.status == ExecutionStatus.SUCCESS
-    assert Asset.objects.count() == 3
+    assert Asset.objects.count() == 4
 
 
 def test_the_catch_up_of_a_folder_does_not_see_its_case_sibling_as_gone(siblings):
@@ -67,6 +69,14 @@ def test_an_unchanged_rerun_of_a_folder_counts_its_own_files(siblings):
         1,
         1,
     )
+
+
+def test_the_executions_of_a_folder_are_its_own_and_those_below_it(siblings):
+    """SQLite's LIKE ignores ASCII case: the folder filter compares the path's head instead."""
+    for path in ("/content/dam/Docs/sub", "/content/dam/docs", "/content/dam/docs0"):
+        executions.execution_create(path=path, created_by="admin")
+    shown = [execution.path for execution in executions_page(folder="/content/dam/docs").executions]
+    assert shown == ["/content/dam/docs"]
 
 
 @pytest.mark.django_db
