@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django_q.models import OrmQ
 
 from guides_processor import executions
+from guides_processor.executions.queue import enqueue_suppressed
+from guides_processor.management.commands.process_assets import Command as ProcessAssets
 from guides_processor.models import (
     Execution,
     ExecutionItem,
@@ -246,3 +249,23 @@ def test_paths_inside_each_other_are_refused_with_status_2(write_tree):
 
     assert refused.value.returncode == 2
     assert not Execution.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL connection left busy")
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_that_struck_during_a_query_still_cancels_the_execution(write_tree):
+    """Ctrl-C may land while a query is on its way: libpq then still waits for the answer, and
+    the next query on that connection fails. The cancel must not use it."""
+    write_tree(many(3))
+    with enqueue_suppressed():
+        execution = executions.execution_create(path="/content/dam/bulk", created_by="cli")
+    assert execution.status == ExecutionStatus.IN_PROGRESS
+    connection.ensure_connection()
+    connection.connection.pgconn.send_query(b"SELECT pg_sleep(0.1)")  # sent, never read
+    err = StringIO()
+
+    ProcessAssets(stdout=StringIO(), stderr=err)._interrupted(execution, inline=True)
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.CANCELLED
+    assert "is now cancelled" in err.getvalue() and "resumable" in err.getvalue()

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from tqdm import tqdm
 
 from guides_processor import executions, selectors
@@ -174,7 +175,10 @@ class Command(BaseCommand):
             )
             return
         # This process was the execution's only worker: cancel it now, so that it is not left
-        # running with nobody on it, and can be resumed.
+        # running with nobody on it, and can be resumed. On a new connection: Ctrl-C may have
+        # struck while a query was on its way, and PostgreSQL's connection then still waits for
+        # its answer ("another command is already in progress"), which made this exit with 1.
+        connection.close()
         try:
             stopped = executions.execution_cancel_abandoned(processing_id=pid, by="cli (Ctrl-C)")
         except executions.Conflict:
