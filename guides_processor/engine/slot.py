@@ -56,6 +56,28 @@ STOP = "stop"
 TRANSIENT = (OperationalError, InterfaceError)
 
 
+def raised_by_interrupt(error: BaseException) -> bool:
+    """Whether Ctrl-C (KeyboardInterrupt) is behind ``error``, anywhere in its chain.
+
+    On PostgreSQL, Ctrl-C that strikes after psycopg has sent COMMIT and before the answer came
+    leaves the connection busy; Django's ``atomic`` then fails to turn autocommit back on and
+    raises ``ProgrammingError`` ("connection in transaction status ACTIVE") in the interrupt's
+    place. Such an error is the interrupt, not a fault of the execution: the command line
+    cancels the execution as for any Ctrl-C (seen in CI, where the execution was failed instead).
+    """
+    pending = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return False
+
+
 class Superseded(Exception):
     """This task's slot was taken over (the watchdog gave it a new generation)."""
 
@@ -80,7 +102,9 @@ def retry(
     while True:
         try:
             return action()
-        except TRANSIENT:
+        except TRANSIENT as error:
+            if raised_by_interrupt(error):
+                raise KeyboardInterrupt from error
             if attempt + 1 >= attempts or time.monotonic() >= until:
                 raise
             logger.warning(message, execution_id, exc_info=True)
@@ -137,7 +161,20 @@ def execution_work(
         outcome = worker.run()
     except Superseded:
         return STOP
-    except TRANSIENT:
+    except Exception as error:
+        if raised_by_interrupt(error):
+            connection.close()  # it may still wait for the answer to what was sent
+            raise KeyboardInterrupt from error
+        return _stopped_by(error, execution_id, slot)
+    if outcome == CONTINUE and enqueue_continuation:
+        enqueue_slot(execution_id, slot, generation)
+    return outcome
+
+
+def _stopped_by(error: Exception, execution_id: int, slot: int) -> str:
+    """Deal with an error that stopped a slot's task: a database error leaves the slot to the
+    watchdog; any other fails the execution with its reason."""
+    if isinstance(error, TRANSIENT):
         logger.exception(
             "execution %s slot %s: database unavailable; the watchdog will retry",
             execution_id,
@@ -145,16 +182,13 @@ def execution_work(
         )
         connection.close()
         return STOP
-    except Exception as exc:  # a bug, or the machine in a state we cannot handle: say so
-        logger.exception("execution %s slot %s failed", execution_id, slot)
-        connection.close()
-        execution_fail(
-            execution_id=execution_id, reason=f"internal error: {type(exc).__name__}: {exc}"
-        )
-        return STOP
-    if outcome == CONTINUE and enqueue_continuation:
-        enqueue_slot(execution_id, slot, generation)
-    return outcome
+    # A bug, or the machine in a state we cannot handle: say so.
+    logger.exception("execution %s slot %s failed", execution_id, slot)
+    connection.close()
+    execution_fail(
+        execution_id=execution_id, reason=f"internal error: {type(error).__name__}: {error}"
+    )
+    return STOP
 
 
 def next_batch_size(

@@ -5,9 +5,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -269,3 +272,53 @@ def test_ctrl_c_that_struck_during_a_query_still_cancels_the_execution(write_tre
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.CANCELLED
     assert "is now cancelled" in err.getvalue() and "resumable" in err.getvalue()
+
+
+@pytest.fixture
+def interrupt_a_commit(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """``arm(n)``: Ctrl-C strikes the n-th COMMIT from now (0 is the next) after psycopg has sent
+    it and before its answer came, which is what a SIGINT at that moment does; the test chooses
+    the moment instead of racing for it. Every other commit is psycopg's own."""
+    original = psycopg.Connection.commit
+    left: list[int] = []
+
+    def commit(self: psycopg.Connection[Any]) -> None:
+        if left and left[0] == 0:
+            left.clear()
+            self.pgconn.send_query(b"COMMIT")
+            raise KeyboardInterrupt
+        if left:
+            left[0] -= 1
+        original(self)
+
+    monkeypatch.setattr(psycopg.Connection, "commit", commit)
+    return lambda n: left.append(n)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's COMMIT, interrupted")
+@pytest.mark.django_db(transaction=True)
+# Today's order of commits: the queue's lock, the calculation's start, the manifest, a claim, a
+# batch's write.
+@pytest.mark.parametrize(
+    "commits_before", range(5), ids=["queue", "calculation", "manifest", "claim", "batch"]
+)
+def test_ctrl_c_that_struck_during_a_commit_cancels_the_execution_instead_of_failing_it(
+    write_tree, interrupt_a_commit, commits_before
+):
+    """Ctrl-C after COMMIT was sent leaves the connection busy, and Django's ``atomic`` raises
+    ProgrammingError ("can't change 'autocommit' now") in the interrupt's place. The slot took
+    that for a bug and failed the execution; the command exited with 1 (seen in CI)."""
+    write_tree(many(300))
+    with enqueue_suppressed():
+        execution = executions.execution_create(path="/content/dam/bulk", created_by="cli")
+    err = StringIO()
+    interrupt_a_commit(commits_before)
+
+    with pytest.raises(SystemExit) as exited:
+        ProcessAssets(stdout=StringIO(), stderr=err)._wait(execution, inline=True, processes=1)
+
+    assert exited.value.code == 130, err.getvalue()
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.CANCELLED, execution.comments
+    assert "is now cancelled" in err.getvalue() and "resumable" in err.getvalue()
+    assert ExecutionItem.objects.filter(execution=execution).count() in (0, 300)

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from guides_processor import executions, selectors
 from guides_processor.cluster import cluster_alive
+from guides_processor.engine.slot import raised_by_interrupt
 from guides_processor.executions.queue import enqueue_suppressed
 from guides_processor.executions.validation import validate
 from guides_processor.models import (
@@ -155,7 +156,10 @@ class Command(BaseCommand):
                     f"No task cluster is running; processing here in {processes} {many}."
                 )
             return self._follow(execution, inline=inline, processes=processes)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Exception) as error:
+            # Also an error in the interrupt's place (see ``raised_by_interrupt``).
+            if not raised_by_interrupt(error):
+                raise
             self._interrupted(execution, inline=inline)
             sys.exit(130)
 
