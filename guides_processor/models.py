@@ -42,6 +42,19 @@ class PathField(_Text):
         return parameters
 
 
+def below(relfolder: str, field: str = "relpath") -> Q:
+    """The rows whose ``field`` (a ``PathField``) lies below ``relfolder``; every row for the
+    root (``""``).
+
+    A range of the index: '/' sorts just before '0', so in byte order everything below ``docs``
+    lies between ``docs/`` and ``docs0``. Not ``startswith``: that is a LIKE, which SQLite matches
+    without regard to ASCII case (``docs`` would take in ``Docs``) and answers without the index.
+    """
+    if not relfolder:
+        return Q()
+    return Q(**{f"{field}__gt": relfolder + "/", f"{field}__lt": relfolder + "0"})
+
+
 class ExecutionStatus(models.TextChoices):
     WAITING = "WAITING", "Waiting"
     IN_PROGRESS = "IN_PROGRESS", "In progress"

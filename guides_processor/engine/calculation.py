@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from .. import content
 from ..executions.lifecycle import execution_fail
-from ..models import Asset, CalculationStatus, Execution, ExecutionStatus
+from ..models import Asset, CalculationStatus, Execution, ExecutionStatus, below
 from ..text import plural
 from . import sql
 from .ahead import Ahead
@@ -164,11 +164,11 @@ def success_fingerprints(
     found: dict[str, tuple[int | None, float | None, str]] = {}
     for relfolder in relfolders:
         assets = Asset.objects.filter(
-            success_checksum__gt="", success_size__isnull=False, deleted_at__isnull=True
+            below(relfolder),
+            success_checksum__gt="",
+            success_size__isnull=False,
+            deleted_at__isnull=True,
         )
-        if relfolder:
-            # A range on the relpath index: every relpath that starts with "relfolder/".
-            assets = assets.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")
         found.update(
             (relpath, (size, mtime, asset_type))
             for relpath, size, mtime, asset_type in assets.values_list(

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .. import content
-from ..models import ACTIVE_STATUSES, Asset, AutomationState, Execution
+from ..models import ACTIVE_STATUSES, Asset, AutomationState, Execution, below
 from ..text import plural
 from .errors import Conflict, InvalidInput
 from .manifest import execution_create_for_files
@@ -105,10 +105,7 @@ def catchup_scan(*, paths: list[str]) -> Changes:
             logger.warning("catch-up: %s", exc.message)
             continue
         live: dict[str, tuple[int, float]] = {}
-        assets = Asset.objects.filter(deleted_at__isnull=True)
-        if relfolder:
-            # A range on the relpath index: every relpath that starts with "relfolder/".
-            assets = assets.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")
+        assets = Asset.objects.filter(below(relfolder), deleted_at__isnull=True)
         for relpath, size, mtime in assets.values_list("relpath", "size", "mtime").iterator(
             chunk_size=10_000
         ):

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import content, processing
-from ..models import ACTIVE_STATUSES, Asset, ExecutionItem, ItemState
+from ..models import ACTIVE_STATUSES, Asset, ExecutionItem, ItemState, below
 from .assets import OnDisk, disk_state
 
 SUCCESS = "SUCCESS"
@@ -165,9 +165,7 @@ def _db_assets(relpath: str, is_file: bool, after: str, chunk: int) -> Iterator[
         if not after or relpath > after:
             yield from Asset.objects.filter(relpath=relpath)
         return
-    queryset = Asset.objects.all()
-    if relpath:
-        queryset = queryset.filter(relpath__gt=relpath + "/", relpath__lt=relpath + "0")
+    queryset = Asset.objects.filter(below(relpath))
     cursor = after
     while True:
         rows = list(

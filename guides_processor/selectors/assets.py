@@ -22,7 +22,7 @@ from pathlib import Path
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from .. import content, processing
-from ..models import Asset, Reference
+from ..models import Asset, Reference, below
 
 PROCESSED = "PROCESSED"
 FAILED = "FAILED"
@@ -122,10 +122,7 @@ class AssetListing:
 
 
 def _descendants(queryset: QuerySet[Asset], relfolder: str) -> QuerySet[Asset]:
-    """Assets below ``relfolder`` as a range of the relpath index ('/' sorts just before '0')."""
-    if not relfolder:
-        return queryset
-    return queryset.filter(relpath__gt=relfolder + "/", relpath__lt=relfolder + "0")
+    return queryset.filter(below(relfolder))
 
 
 def broken_counts(asset_ids: Iterable[int]) -> dict[int, int]:

@@ -19,7 +19,7 @@ from xml.etree import ElementTree
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 
 from .. import content, processing
-from ..models import Reference
+from ..models import Reference, below
 from .asset_detail import used_by_counts
 
 LINK_TYPES = {
@@ -97,11 +97,9 @@ class BrokenLinksFilter:
 def _base(folder: str) -> QuerySet[Reference]:
     relfolder = content.to_relpath(folder)
     # References of deleted assets are history, not broken links.
-    queryset = Reference.objects.filter(broken=True, asset__deleted_at__isnull=True)
-    if relfolder:
-        queryset = queryset.filter(
-            asset__relpath__gt=relfolder + "/", asset__relpath__lt=relfolder + "0"
-        )
+    queryset = Reference.objects.filter(
+        below(relfolder, "asset__relpath"), broken=True, asset__deleted_at__isnull=True
+    )
     return queryset.annotate(source_file_type=_file_type_expression())
 
 

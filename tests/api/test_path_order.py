@@ -15,8 +15,9 @@ import pytest
 from django.db import connection
 
 from guides_processor import executions
+from guides_processor.engine.sql import none_vanished
 from guides_processor.executions.catchup import catchup_scan
-from guides_processor.models import Asset, ExecutionItem, ExecutionStatus, UsedIn
+from guides_processor.models import Asset, ExecutionItem, ExecutionStatus, UsedIn, below
 from guides_processor.selectors.lists import executions_page
 from tests.engine.trees import topic
 
@@ -69,6 +70,42 @@ def test_an_unchanged_rerun_of_a_folder_counts_its_own_files(siblings):
         1,
         1,
     )
+
+
+def test_an_unchanged_rerun_of_a_folder_is_seen_to_have_lost_no_file(siblings):
+    """The finish's shortcut counts the live assets the manifest lacks below the folder: only
+    ``docs/a.dita`` (unchanged), not the two files of ``Docs`` (SQLite's LIKE counted them)."""
+    execution = executions.execution_create(
+        path="/content/dam/docs", created_by="admin", filter_processed_assets=True
+    )
+    finished = executions.execution_run_inline(processing_id=execution.processing_id)
+    assert finished.skipped_count == 1
+    assert none_vanished(execution_id=finished.pk, relfolders=["docs"], unchanged=1)
+
+
+@pytest.mark.django_db
+def test_below_a_folder_are_its_files_and_those_of_its_sub_folders_only():
+    names = [
+        "docs/a.dita",
+        "docs/sub/b.dita",
+        "Docs/c.dita",
+        "docs0/d.dita",
+        "docs-x/e.dita",
+        "docs.dita",
+        "top.dita",
+    ]
+    Asset.objects.bulk_create(
+        Asset(relpath=name, asset_type="topic", status="SUCCESS", processed_at="2026-01-01T00:00Z")
+        for name in names
+    )
+
+    def found(relfolder: str) -> set[str]:
+        return set(Asset.objects.filter(below(relfolder)).values_list("relpath", flat=True))
+
+    assert found("docs") == {"docs/a.dita", "docs/sub/b.dita"}
+    assert found("docs/sub") == {"docs/sub/b.dita"}
+    assert found("Docs") == {"Docs/c.dita"}
+    assert found("") == set(names)
 
 
 def test_the_executions_of_a_folder_are_its_own_and_those_below_it(siblings):

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from ...models import Asset, ExecutionItem
+from ...models import Asset, ExecutionItem, below
 from .common import marks, pages_by_id, q, stamp, table
 
 # Rows updated per statement.
@@ -41,11 +41,10 @@ def mark_vanished(
     asset not in it is gone; when the execution was ``filtered`` (file types or a time window:
     files left out on purpose are not in the manifest) each such asset is looked at on disk.
     """
-    prefix = f"{relfolder}/" if relfolder else ""
     skip = tuple(f"{folder}/" for folder in excluded)
     # Only the assets whose state may change are read, a page at a time (the manifest and the
     # assets read into sets cost a worker 40 MB at 100,000 files).
-    candidates = _candidates(execution_id, prefix)
+    candidates = _candidates(execution_id, relfolder)
     deleted: list[str] = []
     revived: list[str] = []
     base = os.path.join(root, "")  # strings, not Path objects: one of these per asset
@@ -54,9 +53,6 @@ def mark_vanished(
         revive: list[int] = []
         on_disk = _OnDisk(base, [row[1] for row in page]) if filtered else None
         for asset_id, relpath, deleted_at in page:
-            # startswith is a LIKE, which SQLite matches without regard to ASCII case.
-            if not relpath.startswith(prefix):
-                continue
             if deleted_at is not None:
                 revive.append(asset_id)
                 revived.append(relpath)
@@ -84,13 +80,11 @@ def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: in
     (with the cursor that passes it, in one transaction). So the unchanged files are among the
     live assets the manifest lacks, and when these are no more numerous, they are the same
     assets, all on disk when the walk met them. An asset gone, or one under an excluded folder
-    (never walked), makes the count larger, and each one is then looked at as usual. The count
-    uses ``startswith`` (a LIKE, which SQLite matches without regard to ASCII case), which can
-    only count more.
+    (never walked), makes the count larger, and each one is then looked at as usual.
     """
     lacking = 0
     for relfolder in relfolders:
-        counts = _candidates(execution_id, f"{relfolder}/" if relfolder else "").aggregate(
+        counts = _candidates(execution_id, relfolder).aggregate(
             live=Count("id", filter=Q(deleted_at__isnull=True)),
             back=Count("id", filter=Q(deleted_at__isnull=False)),
         )
@@ -100,14 +94,14 @@ def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: in
     return lacking == unchanged
 
 
-def _candidates(execution_id: int, prefix: str) -> "QuerySet[Asset]":
-    """The assets below ``prefix`` whose state an execution's finish may change: the live ones
+def _candidates(execution_id: int, relfolder: str) -> "QuerySet[Asset]":
+    """The assets below ``relfolder`` whose state an execution's finish may change: the live ones
     its manifest lacks, and the deleted ones it holds."""
     listed = Exists(
         ExecutionItem.objects.filter(execution_id=execution_id, relpath=OuterRef("relpath"))
     )
     return (
-        Asset.objects.filter(relpath__startswith=prefix)
+        Asset.objects.filter(below(relfolder))
         .annotate(listed=listed)
         .filter(Q(deleted_at__isnull=True, listed=False) | Q(deleted_at__isnull=False, listed=True))
     )
