@@ -1,11 +1,55 @@
 """Lists of executions: the API's history and the console's pages."""
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import NotSupportedError
+from django.db.models import F, Lookup, Q, QuerySet
 from django.db.models.functions import Left
+from django.db.models.sql.compiler import SQLCompiler
 
 from ..models import ACTIVE_STATUSES, Execution, ExecutionStatus
+
+
+class _ListsPathAt(Lookup[Any]):
+    """Whether a JSON list of virtual paths (``Execution.paths``) holds ``folder`` or a path
+    below it: an execution over several paths belongs to the folder of any of them.
+
+    Each database reads the elements of a JSON array with its own function. The head of each
+    path is compared for equality, not with LIKE (SQLite's ignores ASCII case).
+    """
+
+    lookup_name = "lists_path_at"
+    prepare_rhs = False
+
+    def _parts(self, compiler: SQLCompiler, connection: Any) -> tuple[str, list[Any]]:
+        column, params = compiler.compile(self.lhs)
+        folder = str(self.rhs)
+        prefix = folder.rstrip("/") + "/"
+        return column, [*params, folder, len(prefix), prefix]
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        column, params = self._parts(compiler, connection)
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({column}) "
+            "WHERE value = %s OR substr(value, 1, %s) = %s)",
+            params,
+        )
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        column, params = self._parts(compiler, connection)
+        return (
+            f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({column}) AS listed(value) "
+            "WHERE value = %s OR left(value, %s) = %s)",
+            params,
+        )
+
+    def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, list[Any]]:
+        raise NotSupportedError("the paths of executions are read on SQLite and PostgreSQL only")
 
 
 def executions_recent(*, limit: int) -> QuerySet[Execution]:
@@ -41,7 +85,8 @@ def executions_page(
     after: int | None = None,
     limit: int = EXECUTIONS_PAGE_SIZE,
 ) -> ExecutionPage:
-    """Executions with ``status`` (any when empty) on ``folder`` or below it (any when empty).
+    """Executions with ``status`` (any when empty) with a path that is ``folder`` or below it
+    (any when empty).
 
     ``before`` gives the page of executions older than that id, ``after`` the page just newer than
     it; neither gives the newest page.
@@ -53,8 +98,9 @@ def executions_page(
         # The first characters compared for equality, not ``startswith``: SQLite's LIKE ignores
         # ASCII case, and ``/content/dam/docs`` would list the executions of its sibling ``Docs``.
         prefix = folder.rstrip("/") + "/"
+        # ``path`` for the executions made before ``paths`` was (it is empty there).
         queryset = queryset.alias(head=Left("path", len(prefix))).filter(
-            Q(path=folder) | Q(head=prefix)
+            Q(path=folder) | Q(head=prefix) | _ListsPathAt(F("paths"), folder)
         )
     queryset = queryset.select_related("restarted_from").prefetch_related("excluded")
     if after is not None:

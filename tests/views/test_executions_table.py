@@ -150,6 +150,27 @@ def test_a_folder_filter_matches_the_folder_and_below_it_only(runner_client):
     assert shown == {"/content/dam/b", "/content/dam/b/c"}
 
 
+def test_a_folder_filter_matches_an_execution_by_any_of_its_paths(runner_client):
+    """The first path was the only one read: an execution over ``x`` and ``b/c`` was missing
+    from the executions of ``b``."""
+    Execution.objects.bulk_create(
+        Execution(path=paths[0], paths=paths, status="SUCCESS", created_by="t")
+        for paths in (
+            ["/content/dam/x", "/content/dam/b/c/t.dita"],
+            ["/content/dam/y", "/content/dam/b"],
+            ["/content/dam/z", "/content/dam/bc", "/content/dam/B/c"],
+            ["/content/dam/b/d"],
+        )
+    )
+
+    html = runner_client.get(EXECUTIONS, {"folder": "b"}).content.decode()
+
+    shown = set(
+        Execution.objects.filter(processing_id__in=ids_on(html)).values_list("path", flat=True)
+    )
+    assert shown == {"/content/dam/x", "/content/dam/y", "/content/dam/b/d"}
+
+
 def test_a_folder_filter_that_is_not_a_path_is_explained_and_ignored(runner_client, finished):
     html = runner_client.get(EXECUTIONS, {"folder": "a/../b"}).content.decode()
 
