@@ -21,35 +21,24 @@ class _ListsPathAt(Lookup[Any]):
 
     lookup_name = "lists_path_at"
     prepare_rhs = False
+    # The elements of the list as rows of ``value``, by database.
+    _ELEMENTS = {
+        "sqlite": "json_each({column})",
+        "postgresql": "jsonb_array_elements_text({column}) AS listed(value)",
+    }
 
-    def _parts(self, compiler: SQLCompiler, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, list[Any]]:
+        elements = self._ELEMENTS.get(connection.vendor)
+        if elements is None:
+            raise NotSupportedError("the paths of executions are read on SQLite and PostgreSQL")
         column, params = compiler.compile(self.lhs)
         folder = str(self.rhs)
         prefix = folder.rstrip("/") + "/"
-        return column, [*params, folder, len(prefix), prefix]
-
-    def as_sqlite(
-        self, compiler: SQLCompiler, connection: Any, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        column, params = self._parts(compiler, connection)
         return (
-            f"EXISTS (SELECT 1 FROM json_each({column}) "
+            f"EXISTS (SELECT 1 FROM {elements.format(column=column)} "
             "WHERE value = %s OR substr(value, 1, %s) = %s)",
-            params,
+            [*params, folder, len(prefix), prefix],
         )
-
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: Any, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        column, params = self._parts(compiler, connection)
-        return (
-            f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({column}) AS listed(value) "
-            "WHERE value = %s OR left(value, %s) = %s)",
-            params,
-        )
-
-    def as_sql(self, compiler: SQLCompiler, connection: Any) -> tuple[str, list[Any]]:
-        raise NotSupportedError("the paths of executions are read on SQLite and PostgreSQL only")
 
 
 def executions_recent(*, limit: int) -> QuerySet[Execution]:
