@@ -1,13 +1,25 @@
-"""An iterator run in a thread of its own, a few items ahead of the code that reads it.
+"""An iterator run a few items ahead of the code that reads it: in a forked process of its own
+(``ForkedAhead``) where the system can fork, else in a thread (``Ahead``); ``ahead`` picks.
 
 The calculation walks the tree (mostly Python: an entry per file, each folder sorted) and writes
 the manifest (mostly waiting on the database, which lets go of the GIL). One after the other, the
-writes were about half of a calculation; with the walk in this thread they overlap it.
+writes were about half of a calculation; with the walk in a thread they overlap it, as far as
+Python's GIL lets two threads: over 100,000 files the walk's part alone took 0.19 s and the
+writes alone 0.16 s on SQLite, and the calculation in a thread 0.29 to 0.37 s, close to their
+sum. In a forked process, the walk holds no GIL the writes need: 0.25 to 0.28 s (eight runs of
+each, alternating). On PostgreSQL, whose server takes most of the writes, 0.65 to 0.75 s either
+way.
 """
 
+import gc
+import os
+import pickle
 import queue
+import signal
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, suppress
+from multiprocessing.connection import Connection, Pipe
 from types import TracebackType
 from typing import Generic, TypeVar
 
@@ -86,3 +98,98 @@ class Ahead(Generic[T]):
                     raise item.error
                 return
             yield item
+
+
+# A pipe of 1 MiB holds about two chunks of the calculation's relpaths, so the walk goes on while
+# the reader writes one; with the default 64 KiB the walk waited for each chunk to be read.
+_PIPE_BYTES = 1 << 20
+
+
+class ForkedAhead(Generic[T]):
+    """``with ForkedAhead(items) as read:`` iterates ``items`` in a forked child process, which
+    sends each item (pickled) through a pipe that holds a few of them.
+
+    ``items`` must be made (not started) by the caller and must touch nothing the child must not
+    use, such as a database connection: the child shares the parent's open connections, only
+    iterates, and leaves by ``os._exit`` so that nothing of the parent's is closed or flushed.
+    What ``items`` raises is raised by ``read`` (as a RuntimeError naming it, when it cannot be
+    pickled). Leaving the block kills the child and reaps it. A child whose parent died stops at
+    its next send (the pipe has no reader any more). Ctrl-C is the parent's: the child ignores
+    it.
+    """
+
+    def __init__(self, items: Iterator[T]) -> None:
+        self._items = items
+        self._pid = 0
+        self._reader: Connection | None = None
+
+    def __enter__(self) -> Iterator[T]:
+        reader, writer = Pipe(duplex=False)
+        try:
+            import fcntl
+
+            fcntl.fcntl(writer.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)  # Linux only
+        except (ImportError, AttributeError, OSError):
+            pass  # the default capacity: slower, not wrong
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is never saved (os._exit)
+            try:
+                reader.close()
+                self._send_all(writer)
+            finally:
+                os._exit(0)
+        writer.close()
+        self._pid, self._reader = pid, reader
+        return self._read(reader)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.waitpid(self._pid, 0)
+        if self._reader is not None:
+            self._reader.close()
+
+    def _send_all(self, writer: Connection) -> None:  # pragma: no cover - runs in the child
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # What the parent had not yet collected stays: it is the parent's to collect (its
+        # finalizers must not run here too).
+        gc.freeze()
+        try:
+            for item in self._items:
+                writer.send(item)
+        except BrokenPipeError:
+            return  # the parent is gone
+        except BaseException as exc:
+            try:
+                writer.send(_Ended(exc))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                writer.send(_Ended(RuntimeError(f"{type(exc).__name__}: {exc}")))
+            return
+        writer.send(_Ended())
+
+    def _read(self, reader: Connection) -> Iterator[T]:
+        while True:
+            try:
+                item = reader.recv()
+            except EOFError:
+                raise RuntimeError("the walk's process ended without finishing") from None
+            except (pickle.UnpicklingError, TypeError, AttributeError) as exc:
+                raise RuntimeError(f"the walk's process sent what cannot be read: {exc}") from exc
+            if isinstance(item, _Ended):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+
+
+def ahead(items: Iterator[T], depth: int) -> AbstractContextManager[Iterator[T]]:
+    """``items`` read ahead in a forked process where the system can fork, else in a thread
+    ``depth`` items ahead (see the module)."""
+    if hasattr(os, "fork"):
+        return ForkedAhead(items)
+    return Ahead(items, depth)

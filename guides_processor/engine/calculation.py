@@ -27,7 +27,7 @@ from ..executions.lifecycle import execution_fail
 from ..models import Asset, CalculationStatus, Execution, ExecutionStatus, below
 from ..text import plural
 from . import sql
-from .ahead import Ahead
+from .ahead import ahead
 from .loglines import INFO, WARN
 from .selection import Chunk, Walk
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 # Rows written to the manifest per transaction during the calculation.
 _CALCULATION_CHUNK = 5000
-# Chunks the walk may be ahead of the writes (in a thread of its own: ``Ahead``).
+# Chunks the walk may be ahead of the writes where it runs in a thread (``ahead``).
 _WALK_AHEAD = 2
 
 
@@ -81,7 +81,7 @@ def _calculate(worker: "SlotWorker") -> str:
         else {}
     )
     walk = Walk(worker.root, worker.relfolders, excluded, types, window)
-    with Ahead(walk.chunks(previous, after, _CALCULATION_CHUNK), _WALK_AHEAD) as chunks:
+    with ahead(walk.chunks(previous, after, _CALCULATION_CHUNK), _WALK_AHEAD) as chunks:
         for chunk in chunks:
             # Everything up to the chunk's cursor is now in the manifest (or filtered out).
             _write_manifest(worker, chunk)

@@ -1,11 +1,15 @@
-"""Ahead: an iterator read from a thread of its own, in order, stopped when its reader leaves."""
+"""Ahead and ForkedAhead: an iterator read from a thread or a forked process of its own, in
+order, stopped when its reader leaves."""
 
+import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from guides_processor.engine.ahead import Ahead
+from guides_processor.engine.ahead import Ahead, ForkedAhead, ahead
 
 
 def test_the_items_come_in_order_and_end_with_the_iterator():
@@ -70,3 +74,92 @@ def test_a_generator_left_early_is_closed_in_its_thread_when_the_reader_leaves()
         assert next(read) == 0
     # Closed as the block was left, not whenever the generator is collected.
     assert closed_in == ["ahead"]
+
+
+# ForkedAhead: the same reading, from a forked child process.
+
+forking = pytest.mark.skipif(not hasattr(os, "fork"), reason="a system that can fork")
+
+
+@forking
+def test_forked_items_come_in_order_from_another_process_and_end_with_the_iterator():
+    def items() -> Iterator[tuple[int, int]]:
+        for number in range(1000):
+            yield os.getpid(), number
+
+    with ForkedAhead(items()) as read:
+        got = list(read)
+    assert [number for _, number in got] == list(range(1000))
+    assert {pid for pid, _ in got} - {os.getpid()} == {got[0][0]}
+
+
+@forking
+def test_large_items_pass_whole_in_order():
+    """Items larger than the pipe holds (a chunk of relpaths is a few hundred kilobytes)."""
+    chunks = [[f"folder/{index}/{name:06d}.dita" for name in range(30_000)] for index in range(4)]
+    with ForkedAhead(iter(chunks)) as read:
+        assert list(read) == chunks
+
+
+@forking
+def test_what_the_forked_iterator_raises_is_raised_to_the_reader_after_the_items_before():
+    def items() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise OSError("the disk went away")
+
+    read_before: list[int] = []
+    with pytest.raises(OSError, match="the disk went away"), ForkedAhead(items()) as read:
+        read_before.extend(read)
+    assert read_before == [1, 2]
+
+
+class _Unpicklable(Exception):
+    def __init__(self, reason: str, *, where: str) -> None:
+        super().__init__(f"{reason} at {where}")
+        self.lock = threading.Lock()  # cannot be pickled
+
+
+@forking
+def test_an_error_that_cannot_be_pickled_comes_back_as_a_runtime_error_naming_it():
+    def items() -> Iterator[int]:
+        yield 1
+        raise _Unpicklable("broken", where="here")
+
+    with (
+        pytest.raises(RuntimeError, match="_Unpicklable: broken at here"),
+        ForkedAhead(items()) as read,
+    ):
+        list(read)
+
+
+@forking
+def test_leaving_the_block_ends_the_child_and_reaps_it():
+    def endless() -> Iterator[int]:
+        while True:
+            yield os.getpid()
+
+    with ForkedAhead(endless()) as read:
+        child = next(read)
+        assert child != os.getpid()
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # gone, not a zombie left to this process
+
+
+@forking
+def test_ctrl_c_is_the_readers_the_child_ignores_it():
+    def items() -> Iterator[int]:
+        yield os.getpid()
+        time.sleep(0.3)  # time for the signal to arrive
+        yield -1
+
+    with ForkedAhead(items()) as read:
+        child = next(read)
+        os.kill(child, signal.SIGINT)
+        assert next(read) == -1
+        assert list(read) == []
+
+
+@forking
+def test_ahead_forks_where_the_system_can():
+    assert isinstance(ahead(iter([1]), 2), ForkedAhead)
