@@ -177,9 +177,11 @@ class ForkedAhead(Generic[T]):
             try:
                 item = reader.recv()
             except EOFError:
-                raise RuntimeError("the walk's process ended without finishing") from None
+                raise RuntimeError("the process reading ahead ended before its last item") from None
             except (pickle.UnpicklingError, TypeError, AttributeError) as exc:
-                raise RuntimeError(f"the walk's process sent what cannot be read: {exc}") from exc
+                raise RuntimeError(
+                    f"the process reading ahead sent what cannot be read: {exc}"
+                ) from exc
             if isinstance(item, _Ended):
                 if item.error is not None:
                     raise item.error

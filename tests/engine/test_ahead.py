@@ -161,5 +161,19 @@ def test_ctrl_c_is_the_readers_the_child_ignores_it():
 
 
 @forking
+def test_a_child_killed_before_its_last_item_is_an_error_for_the_reader():
+    def items() -> Iterator[int]:
+        yield os.getpid()
+        time.sleep(30)
+        yield -1
+
+    with ForkedAhead(items()) as read:
+        child = next(read)
+        os.kill(child, signal.SIGKILL)
+        with pytest.raises(RuntimeError, match="ended before its last item"):
+            next(read)
+
+
+@forking
 def test_ahead_forks_where_the_system_can():
     assert isinstance(ahead(iter([1]), 2), ForkedAhead)
