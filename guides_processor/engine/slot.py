@@ -104,7 +104,7 @@ def retry(
             return action()
         except TRANSIENT as error:
             if raised_by_interrupt(error):
-                raise KeyboardInterrupt from error
+                raise  # not retried: the task's caller turns it into the interrupt
             if attempt + 1 >= attempts or time.monotonic() >= until:
                 raise
             logger.warning(message, execution_id, exc_info=True)
