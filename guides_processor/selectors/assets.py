@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef
 
 from .. import content, processing
 from ..models import Asset, Reference, below
@@ -121,10 +121,6 @@ class AssetListing:
     recursive: bool
 
 
-def _descendants(queryset: QuerySet[Asset], relfolder: str) -> QuerySet[Asset]:
-    return queryset.filter(below(relfolder))
-
-
 def broken_counts(asset_ids: Iterable[int]) -> dict[int, int]:
     """Broken references per asset, through reference_broken_idx (asset, broken)."""
     ids = list(asset_ids)
@@ -195,7 +191,7 @@ def _disk_children(root: Path, folder: str, relfolder: str) -> tuple[list[str], 
     try:
         real = content.resolve_folder(root, folder, field="folder")
     except content.ContentPathError:
-        if relfolder and _descendants(Asset.objects.all(), relfolder).exists():
+        if relfolder and Asset.objects.filter(below(relfolder)).exists():
             return [], []
         raise
     folders: list[str] = []
@@ -229,7 +225,7 @@ def _db_files_in(relfolder: str, after_name: str, limit: int) -> list[Asset]:
     found: list[Asset] = []
     start = prefix + after_name
     inclusive = False
-    queryset = _descendants(Asset.objects.all(), relfolder).order_by("relpath")
+    queryset = Asset.objects.filter(below(relfolder)).order_by("relpath")
     while len(found) < limit:
         lookup = {"relpath__gte" if inclusive else "relpath__gt": start}
         asked = limit - len(found)
@@ -305,7 +301,7 @@ def _matching_below(
     limit: int,
 ) -> tuple[list[Entry], str | None]:
     """Assets below the folder that match, by relpath; status is decided with the disk."""
-    queryset = _descendants(Asset.objects.all(), relfolder).order_by("relpath")
+    queryset = Asset.objects.filter(below(relfolder)).order_by("relpath")
     if asset_type:
         queryset = queryset.filter(asset_type=asset_type)
     if has_broken:
