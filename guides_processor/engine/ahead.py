@@ -12,13 +12,14 @@ way.
 """
 
 import gc
+import itertools
 import os
 import pickle
 import queue
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, suppress
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, suppress
 from multiprocessing.connection import Connection, Pipe
 from types import TracebackType
 from typing import Generic, TypeVar
@@ -182,6 +183,66 @@ class ForkedAhead(Generic[T]):
                     raise item.error
                 return
             yield item
+
+
+class _PartEnd:
+    """The end of one part, as a child of ``ForkedParts`` hands it over."""
+
+
+def _every(parts: Sequence[Iterator[T]], first: int, step: int) -> Iterator[T | _PartEnd]:
+    for part in parts[first::step]:
+        yield from part
+        yield _PartEnd()
+
+
+class ForkedParts(Generic[T]):
+    """``with ForkedParts(parts, processes) as read:`` iterates the iterators ``parts`` in
+    ``processes`` forked children (``ForkedAhead``), the first part in the first child, the
+    second in the second, and so on round; ``read`` yields the items of the first part, then those
+    of the second, and so on.
+
+    A child runs ahead on its next part while the reader takes another child's: with parts of a
+    similar size, the children work at once and the reader waits on none for long. Each part must
+    be made (not started) by the caller, as for ``ForkedAhead``. A later child holds the reading
+    ends of the earlier ones' pipes too: when the reader dies, the last child stops at its next
+    send, and the earlier ones at theirs once it is gone.
+    """
+
+    def __init__(self, parts: Sequence[Iterator[T]], processes: int) -> None:
+        self._parts = parts
+        self._processes = max(1, min(processes, len(parts)))
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Iterator[T]:
+        with ExitStack() as stack:
+            readers = [
+                stack.enter_context(ForkedAhead(_every(self._parts, first, self._processes)))
+                for first in range(self._processes)
+            ]
+            self._stack = stack.pop_all()
+        return self._read(readers)
+
+    def __exit__(self, *raised: object) -> None:
+        self._stack.close()
+
+    def _read(self, readers: list[Iterator[T | _PartEnd]]) -> Iterator[T]:
+        for index in range(len(self._parts)):
+            # Leaving the loop at a part's end leaves the child's reader open for its next part.
+            for item in readers[index % self._processes]:
+                if isinstance(item, _PartEnd):
+                    break
+                yield item
+
+
+def ahead_parts(
+    parts: Sequence[Iterator[T]], depth: int, *, processes: int
+) -> AbstractContextManager[Iterator[T]]:
+    """The items of ``parts``, one part after the other, read ahead in ``processes`` forked
+    processes where the system can fork (``ForkedParts``), else in one thread ``depth`` items
+    ahead."""
+    if hasattr(os, "fork"):
+        return ForkedParts(parts, processes)
+    return Ahead(itertools.chain.from_iterable(parts), depth)
 
 
 def ahead(items: Iterator[T], depth: int) -> AbstractContextManager[Iterator[T]]:

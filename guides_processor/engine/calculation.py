@@ -14,12 +14,13 @@ it continues after it, the later ones are walked whole.
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .. import content
@@ -27,9 +28,9 @@ from ..executions.lifecycle import execution_fail
 from ..models import Asset, CalculationStatus, Execution, ExecutionStatus, below
 from ..text import plural
 from . import sql
-from .ahead import ahead
+from .ahead import ahead, ahead_parts
 from .loglines import INFO, WARN
-from .selection import Chunk, Walk
+from .selection import Chunk, Walk, merged
 
 if TYPE_CHECKING:
     from .slot import SlotWorker
@@ -38,6 +39,11 @@ if TYPE_CHECKING:
 _CALCULATION_CHUNK = 5000
 # Chunks the walk may be ahead of the writes where it runs in a thread (``ahead``).
 _WALK_AHEAD = 2
+# Processes that walk at once where the walk looks at each file (``_chunks``), and the least
+# number of parts it is cut into where the tree allows (a part is a folder's sub-tree: a few
+# per process even out sub-trees of different sizes).
+_WALKERS = 2
+_PARTS_LEAST = 16
 
 
 # How a task's part of the calculation ended.
@@ -81,7 +87,7 @@ def _calculate(worker: "SlotWorker") -> str:
         else {}
     )
     walk = Walk(worker.root, worker.relfolders, excluded, types, window)
-    with ahead(walk.chunks(previous, after, _CALCULATION_CHUNK), _WALK_AHEAD) as chunks:
+    with _chunks(walk, previous, after) as chunks:
         for chunk in chunks:
             # Everything up to the chunk's cursor is now in the manifest (or filtered out).
             _write_manifest(worker, chunk)
@@ -92,6 +98,31 @@ def _calculate(worker: "SlotWorker") -> str:
             if time.monotonic() >= worker.deadline:
                 return _PAUSED
     raise AssertionError("the walk ends with a last chunk")  # pragma: no cover
+
+
+@contextmanager
+def _chunks(
+    walk: Walk, previous: dict[str, tuple[int | None, float | None, str]], after: bytes
+) -> Iterator[Iterator[Chunk]]:
+    """The walk's chunks, read ahead: a walk that only lists in one other process (the writes
+    are the rest of the work), one that also looks at each file cut into parts walked by
+    ``_WALKERS`` processes at once (the writes are then little: a stat of every file was most
+    of an unchanged rerun's calculation)."""
+    parts = (
+        walk.parts(after, _PARTS_LEAST)
+        if walk.reads_files(previous) and _WALKERS > 1
+        else [(after, None)]
+    )
+    if len(parts) == 1:
+        with ahead(walk.chunks(previous, after, _CALCULATION_CHUNK), _WALK_AHEAD) as chunks:
+            yield chunks
+        return
+    cut = [
+        walk.chunks(previous, start, _CALCULATION_CHUNK, before=stop, part=True)
+        for start, stop in parts
+    ]
+    with ahead_parts(cut, _WALK_AHEAD, processes=_WALKERS) as read:
+        yield merged(read, _CALCULATION_CHUNK)
 
 
 class _Fingerprints:
@@ -159,12 +190,12 @@ def success_fingerprints(
     relfolders: Sequence[str],
 ) -> dict[str, tuple[int | None, float | None, str]]:
     """(size, mtime, type) of the last successful processing of each live asset below the
-    folders (a deleted asset is not unchanged: its file, back, is processed and brings it
-    back)."""
+    folders, or at a path that is a file (a deleted asset is not unchanged: its file, back, is
+    processed and brings it back)."""
     found: dict[str, tuple[int | None, float | None, str]] = {}
     for relfolder in relfolders:
         assets = Asset.objects.filter(
-            below(relfolder),
+            below(relfolder) | Q(relpath=relfolder) if relfolder else Q(),
             success_checksum__gt="",
             success_size__isnull=False,
             deleted_at__isnull=True,

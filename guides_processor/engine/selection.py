@@ -34,19 +34,23 @@ def select(
     window: tuple[datetime | None, datetime | None],
     previous: dict[str, tuple[int | None, float | None, str]],
     after: bytes = b"",
+    before: tuple[str, ...] | None = None,
 ) -> Iterator[tuple[content.WalkEntry, str, str | None]]:
     """Walk the folders (relpaths that do not contain each other) in ``walk_order`` and say for
     each file what the calculation does with it: (entry,
     verdict, asset type when it was known or had to be read for the type filter, else None).
+    The walk starts after the cursor ``after`` and stops before the parts ``before``.
 
     The one place where the filters are applied: the calculation and the dry run of a start
     request both use it, so a preview counts what a run would.
     """
     with_mtime = window != (None, None) or bool(previous)
-    entries = itertools.chain.from_iterable(
+    entries: Iterable[content.WalkEntry] = itertools.chain.from_iterable(
         content.walk(root, relfolder, excluded=excluded, after=after, with_mtime=with_mtime)
         for relfolder in walk_order(relfolders)
     )
+    if before is not None:
+        entries = itertools.takewhile(lambda entry: entry.parts < before, entries)
     filtered = bool(types) or with_mtime
     for entry in entries:
         if not filtered or entry.problem:
@@ -80,8 +84,8 @@ def _in_window(entry: content.WalkEntry, window: tuple[datetime | None, datetime
 @dataclass(slots=True)
 class Chunk:
     """A chunk of the walk for the manifest: the relpaths to process, those the walk passed over
-    (relpath, why), how many were left out unchanged, and the cursor of the last file walked
-    (None for the walk's last chunk).
+    (relpath, why), how many were left out unchanged, the cursor of the last file walked (None
+    for the walk's last chunk), and how many files were walked (left out ones too).
 
     Relpaths, not the walk's entries: the entries of the chunks waiting between the walk's thread
     and the writes were walked again and again by Python's cyclic collector. A 100,000-file
@@ -91,20 +95,33 @@ class Chunk:
     skipped: list[tuple[str, str]]
     unchanged: int
     cursor: bytes | None
+    walked: int = 0
 
     @property
     def counted(self) -> int:
         """The files this chunk adds to the execution's total (all but those left out)."""
         return len(self.pending) + len(self.skipped) + self.unchanged
 
+    def add(self, later: "Chunk") -> None:
+        """Take in the chunk that follows this one in the walk."""
+        self.pending += later.pending
+        self.skipped += later.skipped
+        self.unchanged += later.unchanged
+        self.cursor = later.cursor
+        self.walked += later.walked
+
 
 def chunks(
-    selected: Iterable[tuple[content.WalkEntry, str, str | None]], size: int
+    selected: Iterable[tuple[content.WalkEntry, str, str | None]], size: int, *, last: bool = True
 ) -> Generator[Chunk, None, None]:
-    """The walk in chunks of at most ``size`` files walked, then a last one."""
+    """The walk in chunks of ``size`` files walked, then a last one (with no cursor). A part of
+    the walk (``last`` False) ends with the cursor of its last file instead, when it has files
+    left over, and yields nothing when it has no file."""
     pending: list[str] = []
     skipped: list[tuple[str, str]] = []
     unchanged = 0
+    walked = 0
+    entry = None
     for walked, (entry, verdict, _) in enumerate(selected, start=1):
         if verdict == PROCESS:
             if entry.problem:
@@ -114,9 +131,31 @@ def chunks(
         elif verdict == UNCHANGED:
             unchanged += 1
         if walked % size == 0:
-            yield Chunk(pending, skipped, unchanged, entry.cursor)
+            yield Chunk(pending, skipped, unchanged, entry.cursor, size)
             pending, skipped, unchanged = [], [], 0
-    yield Chunk(pending, skipped, unchanged, None)
+    if last:
+        yield Chunk(pending, skipped, unchanged, None, walked % size)
+    elif entry is not None and walked % size:
+        yield Chunk(pending, skipped, unchanged, entry.cursor, walked % size)
+
+
+def merged(parts: Iterable[Chunk], size: int) -> Generator[Chunk, None, None]:
+    """The chunks of the parts of a walk, in order, gathered into chunks of at least ``size``
+    files walked (a part's last chunk is short: a transaction for each would cost), then a last
+    one with no cursor."""
+    held: Chunk | None = None
+    for chunk in parts:
+        if held is None:
+            held = chunk
+        else:
+            held.add(chunk)
+        if held.walked >= size:
+            yield held
+            held = None
+    if held is None:
+        held = Chunk([], [], 0, None)
+    held.cursor = None
+    yield held
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +169,16 @@ class Walk:
     window: tuple[datetime | None, datetime | None]
 
     def chunks(
-        self, previous: dict[str, tuple[int | None, float | None, str]], after: bytes, size: int
+        self,
+        previous: dict[str, tuple[int | None, float | None, str]],
+        after: bytes,
+        size: int,
+        *,
+        before: tuple[str, ...] | None = None,
+        part: bool = False,
     ) -> Generator[Chunk, None, None]:
-        """The walk's chunks of ``size`` files walked, from the cursor ``after``."""
+        """The walk's chunks of ``size`` files walked, from the cursor ``after`` (up to the parts
+        ``before`` when given); a ``part`` of the walk (see ``parts``) ends as ``chunks`` says."""
         selected = select(
             self.root,
             self.relfolders,
@@ -141,5 +187,27 @@ class Walk:
             window=self.window,
             previous=previous,
             after=after,
+            before=before,
         )
-        return chunks(selected, size)
+        return chunks(selected, size, last=not part)
+
+    def reads_files(self, previous: dict[str, tuple[int | None, float | None, str]]) -> bool:
+        """Whether the walk does more than list: a stat of each file (for the time window or
+        the unchanged files of ``previous``), or a read of its head (for the type filter)."""
+        return bool(previous) or self.window != (None, None) or bool(self.types)
+
+    def parts(self, after: bytes, least: int) -> list[tuple[bytes, tuple[str, ...] | None]]:
+        """The walk from the cursor ``after`` cut into parts at folders (``content.cut_points``,
+        at least ``least`` of them where the tree has as many): (cursor the part starts after,
+        parts of the folder it stops before, None for the last), in walk order."""
+        cuts = sorted(
+            {
+                cut
+                for relfolder in self.relfolders
+                for cut in content.cut_points(
+                    self.root, relfolder, excluded=self.excluded, least=least, after=after
+                )
+            }
+        )
+        starts = [after, *(content.cursor_of(cut) for cut in cuts)]
+        return list(zip(starts, [*cuts, None], strict=True))

@@ -90,3 +90,54 @@ def test_it_reports_modification_times_when_asked(tmp_path: Path):
     os.utime(tmp_path / "a.dita", (1_500_000_000, 1_500_000_000))
     (entry,) = content.walk(tmp_path, "", with_mtime=True)
     assert entry.mtime == 1_500_000_000
+
+
+def test_resuming_at_a_folder_yields_its_files_and_all_that_follow(tmp_path: Path):
+    """The cursor of a folder's parts (``cursor_of``), as a part of a cut walk starts: the files
+    inside it, then the rest. Files with names that are not plain ASCII come after it, so the walk
+    that stops comparing with the cursor once past it still reports them."""
+    make(tmp_path, [*TREE, "z/é.dita"])
+    os.symlink(tmp_path / "a.dita", tmp_path / "z/link.dita")
+    full = [entry.relpath for entry in content.walk(tmp_path, "")]
+    for folder in ("a", "a/b", "a-b", "z", "z/y", "z/y/x"):
+        parts = tuple(folder.split("/"))
+        first = next(
+            index for index, relpath in enumerate(full) if tuple(relpath.split("/")) > parts
+        )
+        cursor = content.cursor_of(parts)
+        rest = [entry.relpath for entry in content.walk(tmp_path, "", after=cursor)]
+        assert rest == full[first:], folder
+    assert full[-4:] == ["z/6.dita", "z/link.dita", "z/y/x/5.dita", "z/é.dita"]
+
+
+def test_cut_points_are_the_folders_of_the_first_level_with_enough_of_them(tmp_path: Path):
+    make(
+        tmp_path,
+        [
+            *TREE,
+            "c/d/e/f/g/deep.dita",
+            "ex/e.dita",
+            ".hidden/h.dita",
+        ],
+    )
+    os.symlink(tmp_path / "a", tmp_path / "l")
+
+    def cuts(least: int, *, relfolder: str = "", after: bytes = b"") -> list[str]:
+        found = content.cut_points(
+            tmp_path, relfolder, excluded=frozenset({"ex"}), least=least, after=after
+        )
+        return ["/".join(parts) for parts in found]
+
+    # A level down: a, a-b, c, z (ex excluded, .hidden hidden, l a link).
+    assert cuts(2) == ["a", "a-b", "c", "z"]
+    # Two levels down there are fewer (a/b, c/d, z/y): the first level cuts it best.
+    assert cuts(5) == ["a", "a-b", "c", "z"]
+    # Below z, one folder (y), then one (x): no level is larger than the first.
+    assert cuts(2, relfolder="z") == ["z/y"]
+    # After a cursor, only the cut points that follow it.
+    assert cuts(2, after=content.cursor_of(("a", "b", "3.dita"))) == ["a-b", "c", "z"]
+    assert cuts(2, after=content.cursor_of(("c",))) == ["z"]
+    # A file, a folder with no sub-folder, and what cannot be listed have none.
+    assert cuts(2, relfolder="a.dita") == []
+    assert cuts(2, relfolder="a/b") == []
+    assert cuts(2, relfolder="missing") == []

@@ -1,5 +1,5 @@
-"""Ahead and ForkedAhead: an iterator read from a thread or a forked process of its own, in
-order, stopped when its reader leaves."""
+"""Ahead, ForkedAhead and ForkedParts: an iterator read from a thread or a forked process of its
+own (parts of one from several), in order, stopped when its reader leaves."""
 
 import os
 import signal
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from guides_processor.engine.ahead import Ahead, ForkedAhead, ahead
+from guides_processor.engine.ahead import Ahead, ForkedAhead, ForkedParts, ahead, ahead_parts
 
 
 def test_the_items_come_in_order_and_end_with_the_iterator():
@@ -177,3 +177,71 @@ def test_a_child_killed_before_its_last_item_is_an_error_for_the_reader():
 @forking
 def test_ahead_forks_where_the_system_can():
     assert isinstance(ahead(iter([1]), 2), ForkedAhead)
+
+
+def _part(number: int, size: int) -> Iterator[tuple[int, int, int]]:
+    for index in range(size):
+        yield number, index, os.getpid()
+
+
+@forking
+def test_parts_come_in_order_from_children_taking_them_in_turn():
+    """Seven parts of different sizes (an empty one too) in two children: parts 0, 2, 4, 6 in
+    one, 1, 3, 5 in the other."""
+    sizes = [3, 0, 5, 1, 4, 2, 6]
+    with ForkedParts([_part(number, size) for number, size in enumerate(sizes)], 2) as read:
+        got = list(read)
+    assert [(number, index) for number, index, _ in got] == [
+        (number, index) for number, size in enumerate(sizes) for index in range(size)
+    ]
+    pids = {number: pid for number, _, pid in got}
+    assert os.getpid() not in pids.values()
+    assert pids[0] == pids[2] == pids[4] == pids[6] != pids[3] == pids[5]
+
+
+@forking
+def test_more_processes_than_parts_start_one_child_a_part():
+    with ForkedParts([_part(0, 2), _part(1, 2)], 5) as read:
+        got = list(read)
+    assert [(number, index) for number, index, _ in got] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert len({pid for _, _, pid in got}) == 2
+
+
+@forking
+def test_a_part_that_raises_is_raised_to_the_reader_after_the_parts_before_it():
+    """The child of the failing part stops there; the other child's later part is not read."""
+
+    def failing() -> Iterator[tuple[int, int, int]]:
+        yield 1, 0, os.getpid()
+        raise OSError("the disk went away")
+
+    read_before: list[tuple[int, int]] = []
+    parts = [_part(0, 3), failing(), _part(2, 3), _part(3, 3)]
+    with pytest.raises(OSError, match="the disk went away"), ForkedParts(parts, 2) as read:
+        read_before.extend((number, index) for number, index, _ in read)
+    assert read_before == [(0, 0), (0, 1), (0, 2), (1, 0)]
+
+
+@forking
+def test_leaving_the_block_early_ends_every_child_and_reaps_it():
+    def endless() -> Iterator[tuple[int, int, int]]:
+        while True:
+            yield 0, 0, os.getpid()
+
+    with ForkedParts([_part(0, 1), endless(), endless()], 2) as read:
+        first, second = next(read), next(read)
+    children = {first[2], second[2]}
+    assert len(children) == 2
+    for child in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)
+
+
+def test_parts_without_a_fork_are_read_in_order_in_a_thread(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delattr(os, "fork", raising=False)
+    chosen = ahead_parts([_part(0, 2), _part(1, 1)], 2, processes=2)
+    assert isinstance(chosen, Ahead)
+    with chosen as read:
+        got = list(read)
+    assert [(number, index) for number, index, _ in got] == [(0, 0), (0, 1), (1, 0)]
+    assert {pid for _, _, pid in got} == {os.getpid()}

@@ -188,3 +188,22 @@ def test_an_unchanged_rerun_with_an_excluded_folder_keeps_its_assets(write_tree)
 
     assert (rerun.total_files, rerun.skipped_count) == (1, 1)
     assert not Asset.objects.filter(deleted_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_rerun_of_one_unchanged_file_skips_it_unread(write_tree):
+    """An execution of one file compares its size too (the walk of a single file once gave it
+    none, so a rerun of it was always processed again)."""
+    write_tree({"docs/a.dita": topic("a", "Alpha"), "docs/b.dita": topic("b", "Beta")})
+
+    def one_file() -> Execution:
+        execution = executions.execution_create(
+            path="/content/dam/docs/a.dita", created_by="tester", filter_processed_assets=True
+        )
+        return executions.execution_run_inline(processing_id=execution.processing_id)
+
+    first = one_file()
+    assert (first.total_files, first.processed_count) == (1, 1)
+    rerun = one_file()
+    assert (rerun.total_files, rerun.processed_count, rerun.skipped_count) == (1, 0, 1)
+    assert list(rerun.items.values_list("relpath", "state", "error")) == []

@@ -1,0 +1,123 @@
+"""A walk that looks at each file, cut into parts at folders and walked by several processes at
+once (``Walk.parts``, ``selection.merged``): the same chunks' contents as one walk, in order."""
+
+from pathlib import Path
+
+import pytest
+
+from guides_processor import content
+from guides_processor.engine import calculation
+from guides_processor.engine.ahead import ahead_parts
+from guides_processor.engine.selection import Chunk, Walk, merged
+from tests.content.test_walk import make
+
+# 13 files: 2 loose in the root (before and after the folders), 11 in 4 folders.
+TREE = [
+    "0.dita",
+    "a/1.dita",
+    "a/2.dita",
+    "a/b/3.dita",
+    "a/b/4.dita",
+    "c/5.dita",
+    "d/6.dita",
+    "d/7.dita",
+    "d/e/8.dita",
+    "f/9.dita",
+    "f/g/10.dita",
+    "f/g/11.dita",
+    "z.dita",
+]
+
+
+def _walk(root: Path) -> Walk:
+    # A window that holds every file: the walk stats each one, as an unchanged rerun's does.
+    return Walk(root, [""], frozenset(), frozenset(), (None, None))
+
+
+def _contents(chunks: list[Chunk]) -> tuple[list[str], int]:
+    return [relpath for chunk in chunks for relpath in chunk.pending], sum(
+        chunk.walked for chunk in chunks
+    )
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 100])
+def test_the_parts_merged_hold_what_one_walk_holds_in_chunks_of_at_least_the_size(
+    tmp_path: Path, size: int
+):
+    make(tmp_path, TREE)
+    walk = _walk(tmp_path)
+    whole = list(walk.chunks({}, b"", size))
+    parts = walk.parts(b"", 2)
+    # Cut at a, c, d, f: five parts, the first holding 0.dita alone, the last z.dita after f.
+    assert [stop for _, stop in parts] == [("a",), ("c",), ("d",), ("f",), None]
+    cut = [walk.chunks({}, start, size, before=stop, part=True) for start, stop in parts]
+    with ahead_parts(cut, 2, processes=2) as read:
+        gathered = list(merged(read, size))
+
+    assert _contents(gathered) == _contents(whole) == (sorted(TREE, key=lambda r: r.split("/")), 13)
+    assert gathered[-1].cursor is None
+    assert all(chunk.walked >= size for chunk in gathered[:-1])
+    # Each chunk's cursor is that of its last file: resuming there walks the rest.
+    walked = 0
+    for chunk in gathered[:-1]:
+        walked += chunk.walked
+        assert chunk.cursor is not None
+        rest = [entry.relpath for entry in content.walk(tmp_path, "", after=chunk.cursor)]
+        assert len(rest) == 13 - walked
+
+
+def test_a_resumed_walk_is_cut_after_its_cursor(tmp_path: Path):
+    make(tmp_path, TREE)
+    walk = _walk(tmp_path)
+    cursor = content.cursor_of(("d", "6.dita"))
+    parts = walk.parts(cursor, 2)
+    assert parts == [(cursor, ("f",)), (content.cursor_of(("f",)), None)]
+    cut = [walk.chunks({}, start, 100, before=stop, part=True) for start, stop in parts]
+    with ahead_parts(cut, 2, processes=2) as read:
+        (chunk,) = list(merged(read, 100))
+    assert chunk.pending == [
+        "d/7.dita",
+        "d/e/8.dita",
+        "f/9.dita",
+        "f/g/10.dita",
+        "f/g/11.dita",
+        "z.dita",
+    ]
+
+
+def test_only_a_walk_that_looks_at_each_file_is_cut(tmp_path: Path):
+    make(tmp_path, TREE)
+    listing = Walk(tmp_path, [""], frozenset(), frozenset(), (None, None))
+    assert not listing.reads_files({})
+    assert listing.reads_files({"a/1.dita": (1, 1.0, "DITATOPIC")})
+    assert Walk(tmp_path, [""], frozenset(), frozenset({"DITATOPIC"}), (None, None)).reads_files({})
+
+
+@pytest.mark.django_db
+def test_an_unchanged_rerun_cut_into_parts_and_tasks_counts_every_file_once(
+    write_tree, monkeypatch
+):
+    """Each task of the calculation writes one chunk of one file (a clock past every deadline),
+    so the parts' chunks are read across tasks; one file changed in the middle is processed."""
+    from tests.engine.test_unchanged_rerun import _Later, run
+    from tests.engine.trees import topic
+
+    root = write_tree({f"docs/{relpath}": topic(f"t{n}", "T") for n, relpath in enumerate(TREE)})
+    assert run(skip_processed=False).processed_count == 13
+    (root / "docs/d/e/8.dita").write_text(topic("t8", "Changed title"))
+    used: list[int] = []
+
+    def counted(parts, depth, *, processes):
+        used.append(len(parts))
+        return ahead_parts(parts, depth, processes=processes)
+
+    monkeypatch.setattr(calculation, "ahead_parts", counted)
+    monkeypatch.setattr(calculation, "_CALCULATION_CHUNK", 1)
+    monkeypatch.setattr(calculation, "time", _Later)
+
+    rerun = run(skip_processed=True)
+
+    assert (rerun.total_files, rerun.processed_count, rerun.skipped_count) == (13, 1, 12)
+    assert list(rerun.items.values_list("relpath", flat=True)) == ["docs/d/e/8.dita"]
+    # Cut at docs' folders in the first task, and after each later task's cursor.
+    assert used[0] == 5 and len(used) > 1
