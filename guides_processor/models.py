@@ -119,7 +119,9 @@ class Execution(models.Model):
     type = models.CharField(max_length=32, default=PROCESSING_TYPE)
     path = models.CharField(max_length=4096, help_text="Virtual folder, under /content/dam.")
     # Every path of the request, ``path`` first (``path`` stays the first, for what reads only
-    # it). Empty for executions created before several paths could be given: see ``all_paths``.
+    # it). Never empty once saved: ``save`` fills it with ``path`` when it is not given, and
+    # migration 0016 did so for the executions made before it was. What finds the executions
+    # of a folder reads it alone (``selectors.lists``).
     paths = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.WAITING
@@ -180,6 +182,14 @@ class Execution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.processing_id} {self.path} ({self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.paths and self.path:
+            self.paths = [self.path]
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "paths"}
+        super().save(*args, **kwargs)
 
     @property
     def triggered_count(self) -> int:

@@ -700,6 +700,7 @@ def _add_executions(count: int) -> None:
             [
                 Execution(
                     path=f"/content/dam/products/p{index % 40}",
+                    paths=[f"/content/dam/products/p{index % 40}"],
                     created_by="benchmark",
                     status=ExecutionStatus.SUCCESS,
                     started_at=now,

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import NotSupportedError
-from django.db.models import F, Lookup, Q, QuerySet
-from django.db.models.functions import Left
+from django.db.models import F, Lookup, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
 from ..models import ACTIVE_STATUSES, Execution, ExecutionStatus
@@ -84,13 +83,7 @@ def executions_page(
     if status:
         queryset = queryset.filter(status=status)
     if folder:
-        # The first characters compared for equality, not ``startswith``: SQLite's LIKE ignores
-        # ASCII case, and ``/content/dam/docs`` would list the executions of its sibling ``Docs``.
-        prefix = folder.rstrip("/") + "/"
-        # ``path`` for the executions made before ``paths`` was (it is empty there).
-        queryset = queryset.alias(head=Left("path", len(prefix))).filter(
-            Q(path=folder) | Q(head=prefix) | _ListsPathAt(F("paths"), folder)
-        )
+        queryset = queryset.filter(_ListsPathAt(F("paths"), folder))
     queryset = queryset.select_related("restarted_from").prefetch_related("excluded")
     if after is not None:
         rows = list(queryset.filter(pk__gt=after).order_by("id")[: limit + 1])

@@ -1,8 +1,10 @@
 """The executions table: columns, paging newest first, filters in the URL, live only when needed."""
 
+import importlib
 import re
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 
 from guides_processor import executions
@@ -18,7 +20,9 @@ EXECUTIONS = reverse("guides_processor:executions")
 
 def make(count: int, *, path: str = "/content/dam/a", status: str = ExecutionStatus.SUCCESS):
     Execution.objects.bulk_create(
-        Execution(path=f"{path}/{index:03d}", status=status, created_by="t")
+        Execution(
+            path=f"{path}/{index:03d}", paths=[f"{path}/{index:03d}"], status=status, created_by="t"
+        )
         for index in range(count)
     )
 
@@ -137,10 +141,8 @@ def test_filters_by_status_and_folder_are_kept_in_the_links(runner_client):
 
 
 def test_a_folder_filter_matches_the_folder_and_below_it_only(runner_client):
-    Execution.objects.bulk_create(
-        Execution(path=path, status="SUCCESS", created_by="t")
-        for path in ("/content/dam/b", "/content/dam/b/c", "/content/dam/bc", "/content/dam/a")
-    )
+    for path in ("/content/dam/b", "/content/dam/b/c", "/content/dam/bc", "/content/dam/a"):
+        Execution.objects.create(path=path, status="SUCCESS", created_by="t")  # paths: [path]
 
     html = runner_client.get(EXECUTIONS, {"folder": "b"}).content.decode()
 
@@ -169,6 +171,38 @@ def test_a_folder_filter_matches_an_execution_by_any_of_its_paths(runner_client)
         Execution.objects.filter(processing_id__in=ids_on(html)).values_list("path", flat=True)
     )
     assert shown == {"/content/dam/x", "/content/dam/y", "/content/dam/b/d"}
+
+
+def test_an_execution_saved_without_its_paths_lists_its_path():
+    """An execution made for a list of files gave ``path`` alone; those made before ``paths``
+    was have it empty until migration 0016 fills it: the folder filter reads ``paths`` alone."""
+    made = Execution.objects.create(path="/content/dam/b/c", created_by="t")
+    assert made.paths == ["/content/dam/b/c"]
+    made.paths = []
+    made.save(update_fields=["status"])
+    made.refresh_from_db()
+    assert made.paths == ["/content/dam/b/c"]
+
+
+def test_the_migration_lists_the_path_of_executions_made_before_paths_were(runner_client):
+    fill = importlib.import_module("guides_processor.migrations.0016_execution_paths_filled").fill
+    old = [Execution.objects.create(path=f"/content/dam/b/{n}", created_by="t") for n in range(3)]
+    several = Execution.objects.create(
+        path="/content/dam/x", paths=["/content/dam/x", "/content/dam/b/y"], created_by="t"
+    )
+    Execution.objects.filter(pk__in=[row.pk for row in old]).update(paths=[])
+    assert Execution.objects.filter(paths=[]).count() == 3
+
+    fill(django_apps, None)
+
+    assert [row.paths for row in Execution.objects.order_by("id")] == [
+        ["/content/dam/b/0"],
+        ["/content/dam/b/1"],
+        ["/content/dam/b/2"],
+        ["/content/dam/x", "/content/dam/b/y"],
+    ]
+    html = runner_client.get(EXECUTIONS, {"folder": "b"}).content.decode()
+    assert set(ids_on(html)) == {str(row.processing_id) for row in [*old, several]}
 
 
 def test_a_folder_filter_that_is_not_a_path_is_explained_and_ignored(runner_client, finished):
