@@ -30,7 +30,7 @@ from ..text import plural
 from . import sql
 from .ahead import ahead, ahead_parts
 from .loglines import INFO, WARN
-from .selection import Chunk, Walk, merged
+from .selection import Chunk, Fingerprints, Walk, merged
 
 if TYPE_CHECKING:
     from .slot import SlotWorker
@@ -84,7 +84,7 @@ def _calculate(worker: "SlotWorker") -> str:
     previous = (
         _PREVIOUS.get(worker.execution.processing_id, worker.relfolders)
         if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
-        else {}
+        else Fingerprints()
     )
     walk = Walk(worker.root, worker.relfolders, excluded, types, window)
     with _chunks(walk, previous, after) as chunks:
@@ -101,9 +101,7 @@ def _calculate(worker: "SlotWorker") -> str:
 
 
 @contextmanager
-def _chunks(
-    walk: Walk, previous: dict[str, tuple[int | None, float | None, str]], after: bytes
-) -> Iterator[Iterator[Chunk]]:
+def _chunks(walk: Walk, previous: Fingerprints, after: bytes) -> Iterator[Iterator[Chunk]]:
     """The walk's chunks, read ahead: a walk that only lists in one other process (the writes
     are the rest of the work), one that also looks at each file cut into parts walked by
     ``_WALKERS`` processes at once (the writes are then little: a stat of every file was most
@@ -138,20 +136,18 @@ class _Fingerprints:
     # ids of rolled-back rows), a random UUID does not.
     def __init__(self) -> None:
         self._key: tuple[uuid.UUID, tuple[str, ...]] | None = None
-        self._found: dict[str, tuple[int | None, float | None, str]] = {}
+        self._found = Fingerprints()
 
-    def get(
-        self, processing_id: uuid.UUID, relfolders: Sequence[str]
-    ) -> dict[str, tuple[int | None, float | None, str]]:
+    def get(self, processing_id: uuid.UUID, relfolders: Sequence[str]) -> Fingerprints:
         key = (processing_id, tuple(relfolders))
         if key != self._key:
-            self._key, self._found = None, {}  # the previous one's memory first
+            self._key, self._found = None, Fingerprints()  # the previous one's memory first
             self._found, self._key = success_fingerprints(relfolders), key
         return self._found
 
     def drop(self, processing_id: uuid.UUID) -> None:
         if self._key is not None and self._key[0] == processing_id:
-            self._key, self._found = None, {}
+            self._key, self._found = None, Fingerprints()
 
 
 _PREVIOUS = _Fingerprints()
@@ -186,13 +182,11 @@ def _begin(worker: "SlotWorker", execution: Execution) -> bool:
     return True
 
 
-def success_fingerprints(
-    relfolders: Sequence[str],
-) -> dict[str, tuple[int | None, float | None, str]]:
+def success_fingerprints(relfolders: Sequence[str]) -> Fingerprints:
     """(size, mtime, type) of the last successful processing of each live asset below the
     folders, or at a path that is a file (a deleted asset is not unchanged: its file, back, is
     processed and brings it back)."""
-    found: dict[str, tuple[int | None, float | None, str]] = {}
+    found = Fingerprints()
     for relfolder in relfolders:
         assets = Asset.objects.filter(
             below(relfolder) | Q(relpath=relfolder) if relfolder else Q(),
@@ -200,12 +194,10 @@ def success_fingerprints(
             success_size__isnull=False,
             deleted_at__isnull=True,
         )
-        found.update(
-            (relpath, (size, mtime, asset_type))
-            for relpath, size, mtime, asset_type in assets.values_list(
-                "relpath", "success_size", "success_mtime", "asset_type"
-            ).iterator(chunk_size=10_000)
-        )
+        for relpath, size, mtime, asset_type in assets.values_list(
+            "relpath", "success_size", "success_mtime", "asset_type"
+        ).iterator(chunk_size=10_000):
+            found.add(relpath, size, mtime, asset_type)
     return found
 
 

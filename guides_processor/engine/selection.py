@@ -6,6 +6,7 @@ are read by the calculation, and the chunks are written by it.
 """
 
 import itertools
+import struct
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,59 @@ from .. import content, processing
 PROCESS = "process"  # into the manifest (a file the walk passed over, too: it is written skipped)
 UNCHANGED = "unchanged"  # counted and skipped: unchanged since its last successful processing
 LEFT_OUT = "left out"  # outside the type or time filter: not part of the execution
+
+
+_DOUBLE, _BITS = struct.Struct("<d"), struct.Struct("<Q")
+
+
+class Fingerprints:
+    """The size, modification time and type of each asset's last successful processing, by
+    relpath: what an unchanged rerun compares each file with (``select``).
+
+    Compact, for a repository of a million assets: one entry of a dict of ints each, the hash of
+    the relpath to the size, the bits of the mtime and the type's number packed into one int. A
+    dict of relpath to (size, mtime, type) took 340 bytes an asset (34 MB per 100,000 assets, and
+    a million-file unchanged rerun's calculating process peaked at 442 MB); this takes about 90.
+
+    Two relpaths whose 64-bit hashes are equal (about one chance in 36 million for a million
+    assets) share an entry: the one read last stands, and a file of the other is then taken as
+    unchanged only if its size and mtime also equal those. The hash of a str is the process's
+    own: the fingerprints are compared in the process that read them, or in one forked from it.
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[int, int] = {}
+        self._types: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+    def add(self, relpath: str, size: int | None, mtime: float | None, asset_type: str) -> None:
+        """Record an asset's last successful processing (without a size or an mtime it is never
+        unchanged: nothing is recorded)."""
+        if size is None or mtime is None:
+            return
+        try:
+            number = self._types.index(asset_type)
+        except ValueError:
+            number = len(self._types)
+            self._types.append(asset_type)
+        self._found[hash(relpath)] = (size << 64 | _bits(mtime)) << 8 | number
+
+    def unchanged(self, relpath: str, size: int, mtime: float) -> str | None:
+        """The type recorded for ``relpath`` when its size and mtime are those recorded, else
+        None."""
+        known = self._found.get(hash(relpath))
+        if known is None or known >> 8 != (size << 64 | _bits(mtime)):
+            return None
+        return self._types[known & 0xFF]
+
+
+def _bits(mtime: float) -> int:
+    """The bits of a float, as an int: equal floats, equal bits (the mtimes compared are read
+    from the same kind of stat, and stored as they were read)."""
+    value: int = _BITS.unpack(_DOUBLE.pack(mtime))[0]
+    return value
 
 
 def walk_order(relfolders: Iterable[str]) -> list[str]:
@@ -32,7 +86,7 @@ def select(
     excluded: frozenset[str],
     types: frozenset[str],
     window: tuple[datetime | None, datetime | None],
-    previous: dict[str, tuple[int | None, float | None, str]],
+    previous: Fingerprints,
     after: bytes = b"",
     before: tuple[str, ...] | None = None,
 ) -> Iterator[tuple[content.WalkEntry, str, str | None]]:
@@ -56,13 +110,13 @@ def select(
         if not filtered or entry.problem:
             yield entry, PROCESS, None
             continue
-        known = previous.get(entry.relpath)
-        if known is not None and known[0] == entry.size and known[1] == entry.mtime:
+        known = previous.unchanged(entry.relpath, entry.size, entry.mtime) if previous else None
+        if known is not None:
             # Unchanged: its type is the one recorded then, so it is not read for the filter.
-            if _in_window(entry, window) and (not types or known[2] in types):
-                yield entry, UNCHANGED, known[2]
+            if _in_window(entry, window) and (not types or known in types):
+                yield entry, UNCHANGED, known
             else:
-                yield entry, LEFT_OUT, known[2]
+                yield entry, LEFT_OUT, known
         elif not _in_window(entry, window):
             yield entry, LEFT_OUT, None
         elif not types:
@@ -170,7 +224,7 @@ class Walk:
 
     def chunks(
         self,
-        previous: dict[str, tuple[int | None, float | None, str]],
+        previous: Fingerprints,
         after: bytes,
         size: int,
         *,
@@ -191,7 +245,7 @@ class Walk:
         )
         return chunks(selected, size, last=not part)
 
-    def reads_files(self, previous: dict[str, tuple[int | None, float | None, str]]) -> bool:
+    def reads_files(self, previous: Fingerprints) -> bool:
         """Whether the walk does more than list: a stat of each file (for the time window or
         the unchanged files of ``previous``), or a read of its head (for the type filter)."""
         return bool(previous) or self.window != (None, None) or bool(self.types)

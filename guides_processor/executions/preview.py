@@ -13,7 +13,7 @@ from django.conf import settings
 
 from .. import content, processing
 from ..engine.calculation import success_fingerprints
-from ..engine.selection import PROCESS, UNCHANGED, select
+from ..engine.selection import PROCESS, UNCHANGED, Fingerprints, select
 from ..models import PROCESSING_TYPE
 from .validation import content_root, validate
 
@@ -56,7 +56,7 @@ def execution_preview(
     previous = (
         success_fingerprints(relfolders)
         if request.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
-        else {}
+        else Fingerprints()
     )
     by_type: Counter[str] = Counter()
     left_out = unchanged = total = 0

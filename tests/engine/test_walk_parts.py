@@ -8,7 +8,7 @@ import pytest
 from guides_processor import content
 from guides_processor.engine import calculation
 from guides_processor.engine.ahead import ahead_parts
-from guides_processor.engine.selection import Chunk, Walk, merged
+from guides_processor.engine.selection import Chunk, Fingerprints, Walk, merged
 from tests.content.test_walk import make
 
 # 13 files in walk order: 2 loose in the root (before and after the folders), 11 in 4 folders.
@@ -46,11 +46,12 @@ def test_the_parts_merged_hold_what_one_walk_holds_in_chunks_of_at_least_the_siz
 ):
     make(tmp_path, TREE)
     walk = _walk(tmp_path)
-    whole = list(walk.chunks({}, b"", size))
+    whole = list(walk.chunks(Fingerprints(), b"", size))
     parts = walk.parts(b"", 2)
     # Cut at a, c, d, f: five parts, the first holding 0.dita alone, the last z.dita after f.
     assert [stop for _, stop in parts] == [("a",), ("c",), ("d",), ("f",), None]
-    cut = [walk.chunks({}, start, size, before=stop, part=True) for start, stop in parts]
+    none = Fingerprints()
+    cut = [walk.chunks(none, start, size, before=stop, part=True) for start, stop in parts]
     with ahead_parts(cut, 2, processes=2) as read:
         gathered = list(merged(read, size))
 
@@ -72,7 +73,7 @@ def test_a_resumed_walk_is_cut_after_its_cursor(tmp_path: Path):
     cursor = content.cursor_of(("d", "6.dita"))
     parts = walk.parts(cursor, 2)
     assert parts == [(cursor, ("f",)), (content.cursor_of(("f",)), None)]
-    cut = [walk.chunks({}, start, 100, before=stop, part=True) for start, stop in parts]
+    cut = [walk.chunks(Fingerprints(), start, 100, before=stop, part=True) for start, stop in parts]
     with ahead_parts(cut, 2, processes=2) as read:
         (chunk,) = list(merged(read, 100))
     # The six files after d/6.dita: d/7, d/e/8, f/9, f/g/10, f/g/11, z.
@@ -82,9 +83,12 @@ def test_a_resumed_walk_is_cut_after_its_cursor(tmp_path: Path):
 def test_only_a_walk_that_looks_at_each_file_is_cut(tmp_path: Path):
     make(tmp_path, TREE)
     listing = Walk(tmp_path, [""], frozenset(), frozenset(), (None, None))
-    assert not listing.reads_files({})
-    assert listing.reads_files({"a/1.dita": (1, 1.0, "DITATOPIC")})
-    assert Walk(tmp_path, [""], frozenset(), frozenset({"DITATOPIC"}), (None, None)).reads_files({})
+    assert not listing.reads_files(Fingerprints())
+    known = Fingerprints()
+    known.add("a/1.dita", 1, 1.0, "DITATOPIC")
+    assert listing.reads_files(known)
+    typed = Walk(tmp_path, [""], frozenset(), frozenset({"DITATOPIC"}), (None, None))
+    assert typed.reads_files(Fingerprints())
 
 
 @pytest.mark.django_db
@@ -115,3 +119,22 @@ def test_an_unchanged_rerun_cut_into_parts_and_tasks_counts_every_file_once(
     assert list(rerun.items.values_list("relpath", flat=True)) == ["docs/d/e/8.dita"]
     # Cut at docs' folders in the first task, and after each later task's cursor.
     assert used[0] == 5 and len(used) > 1
+
+
+def test_fingerprints_say_a_file_is_unchanged_only_at_its_size_and_mtime():
+    found = Fingerprints()
+    found.add("a/1.dita", 120, 1_700_000_000.25, "DITATOPIC")
+    found.add("a/2.ditamap", 2**40, 1_700_000_000.5, "DITAMAP")
+    found.add("a/3.png", 7, None, "OTHERS")  # no mtime: never unchanged
+    assert len(found) == 2
+    assert found.unchanged("a/1.dita", 120, 1_700_000_000.25) == "DITATOPIC"
+    assert found.unchanged("a/2.ditamap", 2**40, 1_700_000_000.5) == "DITAMAP"
+    assert found.unchanged("a/1.dita", 121, 1_700_000_000.25) is None
+    # The next float after the mtime: a write within the same second, in finer time.
+    assert found.unchanged("a/1.dita", 120, 1_700_000_000.2500002) is None
+    assert found.unchanged("a/3.png", 7, 0.0) is None
+    assert found.unchanged("a/4.dita", 120, 1_700_000_000.25) is None
+    # Recorded again (processed since): the last record stands.
+    found.add("a/1.dita", 130, 1_700_000_100.0, "DITATOPIC")
+    assert found.unchanged("a/1.dita", 120, 1_700_000_000.25) is None
+    assert found.unchanged("a/1.dita", 130, 1_700_000_100.0) == "DITATOPIC"
