@@ -6,7 +6,6 @@ are read by the calculation, and the chunks are written by it.
 """
 
 import itertools
-import struct
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,26 +19,27 @@ UNCHANGED = "unchanged"  # counted and skipped: unchanged since its last success
 LEFT_OUT = "left out"  # outside the type or time filter: not part of the execution
 
 
-_DOUBLE, _BITS = struct.Struct("<d"), struct.Struct("<Q")
-
-
 class Fingerprints:
     """The size, modification time and type of each asset's last successful processing, by
     relpath: what an unchanged rerun compares each file with (``select``).
 
-    Compact, for a repository of a million assets: one entry of a dict of ints each, the hash of
-    the relpath to the size, the bits of the mtime and the type's number packed into one int. A
-    dict of relpath to (size, mtime, type) took 340 bytes an asset (34 MB per 100,000 assets, and
-    a million-file unchanged rerun's calculating process peaked at 442 MB); this takes about 90.
+    Compact, for a repository of a million assets: one entry of a dict of ints each, the hash
+    of (relpath, size, mtime) to the number of the type. A dict of relpath to (size, mtime, type)
+    took 340 bytes an asset (34 MB per 100,000 assets, and a million-file unchanged rerun's
+    calculating process peaked at 442 MB); this takes 78 (192 MB), and a look-up hashes one
+    tuple.
 
-    Two relpaths whose 64-bit hashes are equal (about one chance in 36 million for a million
-    assets) share an entry: the one read last stands, and a file of the other is then taken as
-    unchanged only if its size and mtime also equal those. The hash of a str is the process's
-    own: the fingerprints are compared in the process that read them, or in one forked from it.
+    For one relpath, another size or mtime is another hash: CPython's tuple hash, given its first
+    elements, is a bijection of each later element's hash, and an int's or a float's hash differs
+    for every value a file can have. Two different relpaths can meet only by a 64-bit collision
+    (about one chance in 18 million million per file looked up, in a million-asset repository):
+    the file would then be taken as unchanged. The hash of a str is the process's own: the
+    fingerprints are compared in the process that read them, or in one forked from it.
     """
 
     def __init__(self) -> None:
         self._found: dict[int, int] = {}
+        self._numbers: dict[str, int] = {}
         self._types: list[str] = []
 
     def __len__(self) -> int:
@@ -50,27 +50,17 @@ class Fingerprints:
         unchanged: nothing is recorded)."""
         if size is None or mtime is None:
             return
-        try:
-            number = self._types.index(asset_type)
-        except ValueError:
-            number = len(self._types)
+        number = self._numbers.get(asset_type)
+        if number is None:
+            number = self._numbers[asset_type] = len(self._types)
             self._types.append(asset_type)
-        self._found[hash(relpath)] = (size << 64 | _bits(mtime)) << 8 | number
+        self._found[hash((relpath, size, mtime))] = number
 
     def unchanged(self, relpath: str, size: int, mtime: float) -> str | None:
         """The type recorded for ``relpath`` when its size and mtime are those recorded, else
         None."""
-        known = self._found.get(hash(relpath))
-        if known is None or known >> 8 != (size << 64 | _bits(mtime)):
-            return None
-        return self._types[known & 0xFF]
-
-
-def _bits(mtime: float) -> int:
-    """The bits of a float, as an int: equal floats, equal bits (the mtimes compared are read
-    from the same kind of stat, and stored as they were read)."""
-    value: int = _BITS.unpack(_DOUBLE.pack(mtime))[0]
-    return value
+        number = self._found.get(hash((relpath, size, mtime)))
+        return None if number is None else self._types[number]
 
 
 def walk_order(relfolders: Iterable[str]) -> list[str]:
