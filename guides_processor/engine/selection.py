@@ -30,11 +30,12 @@ class Fingerprints:
     tuple.
 
     For one relpath, another size or mtime is another hash: CPython's tuple hash, given its first
-    elements, is a bijection of each later element's hash, and an int's or a float's hash differs
-    for every value a file can have. Two different relpaths can meet only by a 64-bit collision
-    (about one chance in 18 million million per file looked up, in a million-asset repository):
-    the file would then be taken as unchanged. The hash of a str is the process's own: the
-    fingerprints are compared in the process that read them, or in one forked from it.
+    elements, is a bijection of each later element's hash, and the hash of an int or a float
+    differs for every size and every modification time after 1970. Two different relpaths can
+    meet only by a 64-bit collision (about one chance in 18 million million per file looked up,
+    in a million-asset repository): the file would then be taken as unchanged. The hash of a str
+    is the process's own: the fingerprints are compared in the process that read them, or in one
+    forked from it.
     """
 
     def __init__(self) -> None:
