@@ -212,6 +212,13 @@ def cursor_of(parts: tuple[str, ...]) -> bytes:
     return b"\0".join(part.encode("utf-8", "surrogateescape") for part in parts)
 
 
+def parts_of(cursor: bytes) -> tuple[str, ...]:
+    """The parts a cursor names (``cursor_of``'s inverse); none for the empty cursor."""
+    if not cursor:
+        return ()
+    return tuple(part.decode("utf-8", "surrogateescape") for part in cursor.split(b"\0"))
+
+
 _Listing = Iterator[os.DirEntry[str]]
 
 
@@ -246,11 +253,7 @@ def walk(  # noqa: C901
     bare ``os.scandir`` walk. With ``with_mtime`` each file is stat'ed (without following links)
     and its entry carries its ``mtime`` and ``size``.
     """
-    resume = (
-        tuple(part.decode("utf-8", "surrogateescape") for part in after.split(b"\0"))
-        if after
-        else ()
-    )
+    resume = parts_of(after)
     start = os.path.join(root, relfolder) if relfolder else str(root)
     prefix = tuple(relfolder.split("/")) if relfolder else ()
     single = _single_file(start, relfolder, prefix, resume, with_mtime) if relfolder else None
@@ -375,11 +378,7 @@ def cut_points(
     cut points (the walk says what it does with them). A file, or a folder that cannot be read,
     has none.
     """
-    resume = (
-        tuple(part.decode("utf-8", "surrogateescape") for part in after.split(b"\0"))
-        if after
-        else ()
-    )
+    resume = parts_of(after)
     start = os.path.join(root, relfolder) if relfolder else str(root)
     level = [(start, tuple(relfolder.split("/")) if relfolder else ())]
     cuts: list[tuple[str, ...]] = []

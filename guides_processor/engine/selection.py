@@ -89,7 +89,8 @@ def select(
     The one place where the filters are applied: the calculation and the dry run of a start
     request both use it, so a preview counts what a run would.
     """
-    with_mtime = window != (None, None) or bool(previous)
+    compare = bool(previous)
+    with_mtime = window != (None, None) or compare
     entries: Iterable[content.WalkEntry] = itertools.chain.from_iterable(
         content.walk(root, relfolder, excluded=excluded, after=after, with_mtime=with_mtime)
         for relfolder in walk_order(relfolders)
@@ -101,7 +102,7 @@ def select(
         if not filtered or entry.problem:
             yield entry, PROCESS, None
             continue
-        known = previous.unchanged(entry.relpath, entry.size, entry.mtime) if previous else None
+        known = previous.unchanged(entry.relpath, entry.size, entry.mtime) if compare else None
         if known is not None:
             # Unchanged: its type is the one recorded then, so it is not read for the filter.
             if _in_window(entry, window) and (not types or known in types):
