@@ -18,13 +18,16 @@ import pickle
 import queue
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, suppress
 from multiprocessing.connection import Connection, Pipe
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+# Whether the system can fork (else the thread takes the forked processes' place).
+FORKS = hasattr(os, "fork")
 
 # How long the thread waits for room before it looks whether the reader has left.
 _PATIENCE_SECONDS = 0.1
@@ -119,8 +122,9 @@ class ForkedAhead(Generic[T]):
     it.
     """
 
-    def __init__(self, items: Iterator[T]) -> None:
+    def __init__(self, items: Iterator[T], later: "Later[Any] | None" = None) -> None:
         self._items = items
+        self._later = later
         self._pid = 0
         self._reader: Connection | None = None
 
@@ -132,14 +136,20 @@ class ForkedAhead(Generic[T]):
             fcntl.fcntl(writer.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)  # Linux only
         except (ImportError, AttributeError, OSError):
             pass  # the default capacity: slower, not wrong
+        if self._later is not None:
+            self._later._before_fork()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child's coverage is never saved (os._exit)
             try:
                 reader.close()
+                if self._later is not None:
+                    self._later._in_child()
                 self._send_all(writer)
             finally:
                 os._exit(0)
         writer.close()
+        if self._later is not None:
+            self._later._after_fork()
         self._pid, self._reader = pid, reader
         return self._read(reader)
 
@@ -185,6 +195,68 @@ class ForkedAhead(Generic[T]):
             yield item
 
 
+class Later(Generic[T]):
+    """A value that the process forking ``ForkedParts``' children makes once they have started,
+    and hands to each of them: they begin their work without it and wait for it only where they
+    need it (``ready`` says whether it has come, ``get`` waits for it).
+
+    In a process that forked no child with it (the walk of one part, a system that cannot fork),
+    ``get`` makes the value there, once. An unchanged rerun's children stat their parts' files
+    while the fingerprints they compare them with are read: the read had been a quarter of the
+    rerun, spent before the fork with a core idle.
+    """
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._value: T | None = None
+        self._made = False
+        self._reader: Connection | None = None  # a child's own end
+        self._writers: list[Connection] = []  # the parent's ends, a child each
+
+    def get(self) -> T:
+        """The value: made here in the process that made this object, received in a child."""
+        if not self._made:
+            if self._reader is None:
+                self._value = self._make()
+            else:
+                try:
+                    self._value = pickle.loads(self._reader.recv_bytes())
+                except EOFError:
+                    raise RuntimeError("the forking process ended before it handed over") from None
+            self._made = True
+        return self._value  # type: ignore[return-value]
+
+    def ready(self) -> bool:
+        """Whether ``get`` would not wait (in a child: the value has begun to arrive)."""
+        return self._made or self._reader is None or self._reader.poll()
+
+    def _before_fork(self) -> None:
+        self._reader, writer = Pipe(duplex=False)
+        self._writers.append(writer)
+
+    def _in_child(self) -> None:  # pragma: no cover - runs in the child
+        # Only the parent writes: with a sibling's copy of its end open, a child whose parent
+        # died would wait for ever.
+        for writer in self._writers:
+            writer.close()
+        self._writers = []
+
+    def _after_fork(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _hand(self) -> None:
+        """Make the value and send it to every child forked with it (one that has ended takes
+        nothing: what it raised is raised by its reader)."""
+        data = pickle.dumps(self.get(), protocol=pickle.HIGHEST_PROTOCOL)
+        for writer in self._writers:
+            with suppress(BrokenPipeError):
+                writer.send_bytes(data)
+            writer.close()
+        self._writers = []
+
+
 class _PartEnd:
     """The end of one part, as a child of ``ForkedParts`` hands it over."""
 
@@ -199,7 +271,8 @@ class ForkedParts(Generic[T]):
     """``with ForkedParts(parts, processes) as read:`` iterates the iterators ``parts`` in
     ``processes`` forked children (``ForkedAhead``), the first part in the first child, the
     second in the second, and so on round; ``read`` yields the items of the first part, then those
-    of the second, and so on.
+    of the second, and so on. A ``later`` value the parts wait for is made once the children are
+    forked, and handed to each of them.
 
     A child runs ahead on its next part while the reader takes another child's: with parts of a
     similar size, the children work at once and the reader waits on none for long. Each part must
@@ -208,17 +281,24 @@ class ForkedParts(Generic[T]):
     send, and the earlier ones at theirs once it is gone.
     """
 
-    def __init__(self, parts: Sequence[Iterator[T]], processes: int) -> None:
+    def __init__(
+        self, parts: Sequence[Iterator[T]], processes: int, later: "Later[Any] | None" = None
+    ) -> None:
         self._parts = parts
         self._processes = max(1, min(processes, len(parts)))
+        self._later = later
         self._stack = ExitStack()
 
     def __enter__(self) -> Iterator[T]:
         with ExitStack() as stack:
             readers = [
-                stack.enter_context(ForkedAhead(_every(self._parts, first, self._processes)))
+                stack.enter_context(
+                    ForkedAhead(_every(self._parts, first, self._processes), self._later)
+                )
                 for first in range(self._processes)
             ]
+            if self._later is not None:
+                self._later._hand()  # the children are at work meanwhile
             self._stack = stack.pop_all()
         return self._read(readers)
 
@@ -235,19 +315,25 @@ class ForkedParts(Generic[T]):
 
 
 def ahead_parts(
-    parts: Sequence[Iterator[T]], depth: int, *, processes: int
+    parts: Sequence[Iterator[T]],
+    depth: int,
+    *,
+    processes: int,
+    later: "Later[Any] | None" = None,
 ) -> AbstractContextManager[Iterator[T]]:
     """The items of ``parts``, one part after the other, read ahead in ``processes`` forked
     processes where the system can fork (``ForkedParts``), else in one thread ``depth`` items
-    ahead."""
-    if hasattr(os, "fork"):
-        return ForkedParts(parts, processes)
+    ahead (the ``later`` value the parts wait for is then made first, in this thread)."""
+    if FORKS:
+        return ForkedParts(parts, processes, later)
+    if later is not None:
+        later.get()
     return Ahead(itertools.chain.from_iterable(parts), depth)
 
 
 def ahead(items: Iterator[T], depth: int) -> AbstractContextManager[Iterator[T]]:
     """``items`` read ahead in a forked process where the system can fork, else in a thread
     ``depth`` items ahead (see the module)."""
-    if hasattr(os, "fork"):
+    if FORKS:
         return ForkedAhead(items)
     return Ahead(items, depth)

@@ -12,6 +12,7 @@ file written) resumes it: a path sorting wholly before the cursor yields nothing
 it continues after it, the later ones are walked whole.
 """
 
+import functools
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -20,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from .. import content
 from ..executions.lifecycle import execution_fail
-from ..models import Asset, CalculationStatus, Execution, ExecutionStatus, below
+from ..models import CalculationStatus, Execution, ExecutionStatus
 from ..text import plural
 from . import sql
-from .ahead import ahead, ahead_parts
+from .ahead import Later, ahead, ahead_parts
 from .loglines import INFO, WARN
 from .selection import Chunk, Fingerprints, Walk, merged
 
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
 
 # Rows written to the manifest per transaction during the calculation.
 _CALCULATION_CHUNK = 5000
+# Files walked at most per transaction where the walk leaves files out of the manifest (an
+# unchanged rerun): a stat of 40,000 files takes about 0.1 s on two cores, so the deadline and
+# a cancel are still looked at often.
+_CALCULATION_WALKED = 40_000
 # Chunks the walk may be ahead of the writes where it runs in a thread (``ahead``).
 _WALK_AHEAD = 2
 # Processes that walk at once where the walk looks at each file (``_chunks``), and the least
@@ -81,11 +86,12 @@ def _calculate(worker: "SlotWorker") -> str:
     # filterProcessedAssets: a file whose size and mtime are those of its last successful
     # processing is left out of the manifest unread, as git's index decides a file is unchanged
     # (GUIDES_VERIFY_CHECKSUM: every file is read and its checksum compared, by processing).
-    previous = (
-        _PREVIOUS.get(worker.execution.processing_id, worker.relfolders)
-        if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
-        else Fingerprints()
-    )
+    # The fingerprints are read once the walk has begun, unless an earlier task of this
+    # calculation read them here.
+    previous: Fingerprints | Later[Fingerprints] = Fingerprints()
+    if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM:
+        key = (worker.execution.processing_id, worker.relfolders)
+        previous = _PREVIOUS.kept(*key) or Later(functools.partial(_PREVIOUS.get, *key))
     walk = Walk(worker.root, worker.relfolders, excluded, types, window)
     with _chunks(walk, previous, after) as chunks:
         for chunk in chunks:
@@ -101,17 +107,22 @@ def _calculate(worker: "SlotWorker") -> str:
 
 
 @contextmanager
-def _chunks(walk: Walk, previous: Fingerprints, after: bytes) -> Iterator[Iterator[Chunk]]:
+def _chunks(
+    walk: Walk, previous: Fingerprints | Later[Fingerprints], after: bytes
+) -> Iterator[Iterator[Chunk]]:
     """The walk's chunks, read ahead: a walk that only lists in one other process (the writes
     are the rest of the work), one that also looks at each file cut into parts walked by
     ``_WALKERS`` processes at once (the writes are then little: a stat of every file was most
-    of an unchanged rerun's calculation)."""
+    of an unchanged rerun's calculation). Fingerprints to come are read while the parts'
+    processes walk, and handed to them."""
     parts = (
         walk.parts(after, _PARTS_LEAST)
         if walk.reads_files(previous) and _WALKERS > 1
         else [(after, None)]
     )
     if len(parts) == 1:
+        if isinstance(previous, Later):
+            previous = previous.get()
         with ahead(walk.chunks(previous, after, _CALCULATION_CHUNK), _WALK_AHEAD) as chunks:
             yield chunks
         return
@@ -119,8 +130,9 @@ def _chunks(walk: Walk, previous: Fingerprints, after: bytes) -> Iterator[Iterat
         walk.chunks(previous, start, _CALCULATION_CHUNK, before=stop, part=True)
         for start, stop in parts
     ]
-    with ahead_parts(cut, _WALK_AHEAD, processes=_WALKERS) as read:
-        yield merged(read, _CALCULATION_CHUNK)
+    later = previous if isinstance(previous, Later) else None
+    with ahead_parts(cut, _WALK_AHEAD, processes=_WALKERS, later=later) as read:
+        yield merged(read, _CALCULATION_CHUNK, walked=_CALCULATION_WALKED)
 
 
 class _Fingerprints:
@@ -144,6 +156,10 @@ class _Fingerprints:
             self._key, self._found = None, Fingerprints()  # the previous one's memory first
             self._found, self._key = success_fingerprints(relfolders), key
         return self._found
+
+    def kept(self, processing_id: uuid.UUID, relfolders: Sequence[str]) -> Fingerprints | None:
+        """The fingerprints kept for this calculation, if any (``get`` would not read them)."""
+        return self._found if self._key == (processing_id, tuple(relfolders)) else None
 
     def drop(self, processing_id: uuid.UUID) -> None:
         if self._key is not None and self._key[0] == processing_id:
@@ -184,20 +200,11 @@ def _begin(worker: "SlotWorker", execution: Execution) -> bool:
 
 def success_fingerprints(relfolders: Sequence[str]) -> Fingerprints:
     """(size, mtime, type) of the last successful processing of each live asset below the
-    folders, or at a path that is a file (a deleted asset is not unchanged: its file, back, is
-    processed and brings it back)."""
+    folders, or at a path that is a file (``sql.fingerprint_rows``)."""
     found = Fingerprints()
     for relfolder in relfolders:
-        assets = Asset.objects.filter(
-            below(relfolder) | Q(relpath=relfolder) if relfolder else Q(),
-            success_checksum__gt="",
-            success_size__isnull=False,
-            deleted_at__isnull=True,
-        )
-        for relpath, size, mtime, asset_type in assets.values_list(
-            "relpath", "success_size", "success_mtime", "asset_type"
-        ).iterator(chunk_size=10_000):
-            found.add(relpath, size, mtime, asset_type)
+        for rows in sql.fingerprint_rows(relfolder):
+            found.extend(rows)
     return found
 
 

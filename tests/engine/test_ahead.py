@@ -6,10 +6,19 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from guides_processor.engine.ahead import Ahead, ForkedAhead, ForkedParts, ahead, ahead_parts
+from guides_processor.engine import ahead as ahead_module
+from guides_processor.engine.ahead import (
+    Ahead,
+    ForkedAhead,
+    ForkedParts,
+    Later,
+    ahead,
+    ahead_parts,
+)
 
 
 def test_the_items_come_in_order_and_end_with_the_iterator():
@@ -238,10 +247,94 @@ def test_leaving_the_block_early_ends_every_child_and_reaps_it():
 
 
 def test_parts_without_a_fork_are_read_in_order_in_a_thread(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delattr(os, "fork", raising=False)
+    monkeypatch.setattr(ahead_module, "FORKS", False)
     chosen = ahead_parts([_part(0, 2), _part(1, 1)], 2, processes=2)
     assert isinstance(chosen, Ahead)
     with chosen as read:
         got = list(read)
     assert [(number, index) for number, index, _ in got] == [(0, 0), (0, 1), (1, 0)]
     assert {pid for _, _, pid in got} == {os.getpid()}
+
+
+# Later: a value the parent makes once its children are at work, handed to each.
+
+
+def _waiting_part(
+    later: Later[dict[str, int]], started: Path, number: int
+) -> Iterator[tuple[int, int, int]]:
+    (started / f"{number}-{os.getpid()}").touch()  # at work before the value is made
+    yield number, later.get()["value"], os.getpid()
+
+
+@forking
+def test_a_later_value_is_made_once_the_children_are_at_work_and_each_receives_it(
+    tmp_path: Path,
+):
+    made: list[int] = []
+
+    def make() -> dict[str, int]:
+        # Both children have begun their first part before the value exists.
+        deadline = time.monotonic() + 10
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        made.append(len(list(tmp_path.iterdir())))
+        return {"value": 42}
+
+    later = Later(make)
+    parts = [_waiting_part(later, tmp_path, number) for number in range(4)]
+    with ForkedParts(parts, 2, later) as read:
+        got = list(read)
+    assert made == [2]  # made once, in this process, with the two children at work
+    assert [(number, value) for number, value, _ in got] == [(0, 42), (1, 42), (2, 42), (3, 42)]
+    assert len({pid for _, _, pid in got} - {os.getpid()}) == 2
+
+
+@forking
+def test_a_child_that_failed_before_the_value_came_is_raised_to_the_reader():
+    def failing() -> Iterator[tuple[int, int, int]]:
+        raise OSError("the disk went away")
+        yield 0, 0, 0  # pragma: no cover - a generator that raises at once
+
+    # Larger than a pipe holds: the send to the ended child finds no reader.
+    later = Later(lambda: {"value": 1, "padding": "x" * (1 << 20)})
+    with (
+        pytest.raises(OSError, match="the disk went away"),
+        ForkedParts([failing(), _part(1, 1)], 2, later) as read,
+    ):
+        list(read)
+
+
+@forking
+def test_what_making_the_later_value_raises_is_raised_and_the_children_are_ended(
+    tmp_path: Path,
+):
+    def make() -> dict[str, int]:
+        deadline = time.monotonic() + 10
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise RuntimeError("the database went away")
+
+    later: Later[dict[str, int]] = Later(make)
+    parts = [_waiting_part(later, tmp_path, number) for number in range(2)]
+    entered = False
+    with pytest.raises(RuntimeError, match="the database went away"), ForkedParts(parts, 2, later):
+        entered = True
+    assert not entered
+    children = [int(started.name.split("-")[1]) for started in tmp_path.iterdir()]
+    assert len(children) == 2
+    for child in children:  # killed and reaped, not left waiting for the value
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)
+
+
+def test_a_later_value_without_a_fork_is_made_where_it_is_asked_for_once():
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(1)
+        return len(made)
+
+    later = Later(make)
+    assert later.ready()
+    assert (later.get(), later.get()) == (1, 1)
+    assert made == [1]

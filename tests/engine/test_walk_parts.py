@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from guides_processor import content
-from guides_processor.engine import calculation
-from guides_processor.engine.ahead import ahead_parts
+from guides_processor.engine import calculation, selection
+from guides_processor.engine.ahead import Later, ahead_parts
 from guides_processor.engine.selection import Chunk, Fingerprints, Walk, merged
 from tests.content.test_walk import make
 
@@ -53,7 +53,7 @@ def test_the_parts_merged_hold_what_one_walk_holds_in_chunks_of_at_least_the_siz
     none = Fingerprints()
     cut = [walk.chunks(none, start, size, before=stop, part=True) for start, stop in parts]
     with ahead_parts(cut, 2, processes=2) as read:
-        gathered = list(merged(read, size))
+        gathered = list(merged(read, size, walked=size))
 
     assert _contents(gathered) == _contents(whole) == (sorted(TREE, key=lambda r: r.split("/")), 13)
     assert gathered[-1].cursor is None
@@ -67,6 +67,27 @@ def test_the_parts_merged_hold_what_one_walk_holds_in_chunks_of_at_least_the_siz
         assert len(rest) == 13 - walked
 
 
+def test_chunks_are_gathered_until_they_hold_the_size_to_write_or_the_files_walked():
+    """Files to write are the pending and the skipped ones; unchanged files are only walked."""
+    parts = [
+        Chunk(["a"], [], 0, b"1", 1),
+        Chunk([], [], 3, b"2", 3),
+        Chunk([], [("b", "bad")], 0, b"3", 1),  # 2 to write: a, b
+        Chunk([], [], 5, b"4", 5),
+        Chunk(["c"], [], 0, b"5", 1),  # 6 walked: 5 unchanged and c
+        Chunk([], [], 2, b"6", 2),
+    ]
+    gathered = [
+        (chunk.pending, chunk.skipped, chunk.unchanged, chunk.cursor, chunk.walked)
+        for chunk in merged(parts, 2, walked=6)
+    ]
+    assert gathered == [
+        (["a"], [("b", "bad")], 3, b"3", 5),
+        (["c"], [], 5, b"5", 6),
+        ([], [], 2, None, 2),  # the last one has no cursor
+    ]
+
+
 def test_a_resumed_walk_is_cut_after_its_cursor(tmp_path: Path):
     make(tmp_path, TREE)
     walk = _walk(tmp_path)
@@ -75,7 +96,7 @@ def test_a_resumed_walk_is_cut_after_its_cursor(tmp_path: Path):
     assert parts == [(cursor, ("f",)), (content.cursor_of(("f",)), None)]
     cut = [walk.chunks(Fingerprints(), start, 100, before=stop, part=True) for start, stop in parts]
     with ahead_parts(cut, 2, processes=2) as read:
-        (chunk,) = list(merged(read, 100))
+        (chunk,) = list(merged(read, 100, walked=100))
     # The six files after d/6.dita: d/7, d/e/8, f/9, f/g/10, f/g/11, z.
     assert chunk.pending == TREE[7:]
 
@@ -105,9 +126,9 @@ def test_an_unchanged_rerun_cut_into_parts_and_tasks_counts_every_file_once(
     (root / "docs/d/e/8.dita").write_text(topic("t8", "Changed title"))
     used: list[int] = []
 
-    def counted(parts, depth, *, processes):
+    def counted(parts, depth, *, processes, later):
         used.append(len(parts))
-        return ahead_parts(parts, depth, processes=processes)
+        return ahead_parts(parts, depth, processes=processes, later=later)
 
     monkeypatch.setattr(calculation, "ahead_parts", counted)
     monkeypatch.setattr(calculation, "_CALCULATION_CHUNK", 1)
@@ -119,6 +140,54 @@ def test_an_unchanged_rerun_cut_into_parts_and_tasks_counts_every_file_once(
     assert list(rerun.items.values_list("relpath", flat=True)) == ["docs/d/e/8.dita"]
     # Cut at docs' folders in the first task, and after each later task's cursor.
     assert used[0] == 5 and len(used) > 1
+
+
+def test_a_walk_with_fingerprints_to_come_holds_what_it_walked_and_loses_none(
+    tmp_path: Path, monkeypatch
+):
+    """The walk looks whether they have come every 2 entries (here they come at the first
+    look): the 2 entries held and the 11 walked after are judged as with the fingerprints in
+    hand."""
+    make(tmp_path, TREE)
+    known = Fingerprints()
+    for entry in content.walk(tmp_path, "", with_mtime=True):
+        if entry.relpath.startswith(("a/", "f/")):
+            known.add(entry.relpath, entry.size, entry.mtime, "DITATOPIC")
+    assert len(known) == 7
+    monkeypatch.setattr(selection, "_LOOK_EVERY", 2)
+    walk = _walk(tmp_path)
+    asked: list[int] = []
+
+    def read() -> Fingerprints:
+        asked.append(1)
+        return known
+
+    later = Later(read)
+
+    def verdicts(previous: Fingerprints | Later[Fingerprints]) -> list[tuple[str, str]]:
+        return [
+            (entry.relpath, verdict)
+            for entry, verdict, _ in selection.select(
+                tmp_path,
+                [""],
+                excluded=walk.excluded,
+                types=walk.types,
+                window=walk.window,
+                previous=previous,
+            )
+        ]
+
+    late = verdicts(later)
+    assert late == verdicts(known)
+    assert [relpath for relpath, verdict in late if verdict == selection.PROCESS] == [
+        "0.dita",
+        "c/5.dita",
+        "d/6.dita",
+        "d/7.dita",
+        "d/e/8.dita",
+        "z.dita",
+    ]
+    assert asked == [1]
 
 
 def test_fingerprints_say_a_file_is_unchanged_only_at_its_size_and_mtime():

@@ -5,14 +5,15 @@ a batch's items, ``writes.py`` writes the manifest, the log and a batch's result
 ``common.py`` (names, values, and the hooks where the databases differ, which ``sqlite.py`` and
 ``postgresql.py`` fill in; ``interface.py`` puts them together). ``keys.py`` is the link pass of a
 finishing execution (``verdicts.py`` its writes, file references and Used in), ``vanished.py``
-the assets it finds gone from disk.
+the assets it finds gone from disk, ``unchanged.py`` what an unchanged rerun reads.
 """
 
 from .backend import BACKEND, VENDOR
 from .common import columns, marks, q, stamp, table
 from .interface import Backend
 from .keys import LinkScope, resolve_keys
-from .vanished import mark_vanished, none_vanished
+from .unchanged import fingerprint_rows, none_vanished
+from .vanished import mark_vanished
 from .verdicts import broken_references_by_reason, index_used_in
 from .writes import PreparedResult
 
@@ -44,6 +45,7 @@ __all__ = [
     "columns",
     "commit_without_waiting",
     "execution_status_for_claim",
+    "fingerprint_rows",
     "index_used_in",
     "lock_queue",
     "mark_vanished",
