@@ -9,7 +9,7 @@ with ``.``, such as ``.git``) are not part of the repository and are passed over
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -186,7 +186,8 @@ def _printable(name: str) -> str:
 # bare os.scandir walk's 0.115 s).
 @dataclass(slots=True)
 class WalkEntry:
-    """One file found by the walk, or one thing it had to pass over (``problem`` set).
+    """One file found by the walk, or one thing it had to pass over (``problem`` set), or a
+    tally of ``count`` files it found unchanged (no relpath; ``parts`` are the last one's).
 
     ``cursor`` orders entries as the walk yields them; handing the last one back to ``walk(after=)``
     resumes just after it.
@@ -197,6 +198,7 @@ class WalkEntry:
     problem: str = ""
     mtime: float = 0.0
     size: int = 0
+    count: int = 1
 
     @property
     def cursor(self) -> bytes:
@@ -242,9 +244,12 @@ def walk(  # noqa: C901
     *,
     excluded: frozenset[str] = frozenset(),
     after: bytes = b"",
+    before: tuple[str, ...] | None = None,
     with_mtime: bool = False,
+    unchanged: Callable[[str, int, float], bool] | None = None,
 ) -> Iterator[WalkEntry]:
-    """Yield every file below ``root/relfolder`` in a fixed order, after cursor ``after``.
+    """Yield every file below ``root/relfolder`` in a fixed order, after cursor ``after`` and
+    before the parts ``before`` (a folder: ``cut_points``).
 
     ``excluded`` holds relpaths of folders whose contents are left out. The order is depth-first
     with each folder's entries sorted by the bytes of their names, so it is the lexicographic
@@ -252,30 +257,48 @@ def walk(  # noqa: C901
     with a stack of open folders: a tree of 100,000 files is walked in about twice the time of a
     bare ``os.scandir`` walk. With ``with_mtime`` each file is stat'ed (without following links)
     and its entry carries its ``mtime`` and ``size``.
+
+    Files for which ``unchanged(relpath, size, mtime)`` is true (with ``with_mtime``) are not
+    yielded one by one but counted, in tallies of at most ``_TALLY`` files (``WalkEntry.count``),
+    each yielded before the next entry: an unchanged rerun makes no entry for them (a walk of
+    100,000 unchanged files, judged and counted in chunks, took 0.47 s with an entry each).
     """
     resume = parts_of(after)
     start = os.path.join(root, relfolder) if relfolder else str(root)
     prefix = tuple(relfolder.split("/")) if relfolder else ()
+    # Whether a listing's folder is on the way to ``before`` (its names are compared with it).
+    cuts = before or ()
+    edge = False
+    if before is not None:
+        head = before[: len(prefix)]
+        if prefix > head or prefix == before:
+            return  # all of it sorts at or after ``before``
+        edge = prefix == head
     single = _single_file(start, relfolder, prefix, resume, with_mtime) if relfolder else None
     if single is not None:
         # An execution of one file: its manifest is that file (or nothing, once past it).
         if single.relpath:
             yield single
         return
-    stack: list[tuple[_Listing, str, tuple[str, ...]]] = []
+    stack: list[tuple[_Listing, str, tuple[str, ...], bool]] = []
     try:
-        stack.append((_listing(start), relfolder, prefix))
+        stack.append((_listing(start), relfolder, prefix, edge))
     except OSError as exc:
         if not resume or prefix > resume:
             yield _unreadable(relfolder, prefix, exc)
+    tally = 0
+    last: tuple[tuple[str, ...], str] = ((), "")  # the tally's last file: its folder, its name
     while stack:
-        listing, folder, parts = stack[-1]
+        listing, folder, parts, edge = stack[-1]
         entry = next(listing, None)
         if entry is None:
             stack.pop()
             continue
         name = entry.name
-        entry_parts = (*parts, name)
+        if edge:
+            cut = cuts[len(parts)]
+            if name > cut or (name == cut and len(parts) + 1 == len(cuts)):
+                break  # it and all that follows sort at or after ``before``
         if not resume and name.isascii():
             # The common case, first: a regular file with a plain name (no cursor to compare).
             try:
@@ -286,10 +309,23 @@ def walk(  # noqa: C901
             if regular:
                 relpath = f"{folder}/{name}" if folder else name
                 if info is None:
-                    yield WalkEntry(relpath, entry_parts)
+                    yield WalkEntry(relpath, (*parts, name))
+                elif unchanged is not None and unchanged(relpath, info.st_size, info.st_mtime):
+                    tally += 1
+                    last = (parts, name)
+                    if tally == _TALLY:
+                        yield WalkEntry("", (*parts, name), count=tally)
+                        tally = 0
                 else:
-                    yield WalkEntry(relpath, entry_parts, mtime=info.st_mtime, size=info.st_size)
+                    if tally:
+                        yield WalkEntry("", (*last[0], last[1]), count=tally)
+                        tally = 0
+                    yield WalkEntry(relpath, (*parts, name), mtime=info.st_mtime, size=info.st_size)
                 continue
+        if tally:  # whatever comes next comes after the files counted
+            yield WalkEntry("", (*last[0], last[1]), count=tally)
+            tally = 0
+        entry_parts = (*parts, name)
         if resume:
             if entry_parts < resume[: len(entry_parts)]:
                 continue  # this whole entry sorts before the cursor: done in an earlier run
@@ -318,7 +354,8 @@ def walk(  # noqa: C901
                     )
                 continue
             try:
-                stack.append((_listing(entry.path), relpath, entry_parts))
+                on_edge = edge and name == cuts[len(parts)]
+                stack.append((_listing(entry.path), relpath, entry_parts, on_edge))
             except OSError as exc:
                 if not resume or entry_parts > resume:  # else reported by an earlier run
                     yield _unreadable(relpath, entry_parts, exc)
@@ -342,6 +379,13 @@ def walk(  # noqa: C901
                 yield WalkEntry(relpath, entry_parts)
             else:
                 yield WalkEntry(relpath, entry_parts, "not a regular file")
+    if tally:
+        yield WalkEntry("", (*last[0], last[1]), count=tally)
+
+
+# Files found unchanged counted in one tally at most (``walk``): a chunk of the calculation
+# ends at most this far past its size.
+_TALLY = 1000
 
 
 def _single_file(

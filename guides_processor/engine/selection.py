@@ -71,6 +71,15 @@ class Fingerprints:
         )
         self._types = list(numbers)  # in the order of their numbers: a dict keeps its order
 
+    def take(self, other: "Fingerprints") -> None:
+        """Hold what ``other`` holds (what asks this one, such as a walk given ``known``, then
+        asks those)."""
+        self._found, self._numbers, self._types = other._found, other._numbers, other._types
+
+    def known(self, relpath: str, size: int, mtime: float) -> bool:
+        """Whether ``relpath`` is unchanged at this size and mtime (``unchanged`` is not None)."""
+        return hash((relpath, size, mtime)) in self._found
+
     def unchanged(self, relpath: str, size: int, mtime: float) -> str | None:
         """The type recorded for ``relpath`` when its size and mtime are those recorded, else
         None."""
@@ -105,22 +114,38 @@ def select(
     """
     # Fingerprints to come are compared with, whatever they hold.
     compare = isinstance(previous, Later) or bool(previous)
-    with_mtime = window != (None, None) or compare
+    windowed = window != (None, None)
+    with_mtime = windowed or compare
+    # With nothing but the fingerprints to judge by, the walk counts the unchanged files itself
+    # (tallies, yielded as UNCHANGED); ``counted`` takes in the fingerprints once they have come.
+    counted = Fingerprints()
+    tallied = compare and not types and not windowed
+    if tallied and isinstance(previous, Fingerprints):
+        counted = previous
     entries: Iterator[content.WalkEntry] = itertools.chain.from_iterable(
-        content.walk(root, relfolder, excluded=excluded, after=after, with_mtime=with_mtime)
+        content.walk(
+            root,
+            relfolder,
+            excluded=excluded,
+            after=after,
+            before=before,
+            with_mtime=with_mtime,
+            unchanged=counted.known if tallied else None,
+        )
         for relfolder in walk_order(relfolders)
     )
-    if before is not None:
-        entries = itertools.takewhile(lambda entry: entry.parts < before, entries)
     if isinstance(previous, Later):
         # Walk ahead (the stat of each file is most of the work) until they have come.
         held = list(_until(previous, entries))
         previous = previous.get()
+        counted.take(previous)
         entries = itertools.chain(held, entries)
     filtered = bool(types) or with_mtime
-    windowed = window != (None, None)
     unchanged = previous.unchanged
     for entry in entries:
+        if not entry.relpath:  # a tally of unchanged files
+            yield entry, UNCHANGED, None
+            continue
         if not filtered or entry.problem:
             yield entry, PROCESS, None
             continue
@@ -198,29 +223,31 @@ class Chunk:
 def chunks(
     selected: Iterable[tuple[content.WalkEntry, str, str | None]], size: int, *, last: bool = True
 ) -> Generator[Chunk, None, None]:
-    """The walk in chunks of ``size`` files walked, then a last one (with no cursor). A part of
-    the walk (``last`` False) ends with the cursor of its last file instead, when it has files
-    left over, and yields nothing when it has no file."""
+    """The walk in chunks of ``size`` files walked (a little more where a tally of unchanged
+    files ends one), then a last one (with no cursor). A part of the walk (``last`` False) ends
+    with the cursor of its last file instead, when it has files left over, and yields nothing
+    when it has no file."""
     pending: list[str] = []
     skipped: list[tuple[str, str]] = []
     unchanged = 0
     walked = 0
     entry = None
-    for walked, (entry, verdict, _) in enumerate(selected, start=1):
+    for entry, verdict, _ in selected:
+        walked += entry.count
         if verdict == PROCESS:
             if entry.problem:
                 skipped.append((entry.relpath, entry.problem))
             else:
                 pending.append(entry.relpath)
         elif verdict == UNCHANGED:
-            unchanged += 1
-        if walked % size == 0:
-            yield Chunk(pending, skipped, unchanged, entry.cursor, size)
-            pending, skipped, unchanged = [], [], 0
+            unchanged += entry.count
+        if walked >= size:
+            yield Chunk(pending, skipped, unchanged, entry.cursor, walked)
+            pending, skipped, unchanged, walked = [], [], 0, 0
     if last:
-        yield Chunk(pending, skipped, unchanged, None, walked % size)
-    elif entry is not None and walked % size:
-        yield Chunk(pending, skipped, unchanged, entry.cursor, walked % size)
+        yield Chunk(pending, skipped, unchanged, None, walked)
+    elif entry is not None and walked:
+        yield Chunk(pending, skipped, unchanged, entry.cursor, walked)
 
 
 def merged(parts: Iterable[Chunk], size: int, *, walked: int) -> Generator[Chunk, None, None]:

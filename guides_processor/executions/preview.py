@@ -80,8 +80,8 @@ def execution_preview(
             if len(sample) < SAMPLE_SIZE:
                 sample.append(content.to_virtual(entry.relpath))
         elif verdict == UNCHANGED:
-            total += 1
-            unchanged += 1
+            total += entry.count  # a tally of several, as the walk may count them
+            unchanged += entry.count
         else:
             left_out += 1
     return {

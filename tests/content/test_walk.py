@@ -51,6 +51,39 @@ def test_resuming_after_any_cursor_yields_exactly_the_rest(tmp_path: Path):
         assert rest == [e.relpath for e in entries[index + 1 :]]
 
 
+def test_a_walk_before_a_folder_yields_exactly_what_sorts_before_it_from_any_cursor(
+    tmp_path: Path,
+):
+    """Every folder of the tree as the stop, every file's cursor (and none) as the start: the
+    files between them in the whole walk's order, by their parts."""
+    make(tmp_path, TREE)
+    entries = list(content.walk(tmp_path, ""))
+    folders = [("a",), ("a", "b"), ("a-b",), ("z",), ("z", "y"), ("z", "y", "x")]
+    for stop in folders:
+        for start in [b"", *(entry.cursor for entry in entries)]:
+            walked = [
+                entry.relpath for entry in content.walk(tmp_path, "", after=start, before=stop)
+            ]
+            expected = [
+                entry.relpath for entry in entries if content.parts_of(start) < entry.parts < stop
+            ]
+            assert walked == expected, (stop, start)
+
+
+def test_a_sub_folder_walked_before_a_folder_is_walked_whole_in_part_or_not_at_all(
+    tmp_path: Path,
+):
+    make(tmp_path, TREE)
+
+    def walked(relfolder: str, before: tuple[str, ...]) -> list[str]:
+        return [entry.relpath for entry in content.walk(tmp_path, relfolder, before=before)]
+
+    assert walked("a", ("a-b",)) == ["a/1.dita", "a/2.dita", "a/b/3.dita"]
+    assert walked("a", ("a", "b")) == ["a/1.dita", "a/2.dita"]
+    assert walked("z", ("a-b",)) == []
+    assert walked("a", ("a",)) == []
+
+
 def test_it_walks_a_sub_folder_and_leaves_out_excluded_ones(tmp_path: Path):
     make(tmp_path, TREE)
     relpaths = [e.relpath for e in content.walk(tmp_path, "a", excluded=frozenset({"a/b"}))]

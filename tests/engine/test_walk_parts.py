@@ -142,50 +142,96 @@ def test_an_unchanged_rerun_cut_into_parts_and_tasks_counts_every_file_once(
     assert used[0] == 5 and len(used) > 1
 
 
+def _judged(root: Path, previous: Fingerprints | Later[Fingerprints]) -> list[tuple[str, str, int]]:
+    """(relpath, verdict, files it stands for) of each thing the selection yields."""
+    return [
+        (entry.relpath, verdict, entry.count)
+        for entry, verdict, _ in selection.select(
+            root,
+            [""],
+            excluded=frozenset(),
+            types=frozenset(),
+            window=(None, None),
+            previous=previous,
+        )
+    ]
+
+
+def _known(root: Path, *folders: str) -> Fingerprints:
+    known = Fingerprints()
+    for entry in content.walk(root, "", with_mtime=True):
+        if entry.relpath.startswith(folders):
+            known.add(entry.relpath, entry.size, entry.mtime, "DITATOPIC")
+    return known
+
+
+def test_a_walk_with_fingerprints_counts_the_unchanged_files_in_tallies(tmp_path: Path):
+    """a/ (4 files) and f/ (3) unchanged: a tally ends before whatever the walk meets next
+    that is not a file (a folder: a/b/, c/, f/g/) or before a file to process (z.dita)."""
+    make(tmp_path, TREE)
+    known = _known(tmp_path, "a/", "f/")
+    assert len(known) == 7
+    assert _judged(tmp_path, known) == [
+        ("0.dita", selection.PROCESS, 1),
+        ("", selection.UNCHANGED, 2),  # a/1, a/2
+        ("", selection.UNCHANGED, 2),  # a/b/3, a/b/4
+        ("c/5.dita", selection.PROCESS, 1),
+        ("d/6.dita", selection.PROCESS, 1),
+        ("d/7.dita", selection.PROCESS, 1),
+        ("d/e/8.dita", selection.PROCESS, 1),
+        ("", selection.UNCHANGED, 1),  # f/9
+        ("", selection.UNCHANGED, 2),  # f/g/10, f/g/11
+        ("z.dita", selection.PROCESS, 1),
+    ]
+    # Chunks of 3 files walked, each with the cursor of its last one (a tally's last file).
+    walked = [
+        (chunk.pending, chunk.unchanged, chunk.walked, chunk.cursor)
+        for chunk in _walk(tmp_path).chunks(known, b"", 3)
+    ]
+    assert walked == [
+        (["0.dita"], 2, 3, content.cursor_of(("a", "2.dita"))),
+        (["c/5.dita"], 2, 3, content.cursor_of(("c", "5.dita"))),
+        (["d/6.dita", "d/7.dita", "d/e/8.dita"], 0, 3, content.cursor_of(("d", "e", "8.dita"))),
+        ([], 3, 3, content.cursor_of(("f", "g", "11.dita"))),
+        (["z.dita"], 0, 1, None),
+    ]
+
+
+def test_a_tally_is_at_most_the_walks_tally_size(tmp_path: Path, monkeypatch):
+    make(tmp_path, [f"{number}.dita" for number in range(7)])
+    monkeypatch.setattr(content, "_TALLY", 3)
+    counts = [count for _, _, count in _judged(tmp_path, _known(tmp_path, ""))]
+    assert counts == [3, 3, 1]
+
+
 def test_a_walk_with_fingerprints_to_come_holds_what_it_walked_and_loses_none(
     tmp_path: Path, monkeypatch
 ):
     """The walk looks whether they have come every 2 entries (here they come at the first
-    look): the 2 entries held and the 11 walked after are judged as with the fingerprints in
-    hand."""
+    look): the 2 entries held are judged one by one, the files walked after are counted in
+    tallies, as with the fingerprints in hand."""
     make(tmp_path, TREE)
-    known = Fingerprints()
-    for entry in content.walk(tmp_path, "", with_mtime=True):
-        if entry.relpath.startswith(("a/", "f/")):
-            known.add(entry.relpath, entry.size, entry.mtime, "DITATOPIC")
-    assert len(known) == 7
+    known = _known(tmp_path, "a/", "f/")
     monkeypatch.setattr(selection, "_LOOK_EVERY", 2)
-    walk = _walk(tmp_path)
     asked: list[int] = []
 
     def read() -> Fingerprints:
         asked.append(1)
         return known
 
-    later = Later(read)
-
-    def verdicts(previous: Fingerprints | Later[Fingerprints]) -> list[tuple[str, str]]:
-        return [
-            (entry.relpath, verdict)
-            for entry, verdict, _ in selection.select(
-                tmp_path,
-                [""],
-                excluded=walk.excluded,
-                types=walk.types,
-                window=walk.window,
-                previous=previous,
-            )
-        ]
-
-    late = verdicts(later)
-    assert late == verdicts(known)
-    assert [relpath for relpath, verdict in late if verdict == selection.PROCESS] == [
-        "0.dita",
-        "c/5.dita",
-        "d/6.dita",
-        "d/7.dita",
-        "d/e/8.dita",
-        "z.dita",
+    late = _judged(tmp_path, Later(read))
+    assert late == [
+        ("0.dita", selection.PROCESS, 1),
+        ("a/1.dita", selection.UNCHANGED, 1),  # held, judged by the selection
+        ("", selection.UNCHANGED, 1),  # a/2, counted by the walk from then on
+        ("", selection.UNCHANGED, 2),
+        ("c/5.dita", selection.PROCESS, 1),
+        ("d/6.dita", selection.PROCESS, 1),
+        ("d/7.dita", selection.PROCESS, 1),
+        ("d/e/8.dita", selection.PROCESS, 1),
+        ("", selection.UNCHANGED, 1),
+        ("", selection.UNCHANGED, 2),
+        ("z.dita", selection.PROCESS, 1),
     ]
     assert asked == [1]
 
