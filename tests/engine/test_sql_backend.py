@@ -71,3 +71,24 @@ def test_insert_many_writes_every_row_as_given(write_tree) -> None:
         .values_list("line", "time", "message")
     )
     assert stored == [(line, when, message) for _, line, _, _, message in rows]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "line", "found"),
+    [
+        ("t\nt/e1\nt/e2", "t", True),  # the first line
+        ("t\nt/e1\nt/e2", "t/e1", True),  # one between
+        ("t\nt/e1\nt/e2", "t/e2", True),  # the last
+        ("t\nt/e1\nt/e2", "t/e", False),  # the start of a line is not the line
+        ("t\nt/e1\nt/e2", "e1", False),  # nor its end
+        ("", "t", False),
+    ],
+)
+def test_a_line_is_one_of_the_lines_of_a_text_only_whole(text: str, line: str, found: bool) -> None:
+    """What the link pass asks of a topic's ids (one id a line) before it judges a fragment."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT CASE WHEN {BACKEND.has_line('%s', '%s')} THEN 1 ELSE 0 END", [text, line]
+        )
+        assert cursor.fetchone()[0] == int(found)

@@ -116,6 +116,11 @@ class Hooks:
         """SQL for the text of ``key`` in the JSON object ``column`` (NULL when absent)."""
         raise NotImplementedError
 
+    def has_line(self, text: str, line: str) -> str:
+        """SQL for whether ``line`` (without a line break) is one of the lines of ``text``
+        (SQL expressions)."""
+        raise NotImplementedError
+
     def json_with(self, column: str, key: str, value: str) -> str:
         """SQL for the JSON object ``column`` with ``key`` set to the text ``value`` (an SQL
         expression)."""

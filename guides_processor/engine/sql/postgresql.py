@@ -86,6 +86,9 @@ class PostgreSQLBackend(Backend):
     def json_text(self, column: str, key: str) -> str:
         return f"{column} ->> '{key}'"
 
+    def has_line(self, text: str, line: str) -> str:
+        return f"strpos(chr(10) || {text} || chr(10), chr(10) || {line} || chr(10)) > 0"
+
     def json_with(self, column: str, key: str, value: str) -> str:
         return f"jsonb_set({column}, '{{{key}}}', to_jsonb({value}::text))"
 

@@ -32,6 +32,9 @@ class SQLiteBackend(Backend):
     def json_text(self, column: str, key: str) -> str:
         return f"json_extract({column}, '$.{key}')"
 
+    def has_line(self, text: str, line: str) -> str:
+        return f"instr(char(10) || {text} || char(10), char(10) || {line} || char(10)) > 0"
+
     def json_with(self, column: str, key: str, value: str) -> str:
         return f"json_set({column}, '$.{key}', {value})"
 
