@@ -138,7 +138,15 @@ class ForkedAhead(Generic[T]):
             pass  # the default capacity: slower, not wrong
         if self._later is not None:
             self._later._before_fork()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:
+            # No child: the value is this process's own again, and the pipe's ends are closed.
+            if self._later is not None:
+                self._later._after_fork()
+            reader.close()
+            writer.close()
+            raise
         if pid == 0:  # pragma: no cover - the child's coverage is never saved (os._exit)
             try:
                 reader.close()
