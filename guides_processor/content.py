@@ -315,16 +315,16 @@ def walk(  # noqa: C901
                     tally += 1
                     last = (parts, name)
                     if tally == _TALLY:
-                        yield WalkEntry("", (*parts, name), count=tally)
+                        yield _tally(last, tally)
                         tally = 0
                 else:
                     if tally:
-                        yield WalkEntry("", (*last[0], last[1]), count=tally)
+                        yield _tally(last, tally)
                         tally = 0
                     yield WalkEntry(relpath, (*parts, name), mtime=info.st_mtime, size=info.st_size)
                 continue
         if tally:  # whatever comes next comes after the files counted
-            yield WalkEntry("", (*last[0], last[1]), count=tally)
+            yield _tally(last, tally)
             tally = 0
         entry_parts = (*parts, name)
         if resume:
@@ -381,7 +381,13 @@ def walk(  # noqa: C901
             else:
                 yield WalkEntry(relpath, entry_parts, "not a regular file")
     if tally:
-        yield WalkEntry("", (*last[0], last[1]), count=tally)
+        yield _tally(last, tally)
+
+
+def _tally(last: tuple[tuple[str, ...], str], count: int) -> WalkEntry:
+    """The entry of ``count`` unchanged files whose last is ``last`` (its folder, its name)."""
+    folder, name = last
+    return WalkEntry("", (*folder, name), count=count)
 
 
 # Files found unchanged counted in one tally at most (``walk``): a chunk of the calculation

@@ -50,13 +50,8 @@ class Fingerprints:
     def add(self, relpath: str, size: int | None, mtime: float | None, asset_type: str) -> None:
         """Record an asset's last successful processing (without a size or an mtime it is never
         unchanged: nothing is recorded)."""
-        if size is None or mtime is None:
-            return
-        number = self._numbers.get(asset_type)
-        if number is None:
-            number = self._numbers[asset_type] = len(self._types)
-            self._types.append(asset_type)
-        self._found[hash((relpath, size, mtime))] = number
+        if size is not None and mtime is not None:
+            self.extend([(relpath, size, mtime, asset_type)])
 
     def extend(self, rows: Iterable[tuple[str, int, float, str]]) -> None:
         """Record many assets' last successful processing at once, as (relpath, size, mtime,
@@ -112,8 +107,7 @@ def select(
     The one place where the filters are applied: the calculation and the dry run of a start
     request both use it, so a preview counts what a run would.
     """
-    # Fingerprints to come are compared with, whatever they hold.
-    compare = isinstance(previous, Later) or bool(previous)
+    compare = _compares(previous)
     windowed = window != (None, None)
     with_mtime = windowed or compare
     # With nothing but the fingerprints to judge by, the walk counts the unchanged files itself
@@ -138,7 +132,7 @@ def select(
         # Walk ahead (the stat of each file is most of the work) until they have come.
         held = list(_until(previous, entries))
         previous = previous.get()
-        counted.take(previous)
+        counted.take(previous)  # what the walk asks from now on (unasked when not tallied)
         entries = itertools.chain(held, entries)
     filtered = bool(types) or with_mtime
     unchanged = previous.unchanged
@@ -165,6 +159,12 @@ def select(
             asset_type = processing.file_type(root, entry.relpath)
             wanted = asset_type is None or asset_type in types  # unreadable: processing says why
             yield entry, PROCESS if wanted else LEFT_OUT, asset_type
+
+
+def _compares(previous: "Fingerprints | Later[Fingerprints]") -> bool:
+    """Whether the walk compares files with ``previous`` (fingerprints to come are compared
+    with, whatever they hold)."""
+    return isinstance(previous, Later) or bool(previous)
 
 
 # Entries walked before a look whether late fingerprints have come, and the most held waiting
@@ -311,12 +311,7 @@ class Walk:
         """Whether the walk does more than list: a stat of each file (for the time window or
         the unchanged files of ``previous``, which are compared with whatever they hold when
         they are yet to come), or a read of its head (for the type filter)."""
-        return (
-            isinstance(previous, Later)
-            or bool(previous)
-            or self.window != (None, None)
-            or bool(self.types)
-        )
+        return _compares(previous) or self.window != (None, None) or bool(self.types)
 
     def parts(self, after: bytes, least: int) -> list[tuple[bytes, tuple[str, ...] | None]]:
         """The walk from the cursor ``after`` cut into parts at folders (``content.cut_points``,

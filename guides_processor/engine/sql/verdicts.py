@@ -156,7 +156,7 @@ def judge_files(only: Touched | None) -> Iterator[list[Update]]:
     sql = (
         f"SELECT r.{q('id')}, r.{q('target')}, r.{q('topic_id')}, r.{q('element_id')}, "
         f"r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, r.{q('note')}, {gone}, "
-        f"t.{q('ids')}, t.{q('asset_type')}, t.{q('status')} FROM {ref} r "
+        f"{ids}, t.{q('asset_type')}, t.{q('status')} FROM {ref} r "
         f"JOIN {asset} s ON s.{q('id')} = r.{q('asset_id')} "
         f"JOIN {asset} t ON t.{q('relpath')} = r.{q('target')} "
         f"WHERE r.{q('key')} = '' AND r.{q('target')} <> '' "
