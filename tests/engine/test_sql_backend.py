@@ -10,7 +10,8 @@ from guides_processor import executions
 from guides_processor.engine.sql import BACKEND, columns, table
 from guides_processor.models import LogLine, Reference
 
-from .trees import many
+from .steps import run
+from .trees import many, topic
 
 
 @pytest.mark.django_db(transaction=True)
@@ -92,3 +93,35 @@ def test_a_line_is_one_of_the_lines_of_a_text_only_whole(text: str, line: str, f
             f"SELECT CASE WHEN {BACKEND.has_line('%s', '%s')} THEN 1 ELSE 0 END", [text, line]
         )
         assert cursor.fetchone()[0] == int(found)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_statistics_leave_out_the_wide_columns_no_query_compares(write_tree) -> None:
+    """The engine analyses the tables it fills (``refresh_statistics``): the columns queries
+    compare get statistics, the wide ones read only as values (metadata, ids, an asset's map
+    tree, a reference's value) get none, which is most of what ANALYZE took."""
+    if connection.vendor != "postgresql":
+        pytest.skip("per-column statistics targets: PostgreSQL only")
+    write_tree(
+        {
+            **many(30),
+            "maps/m.ditamap": '<map><topicref href="../bulk/t00001.dita"/></map>',
+            "maps/t.dita": topic("t", "T", '<xref href="../bulk/t00002.dita"/>'),
+        }
+    )
+    execution = run(executions.execution_create(path="/content/dam", created_by="admin"))
+    assert execution.status == "SUCCESS"
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE guides_processor_asset, guides_processor_reference")
+        cursor.execute(
+            "SELECT tablename, attname FROM pg_stats WHERE tablename IN "
+            "('guides_processor_asset', 'guides_processor_reference')"
+        )
+        analysed = set(cursor.fetchall())
+    asset, reference = "guides_processor_asset", "guides_processor_reference"
+    assert {(asset, "relpath"), (asset, "status"), (asset, "asset_type")} <= analysed
+    assert {(reference, "asset_id"), (reference, "target"), (reference, "key")} <= analysed
+    wide = {(asset, name) for name in ("title", "error", "metadata", "ids", "map_tree")}
+    wide |= {(asset, "key_texts"), (reference, "value"), (reference, "element")}
+    wide |= {(reference, "note")}
+    assert not wide & analysed
