@@ -4,6 +4,8 @@ The measurements themselves take minutes and are not run here (speed is never as
 test); these check what the command makes of figures it is given.
 """
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -141,3 +143,41 @@ def test_two_workers_must_nearly_double_on_postgresql_where_sqlite_shares_a_writ
     ]
     assert rows[0].split()[1:] == ["1.800", ">=", "1.7", "ok"]
     assert rows[1].split()[1:] == ["1.800", ">=", "1.9", "MISSED"]
+
+
+def test_a_runs_cpu_seconds_are_counted_for_the_process_and_its_children() -> None:
+    """The cluster's CPU time is its processes' (a child's too), sampled while they live (the
+    child here lives on a moment after its work, for a sample to see all of it)."""
+    burn = (
+        "import time\nend = time.process_time() + 0.4\n"
+        "while time.process_time() < end: pass\ntime.sleep(0.6)"
+    )
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys; subprocess.run([sys.executable, '-c', {burn!r}])",
+        ]
+    )
+    watch = benchmark._ProcessWatch(parent.pid, server=None)
+    watch.start()
+    parent.wait()
+    watch.stop()
+    cpu = watch.cpu_seconds()
+    assert cpu["cluster"] is not None and cpu["cluster"] >= 0.35
+    assert cpu["database_server"] is None
+    assert cpu["machine_busy"] is not None and cpu["machine_busy"] >= 0.3
+    assert cpu["machine_available"] is not None and cpu["machine_available"] > 0
+    assert watch.peak_kb > 0
+
+
+def test_the_cpu_seconds_are_shown_under_each_full_run() -> None:
+    figures = tree(100.0)
+    figures["full"]["1"]["cpu_seconds"] = {
+        "cluster": 33.6,
+        "database_server": 23.2,
+        "machine_busy": 59.4,
+        "machine_available": 97.3,
+    }
+    text = benchmark.format_report(report(figures, None, "postgresql"))
+    assert "CPU seconds: cluster 33.6, database server 23.2; the machine busy 59.4 of 97.3" in text
