@@ -5,8 +5,9 @@ ANALYZE samples every column of a table and sorts each column's sample: for an a
 metadata, ids, map tree and key texts, that means reading large values out of TOAST and comparing
 them, and the statistics it makes are never used to plan anything. The engine analyses these
 tables a handful of times during a large run and again at its finish
-(``PostgreSQLBackend.refresh_statistics``). Over 100,000 assets, ANALYZE of the assets took 0.78
-s with every column and 0.28 s without these; of the references 0.42 s and 0.30 to 0.34 s.
+(``PostgreSQLBackend.refresh_statistics``). Over 100,000 assets, ANALYZE of the assets took 0.52
+s with every column and 0.24 s without these, of their references 0.26 s and 0.23 s (runs
+alternating on one database; 0.78 s and 0.28 s for the assets in a slower hour).
 
 ``SET STATISTICS 0`` is PostgreSQL's way to leave a column out (section "ALTER TABLE" of its
 manual); the columns that queries compare (relpath, status, type, deletion, the references'
