@@ -516,9 +516,16 @@ class _ProcessWatch(threading.Thread):
         self.peak_kb = 0
         self._done = threading.Event()
         # The CPU seconds of each process seen (its group, the seconds it had used by then), and
-        # of the server's processes before the run (what they had used is not the run's).
+        # of those already there (the cluster's start, the server's earlier work are not the
+        # run's).
         self._seen: dict[int, tuple[str, float]] = {}
-        self._before = {pid: cpu for pid, (_, name, cpu) in _processes().items() if name == server}
+        processes = _processes()
+        ours = set(_descendants(pid, processes))
+        self._before = {
+            known: cpu
+            for known, (_, name, cpu) in processes.items()
+            if known in ours or name == server
+        }
         self._busy = (_busy_seconds(), 0.0)
         self._elapsed = (time.monotonic(), 0.0)
 

@@ -171,6 +171,25 @@ def test_a_runs_cpu_seconds_are_counted_for_the_process_and_its_children() -> No
     assert watch.peak_kb > 0
 
 
+def test_what_a_process_used_before_the_watch_began_is_not_counted() -> None:
+    """The cluster starts before the run: its start-up is not the run's."""
+    burn = (
+        "import sys, time\nend = time.process_time() + 0.4\n"
+        "while time.process_time() < end: pass\nprint(flush=True)\nsys.stdin.read()"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", burn], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stdin is not None
+    process.stdout.readline()  # its work is done
+    watch = benchmark._ProcessWatch(process.pid, server=None)
+    watch.start()
+    process.stdin.close()
+    process.wait()
+    watch.stop()
+    assert watch.cpu_seconds()["cluster"] == pytest.approx(0.0, abs=0.1)
+
+
 def test_the_cpu_seconds_are_shown_under_each_full_run() -> None:
     figures = tree(100.0)
     figures["full"]["1"]["cpu_seconds"] = {
