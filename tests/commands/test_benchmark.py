@@ -6,6 +6,7 @@ test); these check what the command makes of figures it is given.
 
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -184,6 +185,7 @@ def test_what_a_process_used_before_the_watch_began_is_not_counted() -> None:
     process.stdout.readline()  # its work is done
     watch = benchmark._ProcessWatch(process.pid, server=None)
     watch.start()
+    time.sleep(0.6)  # sampled while it lives
     process.stdin.close()
     process.wait()
     watch.stop()
