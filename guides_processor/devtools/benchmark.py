@@ -361,15 +361,15 @@ def _full_path(
             execution = executions.execution_create(path="/content/dam", created_by=user.username)
         finally:
             settings.GUIDES_CONTENT_ROOT = previous_root
-        memory = _ProcessWatch(cluster.pid, server=_local_server())
+        watch = _ProcessWatch(cluster.pid, server=_local_server())
         poller = _StatusPoller(execution) if status else None
-        memory.start()
+        watch.start()
         if poller:
             poller.start()
         while execution.status not in FINISHED_STATUSES:
             time.sleep(0.2)
             execution.refresh_from_db()
-        memory.stop()
+        watch.stop()
         if poller:
             poller.stop()
     finally:
@@ -391,8 +391,8 @@ def _full_path(
         "seconds": round(seconds, 3),
         "processed": execution.processed_count,
         "failed": execution.failed_count,
-        "worker_peak_mb": round(memory.peak_kb / 1024, 1),
-        "cpu_seconds": memory.cpu_seconds(),
+        "worker_peak_mb": round(watch.peak_kb / 1024, 1),
+        "cpu_seconds": watch.cpu_seconds(),
     }
     if poller:
         run["status"] = poller.summary()

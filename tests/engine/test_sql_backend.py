@@ -141,9 +141,10 @@ def test_a_claim_writes_its_leases_without_touching_an_index(write_tree) -> None
     while not execution.items.exists():
         one_step(execution)
     hot = "SELECT pg_stat_get_xact_tuples_hot_updated(%s::regclass)"
+    items = [ExecutionItem._meta.db_table]
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(hot, [table(ExecutionItem).strip('"')])
+        cursor.execute(hot, items)
         before = cursor.fetchone()[0]
         claimed = BACKEND.claim_batch(
             execution_id=execution.pk,
@@ -152,6 +153,6 @@ def test_a_claim_writes_its_leases_without_touching_an_index(write_tree) -> None
             expires=now + timedelta(minutes=2),
             limit=100,
         )
-        cursor.execute(hot, [table(ExecutionItem).strip('"')])
+        cursor.execute(hot, items)
         assert len(claimed) == 100
         assert cursor.fetchone()[0] - before >= 75
