@@ -12,7 +12,6 @@ way.
 """
 
 import gc
-import itertools
 import os
 import pickle
 import queue
@@ -22,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, suppress
 from multiprocessing.connection import Connection, Pipe
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -265,43 +264,74 @@ class Later(Generic[T]):
         self._writers = []
 
 
-class _PartEnd:
-    """The end of one part, as a child of ``ForkedParts`` hands it over."""
+class PartEnd:
+    """The end of one part, in what a child of ``ForkedParts`` hands over."""
 
 
-def _every(parts: Sequence[Iterator[T]], first: int, step: int) -> Iterator[T | _PartEnd]:
-    for part in parts[first::step]:
+def each_part(parts: Sequence[Iterator[T]]) -> Iterator[T | PartEnd]:
+    """The items of ``parts`` one part after the other, each part followed by its ``PartEnd``:
+    what a child of ``ForkedParts`` runs over its parts unless told otherwise."""
+    for part in parts:
         yield from part
-        yield _PartEnd()
+        yield PartEnd()
+
+
+# What a child runs over its parts: their items, each part followed by its ``PartEnd``.
+PartsRunner = Callable[[Sequence[Any]], Iterator[T | PartEnd]]
 
 
 class ForkedParts(Generic[T]):
-    """``with ForkedParts(parts, processes) as read:`` iterates the iterators ``parts`` in
-    ``processes`` forked children (``ForkedAhead``), the first part in the first child, the
-    second in the second, and so on round; ``read`` yields the items of the first part, then those
-    of the second, and so on. A ``later`` value the parts wait for is made once the children are
-    forked, and handed to each of them.
+    """``with ForkedParts(parts, processes) as read:`` runs ``parts`` in ``processes`` forked
+    children (``ForkedAhead``), the first part in the first child, the second in the second, and
+    so on round; ``read`` yields the items of the first part, then those of the second, and so
+    on. A ``later`` value the parts wait for is made once the children are forked, and handed to
+    each of them.
+
+    Each part is an iterator of items, made (not started) by the caller, as for ``ForkedAhead``;
+    or anything ``run`` takes: a child runs ``run`` over all of its parts at once (so that it can
+    work ahead from one part into the next while it waits for the ``later`` value), and it must
+    end each part with a ``PartEnd``.
 
     A child runs ahead on its next part while the reader takes another child's: with parts of a
-    similar size, the children work at once and the reader waits on none for long. Each part must
-    be made (not started) by the caller, as for ``ForkedAhead``. A later child holds the reading
-    ends of the earlier ones' pipes too: when the reader dies, the last child stops at its next
-    send, and the earlier ones at theirs once it is gone.
+    similar size, the children work at once and the reader waits on none for long. A later child
+    holds the reading ends of the earlier ones' pipes too: when the reader dies, the last child
+    stops at its next send, and the earlier ones at theirs once it is gone.
     """
 
+    @overload
     def __init__(
         self, parts: Sequence[Iterator[T]], processes: int, later: "Later[Any] | None" = None
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        parts: Sequence[Any],
+        processes: int,
+        later: "Later[Any] | None" = None,
+        *,
+        run: PartsRunner[T] | None,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        parts: Sequence[Any],
+        processes: int,
+        later: "Later[Any] | None" = None,
+        *,
+        run: PartsRunner[T] | None = None,
     ) -> None:
         self._parts = parts
         self._processes = max(1, min(processes, len(parts)))
         self._later = later
+        self._run: PartsRunner[T] = run or each_part
         self._stack = ExitStack()
 
     def __enter__(self) -> Iterator[T]:
         with ExitStack() as stack:
             readers = [
                 stack.enter_context(
-                    ForkedAhead(_every(self._parts, first, self._processes), self._later)
+                    ForkedAhead(self._run(self._parts[first :: self._processes]), self._later)
                 )
                 for first in range(self._processes)
             ]
@@ -313,30 +343,58 @@ class ForkedParts(Generic[T]):
     def __exit__(self, *raised: object) -> None:
         self._stack.close()
 
-    def _read(self, readers: list[Iterator[T | _PartEnd]]) -> Iterator[T]:
+    def _read(self, readers: list[Iterator[T | PartEnd]]) -> Iterator[T]:
         for index in range(len(self._parts)):
             # Leaving the loop at a part's end leaves the child's reader open for its next part.
             for item in readers[index % self._processes]:
-                if isinstance(item, _PartEnd):
+                if isinstance(item, PartEnd):
                     break
                 yield item
 
 
+def _without_ends(items: Iterator[T | PartEnd]) -> Iterator[T]:
+    return (item for item in items if not isinstance(item, PartEnd))
+
+
+@overload
 def ahead_parts(
     parts: Sequence[Iterator[T]],
     depth: int,
     *,
     processes: int,
     later: "Later[Any] | None" = None,
+) -> AbstractContextManager[Iterator[T]]: ...
+
+
+@overload
+def ahead_parts(
+    parts: Sequence[Any],
+    depth: int,
+    *,
+    processes: int,
+    later: "Later[Any] | None" = None,
+    run: PartsRunner[T] | None,
+) -> AbstractContextManager[Iterator[T]]: ...
+
+
+def ahead_parts(
+    parts: Sequence[Any],
+    depth: int,
+    *,
+    processes: int,
+    later: "Later[Any] | None" = None,
+    run: PartsRunner[T] | None = None,
 ) -> AbstractContextManager[Iterator[T]]:
-    """The items of ``parts``, one part after the other, read ahead in ``processes`` forked
-    processes where the system can fork (``ForkedParts``), else in one thread ``depth`` items
-    ahead (the ``later`` value the parts wait for is then made first, in this thread)."""
+    """The items of ``parts`` (run by ``run``, as ``ForkedParts`` says), one part after the
+    other, read ahead in ``processes`` forked processes where the system can fork
+    (``ForkedParts``), else in one thread ``depth`` items ahead (the ``later`` value the parts
+    wait for is then made first, in this thread)."""
     if FORKS:
-        return ForkedParts(parts, processes, later)
+        return ForkedParts(parts, processes, later, run=run)
     if later is not None:
         later.get()
-    return Ahead(itertools.chain.from_iterable(parts), depth)
+    runner: PartsRunner[T] = run or each_part
+    return Ahead(_without_ends(runner(parts)), depth)
 
 
 def ahead(items: Iterator[T], depth: int) -> AbstractContextManager[Iterator[T]]:

@@ -126,12 +126,11 @@ def _chunks(
         with ahead(walk.chunks(previous, after, _CALCULATION_CHUNK), _WALK_AHEAD) as chunks:
             yield chunks
         return
-    cut = [
-        walk.chunks(previous, start, _CALCULATION_CHUNK, before=stop, part=True)
-        for start, stop in parts
-    ]
     later = previous if isinstance(previous, Later) else None
-    with ahead_parts(cut, _WALK_AHEAD, processes=_WALKERS, later=later) as read:
+    # Each walking process walks its parts as one walk (``Walk.part_chunks``): it goes on into
+    # its next part while the fingerprints are read.
+    run = functools.partial(walk.part_chunks, previous, size=_CALCULATION_CHUNK)
+    with ahead_parts(parts, _WALK_AHEAD, processes=_WALKERS, later=later, run=run) as read:
         yield merged(read, _CALCULATION_CHUNK, walked=_CALCULATION_WALKED)
 
 

@@ -12,12 +12,15 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import content, processing
-from .ahead import Later
+from .ahead import Later, PartEnd
 
 # What the calculation decides for each file it walks (``select``).
 PROCESS = "process"  # into the manifest (a file the walk passed over, too: it is written skipped)
 UNCHANGED = "unchanged"  # counted and skipped: unchanged since its last successful processing
 LEFT_OUT = "left out"  # outside the type or time filter: not part of the execution
+
+# What ``select`` says of a file: (entry, verdict, asset type when known, else None).
+Judged = tuple[content.WalkEntry, str, str | None]
 
 
 class Fingerprints:
@@ -98,7 +101,7 @@ def select(
     previous: "Fingerprints | Later[Fingerprints]",
     after: bytes = b"",
     before: tuple[str, ...] | None = None,
-) -> Iterator[tuple[content.WalkEntry, str, str | None]]:
+) -> Iterator[Judged]:
     """Walk the folders (relpaths that do not contain each other) in ``walk_order`` and say for
     each file what the calculation does with it: (entry,
     verdict, asset type when it was known or had to be read for the type filter, else None).
@@ -106,6 +109,42 @@ def select(
 
     The one place where the filters are applied: the calculation and the dry run of a start
     request both use it, so a preview counts what a run would.
+    """
+    for part in select_parts(
+        root,
+        relfolders,
+        excluded=excluded,
+        types=types,
+        window=window,
+        previous=previous,
+        parts=[(after, before)],
+    ):
+        yield from part
+
+
+# A part of the walk: the cursor it starts after, and the parts of the folder it stops before
+# (None: the walk's end).
+Part = tuple[bytes, tuple[str, ...] | None]
+
+
+def select_parts(
+    root: Path,
+    relfolders: Sequence[str],
+    *,
+    excluded: frozenset[str],
+    types: frozenset[str],
+    window: tuple[datetime | None, datetime | None],
+    previous: "Fingerprints | Later[Fingerprints]",
+    parts: Sequence[Part],
+) -> Iterator[Iterator[Judged]]:
+    """``select`` over ``parts`` of the walk: what it says of each part's files, a part after
+    the other (each to be read whole before the next is asked for).
+
+    Fingerprints yet to come (``Later``) are waited for once, not at the end of each part: the
+    walk goes on from one part into the next and holds what it walked until they have come
+    (``_held``). A process walking every other part of an unchanged rerun of the 100,000
+    generated files (24 parts of about 2,000 files) had waited at the end of its first part,
+    which held one file, for the 150 ms the fingerprints took to read.
     """
     compare = _compares(previous)
     windowed = window != (None, None)
@@ -116,49 +155,70 @@ def select(
     tallied = compare and not types and not windowed
     if tallied and isinstance(previous, Fingerprints):
         counted = previous
-    entries: Iterator[content.WalkEntry] = itertools.chain.from_iterable(
-        content.walk(
-            root,
-            relfolder,
-            excluded=excluded,
-            after=after,
-            before=before,
-            with_mtime=with_mtime,
-            unchanged=counted.known if tallied else None,
+
+    def walked(after: bytes, before: tuple[str, ...] | None) -> Iterator[content.WalkEntry]:
+        return itertools.chain.from_iterable(
+            content.walk(
+                root,
+                relfolder,
+                excluded=excluded,
+                after=after,
+                before=before,
+                with_mtime=with_mtime,
+                unchanged=counted.known if tallied else None,
+            )
+            for relfolder in walk_order(relfolders)
         )
-        for relfolder in walk_order(relfolders)
-    )
+
+    walks: list[Iterable[content.WalkEntry]] = [walked(after, before) for after, before in parts]
     if isinstance(previous, Later):
         # Walk ahead (the stat of each file is most of the work) until they have come.
-        held = list(_until(previous, entries))
+        walks = _held(previous, walks)
         previous = previous.get()
         counted.take(previous)  # what the walk asks from now on (unasked when not tallied)
-        entries = itertools.chain(held, entries)
-    filtered = bool(types) or with_mtime
-    unchanged = previous.unchanged
-    for entry in entries:
-        if not entry.relpath:  # a tally of unchanged files
-            yield entry, UNCHANGED, None
-            continue
-        if not filtered or entry.problem:
-            yield entry, PROCESS, None
-            continue
-        known = unchanged(entry.relpath, entry.size, entry.mtime) if compare else None
-        if known is not None:
-            # Unchanged: its type is the one recorded then, so it is not read for the filter.
-            if (not windowed or _in_window(entry, window)) and (not types or known in types):
-                yield entry, UNCHANGED, known
+    judge = _Judge(root, types, window, previous if compare else None)
+    for entries in walks:
+        yield judge.verdicts(entries)
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    """What ``select`` says of each entry of a walk, by the filters and the fingerprints
+    ``previous`` (None: the files are not compared)."""
+
+    root: Path
+    types: frozenset[str]
+    window: tuple[datetime | None, datetime | None]
+    previous: "Fingerprints | None"
+
+    def verdicts(self, entries: Iterable[content.WalkEntry]) -> Iterator[Judged]:
+        types, window, root = self.types, self.window, self.root
+        windowed = window != (None, None)
+        unchanged = self.previous.unchanged if self.previous is not None else None
+        filtered = bool(types) or windowed or unchanged is not None
+        for entry in entries:
+            if not entry.relpath:  # a tally of unchanged files
+                yield entry, UNCHANGED, None
+                continue
+            if not filtered or entry.problem:
+                yield entry, PROCESS, None
+                continue
+            known = unchanged(entry.relpath, entry.size, entry.mtime) if unchanged else None
+            if known is not None:
+                # Unchanged: its type is the one recorded then, so it is not read for the filter.
+                if (not windowed or _in_window(entry, window)) and (not types or known in types):
+                    yield entry, UNCHANGED, known
+                else:
+                    yield entry, LEFT_OUT, known
+            elif windowed and not _in_window(entry, window):
+                yield entry, LEFT_OUT, None
+            elif not types:
+                yield entry, PROCESS, None
             else:
-                yield entry, LEFT_OUT, known
-        elif windowed and not _in_window(entry, window):
-            yield entry, LEFT_OUT, None
-        elif not types:
-            yield entry, PROCESS, None
-        else:
-            # The same decision processing makes, from the same bytes of the file's head.
-            asset_type = processing.file_type(root, entry.relpath)
-            wanted = asset_type is None or asset_type in types  # unreadable: processing says why
-            yield entry, PROCESS if wanted else LEFT_OUT, asset_type
+                # The same decision processing makes, from the same bytes of the file's head.
+                asset_type = processing.file_type(root, entry.relpath)
+                wanted = asset_type is None or asset_type in types  # unreadable: processing says
+                yield entry, PROCESS if wanted else LEFT_OUT, asset_type
 
 
 def _compares(previous: "Fingerprints | Later[Fingerprints]") -> bool:
@@ -173,14 +233,24 @@ _LOOK_EVERY = 256
 _HOLD_AT_MOST = 50_000
 
 
-def _until(
-    later: Later[Fingerprints], entries: Iterator[content.WalkEntry]
-) -> Iterator[content.WalkEntry]:
-    """The entries walked until ``later`` is ready (or the walk ends, or enough are held)."""
-    for count, entry in enumerate(entries, start=1):
-        yield entry
-        if count % _LOOK_EVERY == 0 and (count >= _HOLD_AT_MOST or later.ready()):
-            return
+def _held(
+    later: Later[Fingerprints], walks: Sequence[Iterable[content.WalkEntry]]
+) -> list[Iterable[content.WalkEntry]]:
+    """The walks of the parts, walked ahead one after the other until ``later`` is ready (or
+    they are all walked, or enough entries are held): each as what was walked of it, then the
+    rest."""
+    held: list[Iterable[content.WalkEntry]] = []
+    count = 0
+    for index, entries in enumerate(walks):
+        walked: list[content.WalkEntry] = []
+        iterator = iter(entries)
+        for entry in iterator:
+            walked.append(entry)
+            count += 1
+            if count % _LOOK_EVERY == 0 and (count >= _HOLD_AT_MOST or later.ready()):
+                return [*held, itertools.chain(walked, iterator), *walks[index + 1 :]]
+        held.append(walked)
+    return held
 
 
 def _in_window(entry: content.WalkEntry, window: tuple[datetime | None, datetime | None]) -> bool:
@@ -285,27 +355,34 @@ class Walk:
     window: tuple[datetime | None, datetime | None]
 
     def chunks(
-        self,
-        previous: "Fingerprints | Later[Fingerprints]",
-        after: bytes,
-        size: int,
-        *,
-        before: tuple[str, ...] | None = None,
-        part: bool = False,
+        self, previous: "Fingerprints | Later[Fingerprints]", after: bytes, size: int
     ) -> Generator[Chunk, None, None]:
-        """The walk's chunks of ``size`` files walked, from the cursor ``after`` (up to the parts
-        ``before`` when given); a ``part`` of the walk (see ``parts``) ends as ``chunks`` says."""
-        selected = select(
+        """The walk's chunks of ``size`` files walked, from the cursor ``after`` (``chunks``)."""
+        (selected,) = self._selected(previous, [(after, None)])
+        return chunks(selected, size)
+
+    def part_chunks(
+        self, previous: "Fingerprints | Later[Fingerprints]", parts: Sequence[Part], size: int
+    ) -> Iterator[Chunk | PartEnd]:
+        """The chunks of ``size`` files walked of ``parts`` of the walk (see ``parts``), one
+        part after the other, each part's ending as ``chunks`` says for a part and followed by
+        a ``PartEnd``: what a process walking them hands over (``ahead.ForkedParts``)."""
+        for selected in self._selected(previous, parts):
+            yield from chunks(selected, size, last=False)
+            yield PartEnd()
+
+    def _selected(
+        self, previous: "Fingerprints | Later[Fingerprints]", parts: Sequence[Part]
+    ) -> Iterator[Iterator[Judged]]:
+        return select_parts(
             self.root,
             self.relfolders,
             excluded=self.excluded,
             types=self.types,
             window=self.window,
             previous=previous,
-            after=after,
-            before=before,
+            parts=parts,
         )
-        return chunks(selected, size, last=not part)
 
     def reads_files(self, previous: "Fingerprints | Later[Fingerprints]") -> bool:
         """Whether the walk does more than list: a stat of each file (for the time window or
@@ -313,7 +390,7 @@ class Walk:
         they are yet to come), or a read of its head (for the type filter)."""
         return _compares(previous) or self.window != (None, None) or bool(self.types)
 
-    def parts(self, after: bytes, least: int) -> list[tuple[bytes, tuple[str, ...] | None]]:
+    def parts(self, after: bytes, least: int) -> list[Part]:
         """The walk from the cursor ``after`` cut into parts at folders (``content.cut_points``,
         at least ``least`` of them where the tree has as many): (cursor the part starts after,
         parts of the folder it stops before, None for the last), in walk order."""

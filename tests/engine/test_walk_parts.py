@@ -1,6 +1,10 @@
 """A walk that looks at each file, cut into parts at folders and walked by several processes at
 once (``Walk.parts``, ``selection.merged``): the same chunks' contents as one walk, in order."""
 
+import collections
+import functools
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -50,9 +54,8 @@ def test_the_parts_merged_hold_what_one_walk_holds_in_chunks_of_at_least_the_siz
     parts = walk.parts(b"", 2)
     # Cut at a, c, d, f: five parts, the first holding 0.dita alone, the last z.dita after f.
     assert [stop for _, stop in parts] == [("a",), ("c",), ("d",), ("f",), None]
-    none = Fingerprints()
-    cut = [walk.chunks(none, start, size, before=stop, part=True) for start, stop in parts]
-    with ahead_parts(cut, 2, processes=2) as read:
+    run = functools.partial(walk.part_chunks, Fingerprints(), size=size)
+    with ahead_parts(parts, 2, processes=2, run=run) as read:
         gathered = list(merged(read, size, walked=size))
 
     assert _contents(gathered) == _contents(whole) == (sorted(TREE, key=lambda r: r.split("/")), 13)
@@ -94,8 +97,8 @@ def test_a_resumed_walk_is_cut_after_its_cursor(tmp_path: Path):
     cursor = content.cursor_of(("d", "6.dita"))
     parts = walk.parts(cursor, 2)
     assert parts == [(cursor, ("f",)), (content.cursor_of(("f",)), None)]
-    cut = [walk.chunks(Fingerprints(), start, 100, before=stop, part=True) for start, stop in parts]
-    with ahead_parts(cut, 2, processes=2) as read:
+    run = functools.partial(walk.part_chunks, Fingerprints(), size=100)
+    with ahead_parts(parts, 2, processes=2, run=run) as read:
         (chunk,) = list(merged(read, 100, walked=100))
     # The six files after d/6.dita: d/7, d/e/8, f/9, f/g/10, f/g/11, z.
     assert chunk.pending == TREE[7:]
@@ -126,9 +129,9 @@ def test_an_unchanged_rerun_cut_into_parts_and_tasks_counts_every_file_once(
     (root / "docs/d/e/8.dita").write_text(topic("t8", "Changed title"))
     used: list[int] = []
 
-    def counted(parts, depth, *, processes, later):
+    def counted(parts, depth, *, processes, later, run):
         used.append(len(parts))
-        return ahead_parts(parts, depth, processes=processes, later=later)
+        return ahead_parts(parts, depth, processes=processes, later=later, run=run)
 
     monkeypatch.setattr(calculation, "ahead_parts", counted)
     monkeypatch.setattr(calculation, "_CALCULATION_CHUNK", 1)
@@ -234,6 +237,100 @@ def test_a_walk_with_fingerprints_to_come_holds_what_it_walked_and_loses_none(
         ("z.dita", selection.PROCESS, 1),
     ]
     assert asked == [1]
+
+
+class _SlowLater(Later[Fingerprints]):
+    """Fingerprints that have come at the ``looks``-th look, counted."""
+
+    def __init__(self, value: Fingerprints, looks: int) -> None:
+        super().__init__(lambda: value)
+        self.looks, self.looked = looks, 0
+
+    def ready(self) -> bool:
+        self.looked += 1
+        return self.looked >= self.looks
+
+
+def test_a_walk_in_parts_goes_on_into_the_next_parts_while_the_fingerprints_are_to_come(
+    tmp_path: Path, monkeypatch
+):
+    """Five parts: [0], [a/1, a/2, a/b/3, a/b/4], [c/5], [d/6, d/7, d/e/8], [f/9, f/g/10,
+    f/g/11, z]. A look every 2 entries, the fingerprints there at the third look: the walk has
+    then walked 6 entries over three parts (the first part ended after one). Those held are
+    judged one by one (a/* unchanged each, where the fingerprints in hand make a/2 to a/b/4
+    tallies); the files walked after are counted in tallies (f/g/*: a part's first file comes
+    on its own either way), and each part's verdicts are its own."""
+    make(tmp_path, TREE)
+    monkeypatch.setattr(selection, "_LOOK_EVERY", 2)
+    walk = _walk(tmp_path)
+    parts = walk.parts(b"", 2)
+    later = _SlowLater(_known(tmp_path, "a/", "f/"), looks=3)
+    judged = [
+        [(entry.relpath, verdict, entry.count) for entry, verdict, _ in part]
+        for part in selection.select_parts(
+            tmp_path,
+            [""],
+            excluded=frozenset(),
+            types=frozenset(),
+            window=(None, None),
+            previous=later,
+            parts=parts,
+        )
+    ]
+    assert later.looked == 3
+    unchanged, process = selection.UNCHANGED, selection.PROCESS
+    assert judged == [
+        [("0.dita", process, 1)],
+        [
+            (relpath, unchanged, 1)
+            for relpath in ("a/1.dita", "a/2.dita", "a/b/3.dita", "a/b/4.dita")
+        ],
+        [("c/5.dita", process, 1)],
+        [("d/6.dita", process, 1), ("d/7.dita", process, 1), ("d/e/8.dita", process, 1)],
+        [("f/9.dita", unchanged, 1), ("", unchanged, 2), ("z.dita", process, 1)],
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="a system that can fork")
+def test_walking_processes_walk_their_later_parts_while_the_fingerprints_are_read(
+    tmp_path: Path, monkeypatch
+):
+    """Two processes over the five parts: the first walks parts 0, 2 and 4. Part 0 holds one
+    file; the fingerprints are made only once that process has begun a later part (each
+    process marks the parts it begins in ``begun``), or after 10 s."""
+    root = tmp_path / "tree"
+    make(root, TREE)
+    begun = tmp_path / "begun"
+    begun.mkdir()
+    walk_folder = content.walk
+
+    def marking_walk(*args, **kwargs):
+        (begun / f"{os.getpid()}-{kwargs.get('after', b'').hex() or 'start'}").touch()
+        return walk_folder(*args, **kwargs)
+
+    monkeypatch.setattr(content, "walk", marking_walk)
+    known = _known(root, "a/", "f/")
+    seen: list[int] = []
+
+    def read() -> Fingerprints:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            by_process = collections.Counter(name.split("-")[0] for name in os.listdir(begun))
+            if max(by_process.values(), default=0) >= 2:
+                break
+            time.sleep(0.01)
+        seen.append(max(by_process.values(), default=0))
+        return known
+
+    walk = _walk(root)
+    parts = walk.parts(b"", 2)
+    run = functools.partial(walk.part_chunks, Later(read), size=100)
+    later = run.args[0]
+    with ahead_parts(parts, 2, processes=2, later=later, run=run) as read_chunks:
+        (chunk,) = list(merged(read_chunks, 100, walked=100))
+    assert seen and seen[0] >= 2
+    assert chunk.pending == ["0.dita", "c/5.dita", "d/6.dita", "d/7.dita", "d/e/8.dita", "z.dita"]
+    assert (chunk.unchanged, chunk.walked) == (7, 13)
 
 
 def test_fingerprints_say_a_file_is_unchanged_only_at_its_size_and_mtime():
