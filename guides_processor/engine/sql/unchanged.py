@@ -70,7 +70,7 @@ def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: in
     """
     lacking = 0
     for relfolder in relfolders:
-        live = Asset.objects.filter(below(relfolder), deleted_at__isnull=True).count()
+        live = live_count(relfolder)
         listed = Asset.objects.filter(
             below(relfolder),
             relpath__in=ExecutionItem.objects.filter(execution_id=execution_id).values("relpath"),
@@ -82,3 +82,10 @@ def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: in
             return False
         lacking += live - listed["live"]
     return lacking == unchanged
+
+
+def live_count(relfolder: str = "") -> int:
+    """The live assets below ``relfolder`` (every one for the root): all of them, counted in the
+    relpath index alone, less the deleted ones, few, in their own index."""
+    assets = Asset.objects.filter(below(relfolder))
+    return assets.count() - assets.filter(deleted_at__isnull=False).count()
