@@ -183,8 +183,8 @@ def test_the_live_assets_below_a_folder_are_all_of_them_less_the_deleted_ones() 
     )
     if connection.vendor == "sqlite":
         # The deleted ones are counted in their own index, not by reading each asset's row.
-        deleted = Asset.objects.filter(below("docs"), deleted_at__isnull=False)
-        sql, params = deleted.values("id").query.sql_with_params()
+        gone = Asset.objects.filter(below("docs"), deleted_at__isnull=False)
+        sql, params = gone.values("id").query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             assert "USING INDEX asset_deleted_idx" in str(cursor.fetchall())

@@ -97,6 +97,14 @@ class Hooks:
         that the finishing process holds while it waits for the reader."""
         return nullcontext()
 
+    def pages(self, sql: str, params: Sequence[Any], size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a large read (a SELECT), ``size`` at a time: never held as one result.
+        To be read to its end (on PostgreSQL, it holds a transaction until then)."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(size):
+                yield rows
+
     def refresh_statistics(self) -> list[str]:
         """Refresh the planner's statistics of the engine's tables where they are stale; returns
         the tables analysed."""

@@ -56,6 +56,20 @@ class PostgreSQLBackend(Backend):
             self.plan_without_jit()
             yield
 
+    def pages(self, sql: str, params: Sequence[Any], size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """A server-side cursor in a transaction, its values sent in binary (see ``Backend``).
+        Django's own (``chunked_cursor``), outside a transaction, is declared WITH HOLD, which
+        has the server copy the whole result when the statement ends; and numbers parsed from
+        text cost the client more. 100,000 fingerprints (``unchanged.fingerprint_rows``): 0.17 s
+        that way, 0.145 s in a transaction, 0.12 s in binary too (best of five each)."""
+        connection.ensure_connection()
+        raw = connection.connection
+        assert raw is not None
+        with transaction.atomic(), raw.cursor("guides_pages", binary=True) as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(size):
+                yield rows
+
     def refresh_statistics(self) -> list[str]:
         """ANALYZE the engine's tables whose statistics are missing or stale.
 

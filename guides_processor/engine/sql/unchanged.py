@@ -8,10 +8,10 @@ of the whole asset table, so they are counted and fetched without the ORM's per-
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Q
 
 from ...models import Asset, ExecutionItem, below
+from .backend import BACKEND
 from .common import columns, q, table
 
 # Rows fetched at a time (a server-side cursor on PostgreSQL: a million assets are never held
@@ -37,14 +37,12 @@ def fingerprint_rows(relfolder: str) -> Iterator[list[tuple[str, int, float, str
     if relfolder:
         where.append(f"({q('relpath')} > %s AND {q('relpath')} < %s OR {q('relpath')} = %s)")
         params += [relfolder + "/", relfolder + "0", relfolder]  # as ``below`` reads the index
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns('relpath', 'success_size', 'success_mtime', 'asset_type')} "
-            f"FROM {table(Asset)} WHERE {' AND '.join(where)}",
-            params,
-        )
-        while rows := cursor.fetchmany(_FETCH):
-            yield rows
+    yield from BACKEND.pages(
+        f"SELECT {columns('relpath', 'success_size', 'success_mtime', 'asset_type')} "
+        f"FROM {table(Asset)} WHERE {' AND '.join(where)}",
+        params,
+        _FETCH,
+    )
 
 
 def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: int) -> bool:
