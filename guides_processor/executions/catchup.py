@@ -26,7 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .. import content
-from ..models import ACTIVE_STATUSES, Asset, AutomationState, Execution, below
+from ..engine import sql
+from ..models import ACTIVE_STATUSES, AutomationState, Execution
 from ..text import plural
 from .errors import Conflict, InvalidInput
 from .manifest import execution_create_for_files
@@ -109,11 +110,8 @@ def catchup_scan(*, paths: list[str]) -> Changes:
         # assets peaked at 364 MB, 216 MB so, in as long (8.2 s). A relpath whose hash another's
         # shares (a 64-bit collision) would be counted changed, not new, and still be processed.
         live: dict[int, int] = {}
-        assets = Asset.objects.filter(below(relfolder), deleted_at__isnull=True)
-        for relpath, size, mtime in assets.values_list("relpath", "size", "mtime").iterator(
-            chunk_size=10_000
-        ):
-            live[hash(relpath)] = hash((size, mtime))
+        for rows in sql.live_rows(relfolder):
+            live.update({hash(relpath): hash((size, mtime)) for relpath, size, mtime in rows})
         for entry in content.walk(root, relfolder, with_mtime=True):
             changes.scanned += 1
             known = live.pop(hash(entry.relpath), None)

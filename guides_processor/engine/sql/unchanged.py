@@ -45,6 +45,22 @@ def fingerprint_rows(relfolder: str) -> Iterator[list[tuple[str, int, float, str
     )
 
 
+def live_rows(relfolder: str) -> Iterator[list[tuple[str, int, float]]]:
+    """(relpath, size, mtime) of each live asset below ``relfolder`` (every one for the root) as
+    it was last processed, a page at a time: what the catch-up compares the tree with."""
+    where = [f"{q('deleted_at')} IS NULL"]
+    params: list[Any] = []
+    if relfolder:
+        where.append(f"{q('relpath')} > %s AND {q('relpath')} < %s")
+        params += [relfolder + "/", relfolder + "0"]  # as ``below`` reads the index
+    yield from BACKEND.pages(
+        f"SELECT {columns('relpath', 'size', 'mtime')} FROM {table(Asset)} "
+        f"WHERE {' AND '.join(where)}",
+        params,
+        _FETCH,
+    )
+
+
 def none_vanished(*, execution_id: int, relfolders: Sequence[str], unchanged: int) -> bool:
     """Whether an execution that left ``unchanged`` files out of its manifest as unchanged
     (filterProcessedAssets, its only filter) can have no asset gone or back below
