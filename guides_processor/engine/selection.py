@@ -91,6 +91,13 @@ def walk_order(relfolders: Iterable[str]) -> list[str]:
     return sorted(relfolders, key=lambda relfolder: tuple(relfolder.split("/")))
 
 
+# A part of the walk: the cursor it starts after, and the parts of the folder it stops before
+# (None: the walk's end).
+Part = tuple[bytes, tuple[str, ...] | None]
+# The whole walk, as one part.
+WHOLE: tuple[Part] = ((b"", None),)
+
+
 def select(
     root: Path,
     relfolders: Sequence[str],
@@ -99,46 +106,16 @@ def select(
     types: frozenset[str],
     window: tuple[datetime | None, datetime | None],
     previous: "Fingerprints | Later[Fingerprints]",
-    after: bytes = b"",
-    before: tuple[str, ...] | None = None,
-) -> Iterator[Judged]:
+    parts: Sequence[Part] = WHOLE,
+) -> Iterator[Iterator[Judged]]:
     """Walk the folders (relpaths that do not contain each other) in ``walk_order`` and say for
-    each file what the calculation does with it: (entry,
-    verdict, asset type when it was known or had to be read for the type filter, else None).
-    The walk starts after the cursor ``after`` and stops before the parts ``before``.
+    each file what the calculation does with it: (entry, verdict, asset type when it was known
+    or had to be read for the type filter, else None); for each of the ``parts`` of the walk
+    (all of it by default), one after the other, each to be read whole before the next is asked
+    for.
 
     The one place where the filters are applied: the calculation and the dry run of a start
     request both use it, so a preview counts what a run would.
-    """
-    for part in select_parts(
-        root,
-        relfolders,
-        excluded=excluded,
-        types=types,
-        window=window,
-        previous=previous,
-        parts=[(after, before)],
-    ):
-        yield from part
-
-
-# A part of the walk: the cursor it starts after, and the parts of the folder it stops before
-# (None: the walk's end).
-Part = tuple[bytes, tuple[str, ...] | None]
-
-
-def select_parts(
-    root: Path,
-    relfolders: Sequence[str],
-    *,
-    excluded: frozenset[str],
-    types: frozenset[str],
-    window: tuple[datetime | None, datetime | None],
-    previous: "Fingerprints | Later[Fingerprints]",
-    parts: Sequence[Part],
-) -> Iterator[Iterator[Judged]]:
-    """``select`` over ``parts`` of the walk: what it says of each part's files, a part after
-    the other (each to be read whole before the next is asked for).
 
     Fingerprints yet to come (``Later``) are waited for once, not at the end of each part: the
     walk goes on from one part into the next and holds what it walked until they have come
@@ -374,7 +351,7 @@ class Walk:
     def _selected(
         self, previous: "Fingerprints | Later[Fingerprints]", parts: Sequence[Part]
     ) -> Iterator[Iterator[Judged]]:
-        return select_parts(
+        return select(
             self.root,
             self.relfolders,
             excluded=self.excluded,

@@ -61,14 +61,15 @@ def execution_preview(
     by_type: Counter[str] = Counter()
     left_out = unchanged = total = 0
     sample: list[str] = []
-    for entry, verdict, asset_type in select(
+    (judged,) = select(
         root,
         relfolders,
         excluded=frozenset(content.to_relpath(p) for p in request.excluded_paths),
         types=frozenset(request.file_types),
         window=(request.modified_after, request.modified_before),
         previous=previous,
-    ):
+    )
+    for entry, verdict, asset_type in judged:
         if verdict == PROCESS:
             total += 1
             if entry.problem:

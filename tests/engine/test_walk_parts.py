@@ -5,6 +5,7 @@ import collections
 import functools
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -145,19 +146,29 @@ def test_an_unchanged_rerun_cut_into_parts_and_tasks_counts_every_file_once(
     assert used[0] == 5 and len(used) > 1
 
 
-def _judged(root: Path, previous: Fingerprints | Later[Fingerprints]) -> list[tuple[str, str, int]]:
-    """(relpath, verdict, files it stands for) of each thing the selection yields."""
+def _judged_parts(
+    root: Path,
+    previous: Fingerprints | Later[Fingerprints],
+    parts: Sequence[selection.Part] = selection.WHOLE,
+) -> list[list[tuple[str, str, int]]]:
+    """(relpath, verdict, files it stands for) of each thing the selection yields, by part."""
     return [
-        (entry.relpath, verdict, entry.count)
-        for entry, verdict, _ in selection.select(
+        [(entry.relpath, verdict, entry.count) for entry, verdict, _ in part]
+        for part in selection.select(
             root,
             [""],
             excluded=frozenset(),
             types=frozenset(),
             window=(None, None),
             previous=previous,
+            parts=parts,
         )
     ]
+
+
+def _judged(root: Path, previous: Fingerprints | Later[Fingerprints]) -> list[tuple[str, str, int]]:
+    """(relpath, verdict, files it stands for) of each thing the selection yields."""
+    return [judged for part in _judged_parts(root, previous) for judged in part]
 
 
 def _known(root: Path, *folders: str) -> Fingerprints:
@@ -263,20 +274,8 @@ def test_a_walk_in_parts_goes_on_into_the_next_parts_while_the_fingerprints_are_
     make(tmp_path, TREE)
     monkeypatch.setattr(selection, "_LOOK_EVERY", 2)
     walk = _walk(tmp_path)
-    parts = walk.parts(b"", 2)
     later = _SlowLater(_known(tmp_path, "a/", "f/"), looks=3)
-    judged = [
-        [(entry.relpath, verdict, entry.count) for entry, verdict, _ in part]
-        for part in selection.select_parts(
-            tmp_path,
-            [""],
-            excluded=frozenset(),
-            types=frozenset(),
-            window=(None, None),
-            previous=later,
-            parts=parts,
-        )
-    ]
+    judged = _judged_parts(tmp_path, later, walk.parts(b"", 2))
     assert later.looked == 3
     unchanged, process = selection.UNCHANGED, selection.PROCESS
     assert judged == [
