@@ -12,7 +12,7 @@ from .backend import BACKEND, VENDOR
 from .common import columns, marks, q, stamp, table
 from .interface import Backend
 from .keys import LinkScope, resolve_keys
-from .unchanged import fingerprint_rows, live_rows, none_vanished
+from .unchanged import fingerprint_rows, live_count, live_rows, none_vanished
 from .vanished import mark_vanished
 from .verdicts import broken_references_by_reason, index_used_in
 from .writes import PreparedResult
@@ -47,6 +47,7 @@ __all__ = [
     "execution_status_for_claim",
     "fingerprint_rows",
     "index_used_in",
+    "live_count",
     "live_rows",
     "lock_queue",
     "mark_vanished",

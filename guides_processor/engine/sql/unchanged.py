@@ -1,8 +1,10 @@
 """What an unchanged rerun (filterProcessedAssets) reads: the fingerprints its walk compares each
-file with, and whether its finish may spare the look on disk at the files it left out.
+file with, and whether its finish may spare the look on disk at the files it left out; and the
+live assets the catch-up compares the tree with.
 
-Both run once an execution over every asset below its folders; they are the rerun's only reads
-of the whole asset table, so they are counted and fetched without the ORM's per-row work.
+Each runs once over every asset below its folders, the only reads of the whole asset table, so
+they are counted and fetched without the ORM's per-row work, a page at a time
+(``Backend.pages``).
 """
 
 from collections.abc import Iterator, Sequence
