@@ -389,11 +389,11 @@ def ahead_parts(
     other, read ahead in ``processes`` forked processes where the system can fork
     (``ForkedParts``), else in one thread ``depth`` items ahead (the ``later`` value the parts
     wait for is then made first, in this thread)."""
+    runner: PartsRunner[T] = run or each_part
     if FORKS:
-        return ForkedParts(parts, processes, later, run=run)
+        return ForkedParts(parts, processes, later, run=runner)
     if later is not None:
         later.get()
-    runner: PartsRunner[T] = run or each_part
     return Ahead(_without_ends(runner(parts)), depth)
 
 

@@ -29,35 +29,40 @@ def fingerprint_rows(relfolder: str) -> Iterator[list[tuple[str, int, float, str
     Without the ORM: its values and converters made 100,000 rows in 0.20 s on SQLite, where
     this takes 0.14 s (the query alone 0.025 s).
     """
-    where = [
-        f"{q('success_checksum')} > ''",
-        f"{q('success_size')} IS NOT NULL",
-        f"{q('success_mtime')} IS NOT NULL",
-        f"{q('deleted_at')} IS NULL",
-    ]
-    params: list[Any] = []
-    if relfolder:
-        where.append(f"({q('relpath')} > %s AND {q('relpath')} < %s OR {q('relpath')} = %s)")
-        params += [relfolder + "/", relfolder + "0", relfolder]  # as ``below`` reads the index
-    yield from BACKEND.pages(
-        f"SELECT {columns('relpath', 'success_size', 'success_mtime', 'asset_type')} "
-        f"FROM {table(Asset)} WHERE {' AND '.join(where)}",
-        params,
-        _FETCH,
+    yield from _live_pages(
+        ("relpath", "success_size", "success_mtime", "asset_type"),
+        relfolder,
+        [
+            f"{q('success_checksum')} > ''",
+            f"{q('success_size')} IS NOT NULL",
+            f"{q('success_mtime')} IS NOT NULL",
+        ],
+        itself=True,
     )
 
 
 def live_rows(relfolder: str) -> Iterator[list[tuple[str, int, float]]]:
     """(relpath, size, mtime) of each live asset below ``relfolder`` (every one for the root) as
     it was last processed, a page at a time: what the catch-up compares the tree with."""
-    where = [f"{q('deleted_at')} IS NULL"]
+    yield from _live_pages(("relpath", "size", "mtime"), relfolder, [], itself=False)
+
+
+def _live_pages(
+    names: Sequence[str], relfolder: str, where: list[str], *, itself: bool
+) -> Iterator[list[Any]]:
+    """The columns ``names`` of the live assets below ``relfolder`` (and at it, ``itself``: a
+    path that is a file) meeting ``where``, a page at a time (``Backend.pages``)."""
+    where = [*where, f"{q('deleted_at')} IS NULL"]
     params: list[Any] = []
     if relfolder:
-        where.append(f"{q('relpath')} > %s AND {q('relpath')} < %s")
-        params += [relfolder + "/", relfolder + "0"]  # as ``below`` reads the index
+        # As ``below`` reads the relpath index.
+        where.append(
+            f"({q('relpath')} > %s AND {q('relpath')} < %s"
+            + (f" OR {q('relpath')} = %s)" if itself else ")")
+        )
+        params += [relfolder + "/", relfolder + "0", *([relfolder] if itself else [])]
     yield from BACKEND.pages(
-        f"SELECT {columns('relpath', 'size', 'mtime')} FROM {table(Asset)} "
-        f"WHERE {' AND '.join(where)}",
+        f"SELECT {columns(*names)} FROM {table(Asset)} WHERE {' AND '.join(where)}",
         params,
         _FETCH,
     )
