@@ -7,12 +7,15 @@ test); these check what the command makes of figures it is given.
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from guides_processor.devtools import benchmark
+from guides_processor.models import Execution, ExecutionItem
 
 
 def tree(fps_two_workers: float) -> dict[str, Any]:
@@ -202,3 +205,38 @@ def test_the_cpu_seconds_are_shown_under_each_full_run() -> None:
     }
     text = benchmark.format_report(report(figures, None, "postgresql"))
     assert "CPU seconds: cluster 33.6, database server 23.2; the machine busy 59.4 of 97.3" in text
+
+
+def test_two_workers_over_one_at_best_halves_what_came_before_the_finish() -> None:
+    # One worker: 20 s, of which the finish 4 s; two workers' finish 5 s. At best the 16 s before
+    # the finish take 8 s on two cores: 20 / (8 + 5) = 1.538, whatever two workers took.
+    figures = tree(fps_two_workers=80.0)
+    figures["full"]["1"]["finish_seconds"] = 4.0
+    figures["full"]["2"]["finish_seconds"] = 5.0
+    measured = report(figures, None)
+    assert measured["ratios"]["speedup_2_workers_at_best"] == pytest.approx(20 / 13)
+    text = benchmark.format_report(measured)
+    assert "its finish (from the last file written) 4.00 s" in text
+    assert "two workers over one at best: 1.54" in text
+    # Shown, not judged.
+    assert not any("at_best" in row for row in text.splitlines())
+
+
+def test_without_a_finish_measured_there_is_no_best() -> None:
+    measured = report(tree(fps_two_workers=80.0), None)
+    assert measured["ratios"]["speedup_2_workers_at_best"] is None
+    assert "at best" not in benchmark.format_report(measured)
+
+
+@pytest.mark.django_db
+def test_a_finish_is_timed_from_the_last_file_written_to_the_end() -> None:
+    start = timezone.now()
+    execution = Execution.objects.create(path="/content/dam", status="SUCCESS", created_by="t")
+    assert benchmark._finish_seconds(execution) is None  # no end yet
+    for seconds, relpath in ((1.0, "a.dita"), (3.5, "b.dita"), (2.0, "c.dita")):
+        ExecutionItem.objects.create(
+            execution=execution, relpath=relpath, finished_at=start + timedelta(seconds=seconds)
+        )
+    ExecutionItem.objects.create(execution=execution, relpath="d.dita")  # never finished
+    execution.completed_at = start + timedelta(seconds=5.75)
+    assert benchmark._finish_seconds(execution) == 2.25  # from b.dita's 3.5 s
