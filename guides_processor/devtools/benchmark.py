@@ -882,8 +882,7 @@ def _format_tree(key: str, tree: dict[str, Any]) -> list[str]:
             f"  full path, {workers} worker(s)  {run['seconds']:8.2f} s  "
             f"({speed[workers]:,.0f} files/s, worker peak {run['worker_peak_mb']:.0f} MB)"
         )
-        if run.get("finish_seconds") is not None:
-            out.append(f"    its finish (from the last file written) {run['finish_seconds']:.2f} s")
+        out += _format_finish(run)
         if "cpu_seconds" in run:
             out.append(f"    {_format_cpu(run['cpu_seconds'])}")
     best = _best_speedup(tree["full"].get("1", {}), tree["full"].get("2", {}))
@@ -906,6 +905,13 @@ def _format_cpu(cpu: dict[str, float | None]) -> str:
     )
 
 
+def _format_finish(run: dict[str, Any]) -> list[str]:
+    """The line of a full run's finish, when it was timed."""
+    if run.get("finish_seconds") is None:
+        return []
+    return [f"    its finish (from the last file written) {run['finish_seconds']:.2f} s"]
+
+
 def _format_status(status: dict[str, Any]) -> str:
     return (
         f"{status['requests']} requests, p50 {status['p50_ms']} ms, "
@@ -919,11 +925,7 @@ def _format_million(run: dict[str, Any]) -> list[str]:
         f"  full path               {run['seconds']:8.2f} s  "
         f"({run['files_per_second']:,.0f} files/s, worker peak {run['worker_peak_mb']:.0f} MB)",
         f"  status API during the run: {_format_status(run['status'])}",
-        *(
-            [f"    its finish (from the last file written) {run['finish_seconds']:.2f} s"]
-            if run.get("finish_seconds") is not None
-            else []
-        ),
+        *_format_finish(run),
         *([f"    {_format_cpu(run['cpu_seconds'])}"] if "cpu_seconds" in run else []),
         *(
             [

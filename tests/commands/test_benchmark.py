@@ -99,11 +99,13 @@ def test_the_million_run_shows_the_bare_loop_over_its_own_files() -> None:
         "bare": {"files": 1_000_000, "walk_seconds": 9.0, "stat_walk_seconds": 3.0,
                  "loop_seconds": 20_000.0},
         "bare_files_per_second": 50.0,
+        "finish_seconds": 61.5,
     }  # fmt: skip
     measured = report(tree(fps_two_workers=80.0), large)
     assert measured["ratios"]["million_bare_vs_generated_bare_files_per_second"] == 0.5
     text = benchmark.format_report(measured)
     assert "bare loop (once)        20000.00 s  (50 files/s)" in text
+    assert "its finish (from the last file written) 61.50 s" in text
     # Shown, not judged.
     assert not any("million_bare" in row for row in text.splitlines())
 
