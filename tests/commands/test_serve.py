@@ -86,6 +86,10 @@ def test_serve_sets_everything_up_processes_and_stops_cleanly(env, tmp_path):
         output = log.read_text()
         assert "username: admin" in output
         assert "password: " in output
+        # The way to change it names the interpreter that runs serve, as typed from its folder.
+        named = re.search(r"set another with `(\S+) manage\.py changepassword admin`", output)
+        assert named, output
+        assert (PROJECT / named.group(1)).absolute() == Path(sys.executable).absolute()
         demo = sum(len(files) for _, _, files in os.walk(tmp_path / "content"))
         assert 250 <= demo <= 350
 

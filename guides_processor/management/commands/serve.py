@@ -117,7 +117,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.WARNING(
                 "Created the account 'admin' with the password below. It is shown only this once: "
-                "keep it, or set another with `python manage.py changepassword admin`.\n\n"
+                f"keep it, or set another with `{_this_python()} manage.py changepassword admin`."
+                "\n\n"
                 f"    username: admin\n    password: {password}\n"
             )
         )
@@ -127,3 +128,13 @@ class Command(BaseCommand):
         if root.exists() and any(root.iterdir()):
             return
         call_command("seed_demo_content", files=DEMO_FILES, dest=str(root))
+
+
+def _this_python() -> str:
+    """The interpreter running this command as a person would type it here: relative to the
+    working folder when it lies inside it (``.venv/bin/python`` after the quick start, where a
+    bare ``python`` may be another Python, or none), else its whole path."""
+    try:
+        return str(Path(sys.executable).relative_to(Path.cwd()))
+    except ValueError:
+        return sys.executable
