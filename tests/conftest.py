@@ -17,6 +17,42 @@ PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT.parent / "shared" / "corpus" / "dita-ot-docs"
 
 
+# --- several test processes (pytest-xdist, `-n 2` in pyproject.toml) ------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give each test process a broker queue of its own.
+
+    The test processes share the Redis database of GUIDES_BROKER_URL: under one queue name, the
+    clusters of one would take the other's tasks, and one's purge would empty the other's queue.
+    (Each has its own test database, so the ORM broker's queues are apart already.) The clusters
+    a test starts take the name from the environment they inherit.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    from django.conf import settings
+    from django_q.conf import Conf
+
+    name = f"{settings.Q_CLUSTER['name']}-{worker}"
+    os.environ["GUIDES_CLUSTER_NAME"] = name
+    Conf.PREFIX = Conf.CLUSTER_NAME = name
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Among several test processes, skip the tests marked ``alone``, saying how to run them:
+    they disturb what every test process uses (a restart of the database server breaks the
+    other process's connections mid-test)."""
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) < 2:
+        return
+    skip = pytest.mark.skip(
+        reason="disturbs the other test processes: runs in one (pytest -n 0 -m alone)"
+    )
+    for item in items:
+        if item.get_closest_marker("alone"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def corpus() -> Path:
     """The DITA-OT documentation corpus beside the project (read-only; never copied)."""
