@@ -1,7 +1,6 @@
 """The New Process dialog: the folder picker's fragment, creating, and errors said in words."""
 
 import json
-import time
 
 import pytest
 from django.urls import reverse
@@ -56,16 +55,13 @@ def test_the_picker_sends_a_large_folder_a_page_at_a_time(runner_client, content
     for index in range(1000):
         (content_root / "big" / f"f{index:04d}").mkdir(parents=True)
 
-    started = time.monotonic()
     first = runner_client.get(FOLDERS, {"path": "/content/dam/big"}).content.decode()
-    elapsed = time.monotonic() - started
 
     assert first.count('role="treeitem"') == 201  # 200 folders and "Show more"
     assert "Show 800 more folders" in first
     more = first.split('data-more="')[1].split('"')[0].replace("&amp;", "&")
     second = runner_client.get(more).content.decode()
     assert 'data-path="/content/dam/big/f0200"' in second
-    assert elapsed < 2
 
 
 def test_the_picker_says_why_a_folder_cannot_be_listed(runner_client, tree):
