@@ -110,3 +110,15 @@ def test_the_seed_demo_content_example_runs(quick_start, tmp_path):
     written = sum(1 for p in (tmp_path / Path(dest).name).rglob("*") if p.is_file())
     assert written == files
     assert f"Wrote {files} files" in done.stdout
+
+
+def test_every_content_path_the_readme_names_is_in_the_demo_content(tmp_path):
+    """Examples in the prose (a command in a sentence, a JSON body) name paths too: each is in
+    the demo content that the quick start writes."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"/content/dam/([\w./-]*[\w])", readme))
+    content = tmp_path / "content"
+    generate_demo_content(content, files=300)
+
+    assert len(named) >= 5
+    assert sorted(path for path in named if not (content / path).exists()) == []
