@@ -7,9 +7,10 @@ links, special files) into entries with a ``problem`` instead of failing. Hidden
 with ``.``, such as ``.git``) are not part of the repository and are passed over.
 """
 
+import bisect
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -71,9 +72,52 @@ def is_within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def paths_overlap(a: str, b: str) -> bool:
-    """Whether one of two virtual folders contains the other."""
-    return is_within(a, b) or is_within(b, a)
+class PathSet:
+    """Normalised virtual paths (or relpaths), asked which of them contains a path or lies
+    inside it: O(depth + log n) a question, where comparing with each took O(n) (10,000 paths
+    given to a request compared pairwise: 50 million comparisons).
+
+    A path's containers are found by looking each folder on its way up in a set; what lies
+    inside it, by bisection in the sorted list of the members as folders (``a/``): what starts
+    with ``a/`` sorts together there (``a-b/``, ``a.dita/`` before it, ``a0/`` after).
+    """
+
+    def __init__(self, paths: Iterable[str] = ()) -> None:
+        self._members: set[str] = set()
+        self._keys: list[str] = []
+        for path in paths:
+            self.add(path)
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._members
+
+    def add(self, path: str) -> None:
+        if path not in self._members:
+            self._members.add(path)
+            bisect.insort(self._keys, path + "/")
+
+    def containing(self, path: str) -> str | None:
+        """The member that is ``path`` or the nearest folder above it, or None."""
+        candidate = path
+        while candidate:
+            if candidate in self._members:
+                return candidate
+            candidate = candidate.rpartition("/")[0]
+        return "" if "" in self._members else None
+
+    def overlapping(self, path: str) -> str | None:
+        """A member that contains ``path`` (or is it), or else one inside it, or None."""
+        above = self.containing(path)
+        if above is not None:
+            return above
+        key = path + "/" if path else ""  # the root ("" as a relpath) holds every member
+        index = bisect.bisect_left(self._keys, key)
+        if index < len(self._keys) and self._keys[index].startswith(key):
+            return self._keys[index][:-1]
+        return None
 
 
 def resolve_folder(root: Path, virtual_path: str, *, field: str = "path") -> Path:

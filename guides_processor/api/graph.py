@@ -72,6 +72,13 @@ def _cursor(raw: str | None, field: str = "after") -> int:
 def assets_status_start(request: HttpRequest, payload: StatusJobIn) -> dict[str, Any]:
     if not payload.paths:
         raise services.InvalidInput("paths must name at least one folder or file.", field="paths")
+    for name, given in (("paths", payload.paths), ("excludedPaths", payload.excludedPaths)):
+        if len(given) > asset_status.STATUS_PATHS_MAX:
+            raise services.InvalidInput(
+                f"{name}: {len(given):,} given, at most {asset_status.STATUS_PATHS_MAX:,} are "
+                "taken; name their folders instead, or ask in several jobs.",
+                field=name,
+            )
     paths = [_path(path, f"paths[{index}]") for index, path in enumerate(payload.paths)]
     excluded = [
         _path(path, f"excludedPaths[{index}]") for index, path in enumerate(payload.excludedPaths)

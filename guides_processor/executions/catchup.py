@@ -152,9 +152,8 @@ def _overlapping(paths: list[str]) -> Execution | None:
     for execution in Execution.objects.filter(status__in=ACTIVE_STATUSES).only(
         "processing_id", "path", "paths"
     ):
-        if any(
-            content.paths_overlap(path, other) for path in paths for other in execution.all_paths
-        ):
+        others = content.PathSet(execution.all_paths)
+        if any(others.overlapping(path) is not None for path in paths):
             return execution
     return None
 

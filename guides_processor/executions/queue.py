@@ -46,14 +46,15 @@ def refuse_overlap(paths: Sequence[str], *, ignore: int | None = None) -> None:
     if ignore is not None:
         active = active.exclude(pk=ignore)
     for other in active.only("processing_id", "path", "paths", "status"):
+        other_paths = content.PathSet(other.all_paths)
         for path in paths:
-            for other_path in other.all_paths:
-                if content.paths_overlap(path, other_path):
-                    raise Conflict(
-                        f"{path} overlaps execution {other.processing_id} on {other_path}, which "
-                        f"is {other.get_status_display().lower()}. Wait for it to finish or "
-                        "cancel it first."
-                    )
+            other_path = other_paths.overlapping(path)
+            if other_path is not None:
+                raise Conflict(
+                    f"{path} overlaps execution {other.processing_id} on {other_path}, which "
+                    f"is {other.get_status_display().lower()}. Wait for it to finish or "
+                    "cancel it first."
+                )
 
 
 def executions_start_waiting() -> None:

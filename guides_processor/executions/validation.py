@@ -11,6 +11,10 @@ from .. import content, processing
 from ..models import PROCESSING_TYPE
 from .errors import InvalidInput
 
+# Paths (and excluded paths) one request may name: every one is checked on disk, and an
+# execution's paths are compared with those of every active one.
+PATHS_MAX = 10_000
+
 
 def content_root() -> Path:
     return Path(settings.GUIDES_CONTENT_ROOT)
@@ -41,7 +45,14 @@ def _targets(root: Path, path: object, paths: Iterable[object]) -> list[str]:
         raise InvalidInput(
             "path is required, or paths: the folders or files to process.", field="path"
         )
+    if len(given) > PATHS_MAX:
+        raise InvalidInput(
+            f"paths: {len(given):,} paths given, at most {PATHS_MAX:,} are taken; give their "
+            "folders instead (with excludedPaths for what to leave out).",
+            field="paths",
+        )
     targets: list[str] = []
+    seen = content.PathSet()
     for raw, field in given:
         try:
             vpath = content.normalize_path(raw, field=field)
@@ -49,17 +60,18 @@ def _targets(root: Path, path: object, paths: Iterable[object]) -> list[str]:
             content.resolve_target(root, vpath, field=field)
         except content.ContentPathError as exc:
             raise InvalidInput(str(exc), field=exc.field) from None
-        if vpath in targets:
+        if vpath in seen:
             continue
         # Overlapping paths would walk (and process) the same files twice, and break the one
         # walk cursor of the execution, which needs paths that sort apart.
-        for other in targets:
-            if content.paths_overlap(vpath, other):
-                raise InvalidInput(
-                    f"{field}: {vpath} overlaps {other}, also given; give the outer folder "
-                    "alone, or paths that do not contain each other.",
-                    field=field,
-                )
+        other = seen.overlapping(vpath)
+        if other is not None:
+            raise InvalidInput(
+                f"{field}: {vpath} overlaps {other}, also given; give the outer folder "
+                "alone, or paths that do not contain each other.",
+                field=field,
+            )
+        seen.add(vpath)
         targets.append(vpath)
     return targets
 
@@ -95,16 +107,26 @@ def validate(  # noqa: C901
         )
     root = content_root()
     targets = _targets(root, path, paths)
+    excluded_paths = list(excluded_paths)
+    if len(excluded_paths) > PATHS_MAX:
+        raise InvalidInput(
+            f"excludedPaths: {len(excluded_paths):,} given, at most {PATHS_MAX:,} are taken.",
+            field="excludedPaths",
+        )
+    within = content.PathSet(targets)
     excluded: list[str] = []
+    seen: set[str] = set()
     for index, raw in enumerate(excluded_paths):
         field = f"excludedPaths[{index}]"
         try:
             vexcluded = content.normalize_path(raw, field=field)
         except content.ContentPathError as exc:
             raise InvalidInput(str(exc), field=field) from None
-        if not any(vexcluded != t and content.is_within(vexcluded, t) for t in targets):
+        # The targets never contain each other: the one at or above it, if any, is the only one.
+        if within.containing(vexcluded) in {None, vexcluded}:
+            inside = " or ".join(targets) if len(targets) <= 3 else f"any of the {len(targets):,}"
             raise InvalidInput(
-                f"{field}: {vexcluded} is not a folder inside {' or '.join(targets)}; only "
+                f"{field}: {vexcluded} is not a folder inside {inside}; only "
                 f"sub-folders of {'the' if len(targets) == 1 else 'a'} processed folder can be "
                 "excluded.",
                 field=field,
@@ -113,7 +135,8 @@ def validate(  # noqa: C901
             content.resolve_folder(root, vexcluded, field=field)
         except content.ContentPathError as exc:
             raise InvalidInput(str(exc), field=field) from None
-        if vexcluded not in excluded:
+        if vexcluded not in seen:
+            seen.add(vexcluded)
             excluded.append(vexcluded)
     types: list[str] = []
     for index, raw in enumerate(file_types):

@@ -237,3 +237,47 @@ def test_a_page_after_a_cursor_does_not_list_its_folder_again(
         page = statuses(api, job_id, limit=10, counts="false", after=first["next"])
         assert "/content/dam/flat/t0008a.dita" in [item["path"] for item in page["assets"]]
     assert len(listed) == 4
+
+
+def test_a_job_of_many_paths_lists_what_they_hold_in_order(api, post_json, processed):
+    # 9,998 paths that name nothing, given before the two that hold assets, and a file given
+    # beside its folder: the folder's files come in relpath order, each once.
+    nothing = [f"/content/dam/none/{index}" for index in range(9_998)]
+    paths = [*nothing, "/content/dam/guide/topics", "/content/dam/guide/topics/intro.dita"]
+    body = statuses(api, job(api, post_json, paths), limit=100)
+    listed = [item["path"] for item in body["assets"]]
+    assert listed == sorted(listed)
+    assert [path.rsplit("/", 1)[1] for path in listed] == [
+        "broken.dita",
+        "faq.dita",
+        "intro.dita",
+        "new.dita",
+        "setup.dita",
+    ]
+    assert sum(body["counts"].values()) == 5
+
+
+@pytest.mark.parametrize("field", ["paths", "excludedPaths"])
+def test_a_job_of_more_than_ten_thousand_paths_is_refused(api, post_json, db, field):
+    many = [f"/content/dam/none/{index}" for index in range(10_001)]
+    body = {"paths": ["/content/dam"], field: many}
+
+    response = post_json(api, STATUS, body)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert "10,001 given, at most 10,000" in response.json()["message"]
+
+
+def test_files_given_one_by_one_gone_or_not_are_listed_with_their_presence(
+    api, post_json, processed
+):
+    base = "/content/dam/guide/"
+    paths = [base + "topics/faq.dita", base + "guide.ditamap", base + "never.dita"]
+
+    body = statuses(api, job(api, post_json, paths))
+
+    assert [(item["path"], item["exists"]) for item in body["assets"]] == [
+        (base + "guide.ditamap", True),
+        (base + "topics/faq.dita", False),
+    ]

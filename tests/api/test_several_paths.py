@@ -100,3 +100,36 @@ def test_a_dry_run_of_paths_counts_them_all(api, post_json, tree):
     assert response.status_code == 200, response.content
     assert response.json()["totalFiles"] == 5
     assert response.json()["paths"] == ["/content/dam/b", "/content/dam/a"]
+
+
+@pytest.mark.parametrize("field", ["paths", "excludedPaths"])
+def test_more_than_ten_thousand_paths_are_a_400_saying_how_many_are_taken(
+    api, post_json, tree, field
+):
+    given = [f"/content/dam/a/t{index:05d}.dita" for index in range(10_001)]
+    body = {field: given, "type": "ASSET_PROCESSING"}
+    if field == "excludedPaths":
+        body["path"] = "/content/dam/a"
+
+    response = post_json(api, BASE, body)
+
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert "10,001" in response.json()["message"]
+    assert "at most 10,000" in response.json()["message"]
+
+
+def test_many_files_given_one_by_one_make_one_execution(api, post_json, write_tree):
+    write_tree(many(3_000, "big"))
+    given = [f"/content/dam/big/t{index:05d}.dita" for index in range(3_000)]
+
+    response = post_json(api, BASE, {"paths": given, "type": "ASSET_PROCESSING"})
+
+    assert response.status_code == 200, response.content
+    processing_id = response.json()["processingId"]
+    # A second execution on one of those files overlaps the first, which waits.
+    again = post_json(api, BASE, {"paths": [given[-1]], "type": "ASSET_PROCESSING"})
+    assert again.status_code == 409
+    assert processing_id in again.json()["message"]
+    finished = executions.execution_run_inline(processing_id=processing_id)
+    assert (finished.status, finished.total_files) == ("SUCCESS", 3_000)

@@ -42,11 +42,27 @@ def test_it_refuses_paths_naming_the_field(raw, words):
     assert str(raised.value).startswith("excludedPaths[2]: ")
 
 
-def test_overlap_is_by_whole_segments():
-    assert content.paths_overlap("/content/dam/a", "/content/dam/a/b")
-    assert content.paths_overlap("/content/dam", "/content/dam/a")
-    assert content.paths_overlap("/content/dam/a", "/content/dam/a")
-    assert not content.paths_overlap("/content/dam/a", "/content/dam/ab")
+def test_a_path_set_finds_overlaps_by_whole_segments():
+    d = "/content/dam"
+    paths = content.PathSet([f"{d}/a", f"{d}/a-b", f"{d}/a.dita", f"{d}/c/d", f"{d}/a"])
+    assert len(paths) == 4 and f"{d}/a-b" in paths
+
+    assert paths.overlapping(f"{d}/a/x/y") == f"{d}/a"  # the member above it
+    assert paths.overlapping(f"{d}/a") == f"{d}/a"  # itself
+    assert paths.overlapping(f"{d}/c") == f"{d}/c/d"  # a member inside it
+    assert paths.overlapping(d) in {f"{d}/a", f"{d}/a-b", f"{d}/a.dita", f"{d}/c/d"}
+    # Prefixes of names are not folders on the way.
+    assert paths.overlapping(f"{d}/ab") is None
+    assert paths.overlapping(f"{d}/c/d0") is None
+    assert paths.containing(f"{d}/c") is None
+    assert paths.containing(f"{d}/c/d/e.dita") == f"{d}/c/d"
+
+
+def test_a_path_set_of_relpaths_has_the_root_as_the_empty_relpath():
+    assert content.PathSet(["", "a"]).containing("a/b") == "a"
+    assert content.PathSet([""]).containing("a/b") == ""
+    assert content.PathSet(["a/b"]).overlapping("") == "a/b"
+    assert content.PathSet(["a/b"]).containing("") is None
 
 
 def test_it_resolves_a_folder_and_refuses_links_files_and_absent_ones(tmp_path: Path):
