@@ -122,6 +122,18 @@ def finish_if_complete(execution_id: int) -> bool:
 
 
 def _mark_vanished(execution: Execution, now: datetime) -> tuple[list[str], list[str]]:
+    """``sql.mark_vanished`` over each path of the execution, then ``sql.mark_gone_meanwhile``
+    (files of the manifest that went while it ran): (deleted, revived) relpaths."""
+    deleted, revived = _mark_unlisted(execution, now)
+    meanwhile = sql.mark_gone_meanwhile(execution_id=execution.pk, root=content_root(), now=now)
+    if meanwhile:
+        again = set(meanwhile)
+        revived = [relpath for relpath in revived if relpath not in again]
+        deleted += meanwhile
+    return deleted, revived
+
+
+def _mark_unlisted(execution: Execution, now: datetime) -> tuple[list[str], list[str]]:
     """``sql.mark_vanished`` over each path of the execution: (deleted, revived) relpaths."""
     excluded = [
         content.to_relpath(path) for path in execution.excluded.values_list("path", flat=True)

@@ -214,3 +214,37 @@ def test_finishing_marks_deleted_what_vanished_under_each_path_only(write_tree, 
 
     deleted = Asset.objects.filter(deleted_at__isnull=False).values_list("relpath", flat=True)
     assert sorted(deleted) == ["a/t00001.dita", "b/t00001.dita"]
+
+
+def test_a_sub_folder_moved_mid_run_leaves_no_live_asset_behind_it(
+    write_tree, content_root: Path, settings
+):
+    """Of ``s/x`` (5 topics, one linking to ``s/y``) and ``s/y`` (5 topics) processed 5 at a
+    time, ``s/x`` is processed, then ``s`` moves away: ``s/y``'s 5 fail as not found, and all 10
+    assets are marked deleted; what links into them from outside is broken."""
+    settings.GUIDES_BATCH_SIZE = 5
+    link = topic("l", "Links", '<xref href="../s/y/t00000.dita"/>')
+    write_tree({**many(5, "p/s/x"), **many(5, "p/s/y"), "p/o/links.dita": link})
+    run(executions.execution_create(path="/content/dam/p/o", created_by="admin"))
+    execution = executions.execution_create(path="/content/dam/p/s", created_by="admin")
+    one_step(execution)  # the manifest
+    one_step(execution)  # s/x
+    assert ExecutionItem.objects.filter(execution=execution, state=ItemState.DONE).count() == 5
+    shutil.move(content_root / "p" / "s", content_root / "moved")
+    (content_root / "p" / "s").mkdir()  # the folder itself is there, empty
+
+    finished = run(execution)
+
+    assert (finished.status, finished.processed_count, finished.failed_count) == (
+        ExecutionStatus.SUCCESS,
+        5,
+        5,
+    )
+    live = Asset.objects.filter(relpath__startswith="p/s/", deleted_at__isnull=True)
+    assert list(live.values_list("relpath", flat=True)) == []
+    assert Asset.objects.filter(relpath__startswith="p/s/").count() == 10
+    assert "10 assets no longer on disk, marked deleted." in [
+        line.message for line in finished.log_lines.all()
+    ]
+    (reference,) = Asset.objects.get(relpath="p/o/links.dita").references.all()
+    assert (reference.broken, reference.reason) == (True, "FILE_MISSING")

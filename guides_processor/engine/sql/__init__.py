@@ -13,7 +13,7 @@ from .common import columns, marks, q, stamp, table
 from .interface import Backend
 from .keys import LinkScope, resolve_keys
 from .unchanged import fingerprint_rows, live_count, live_rows, none_vanished
-from .vanished import mark_vanished
+from .vanished import mark_gone_meanwhile, mark_vanished
 from .verdicts import broken_references_by_reason, index_used_in
 from .writes import PreparedResult
 
@@ -50,6 +50,7 @@ __all__ = [
     "live_count",
     "live_rows",
     "lock_queue",
+    "mark_gone_meanwhile",
     "mark_vanished",
     "marks",
     "none_vanished",
