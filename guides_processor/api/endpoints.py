@@ -62,6 +62,7 @@ def process_start(request: HttpRequest, payload: StartIn) -> dict[str, Any]:
             start_time=options.startTime,
             end_time=options.endTime,
             processing_type=payload.type,
+            notify_url=payload.notify.url if payload.notify else None,
         )
     execution = services.execution_create(
         path=payload.path,

@@ -11,7 +11,7 @@ import dataclasses
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
 from ninja import Field, Schema
-from pydantic import BaseModel, BeforeValidator, ConfigDict, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, create_model
 
 from .. import selectors
 from ..processing import ASSET_TYPES
@@ -48,7 +48,9 @@ class FilterIn(In):
         description="Only assets of these types are processed; all types when empty or absent. "
         "Any of " + ", ".join(ASSET_TYPES) + ".",
     )
-    filterProcessedAssets: bool = Field(
+    # Strict: JSON has true and false; "no" taken as false (pydantic's lax default) would
+    # process, and "yes" would not.
+    filterProcessedAssets: StrictBool = Field(
         False,
         description="Skip assets whose size, modification time and checksum are unchanged since "
         "their last successful processing.",
@@ -110,7 +112,8 @@ class StartIn(In):
     notify: NotifyIn | None = Field(
         None, description="Optional: where to be told when the execution ends."
     )
-    dryRun: bool = Field(
+    # Strict: a "no" taken as false would start a real run.
+    dryRun: StrictBool = Field(
         False,
         description="When true, nothing is created: the answer says what the execution would "
         "process now (walked and filtered as it would be).",

@@ -16,6 +16,7 @@ from ..engine.calculation import success_fingerprints
 from ..engine.selection import PROCESS, UNCHANGED, Fingerprints, select
 from ..models import PROCESSING_TYPE
 from .validation import content_root, validate
+from .webhooks import notify_url_checked
 
 # Paths of files to process listed in a preview.
 SAMPLE_SIZE = 20
@@ -31,6 +32,7 @@ def execution_preview(
     start_time: object = None,
     end_time: object = None,
     processing_type: object = PROCESSING_TYPE,
+    notify_url: object = None,
 ) -> dict[str, Any]:
     """What an execution of this request would do: ``totalFiles`` (its total, as its status
     would say), ``byType`` (the files to process by asset type; ``OTHERS`` for files the walk
@@ -38,8 +40,8 @@ def execution_preview(
     ``skippedAsProcessed`` (unchanged since their last successful processing, counted in the
     total) and ``sample`` (the first files to process, as virtual paths).
 
-    Raises InvalidInput as ``execution_create`` does; an overlap with a running execution is no
-    reason to refuse a preview.
+    Raises InvalidInput as ``execution_create`` does (a ``notify_url`` it would refuse
+    included); an overlap with a running execution is no reason to refuse a preview.
     """
     request = validate(
         path=path,
@@ -51,6 +53,7 @@ def execution_preview(
         end_time=end_time,
         processing_type=processing_type,
     )
+    notify_url_checked(notify_url)
     root = content_root()
     relfolders = [content.to_relpath(p) for p in request.paths]
     previous = (

@@ -124,3 +124,38 @@ def test_a_preview_of_a_bad_request_is_refused_as_a_start_would_be(api, post_jso
     )
     assert response.status_code == 400
     assert response.json()["field"] == "path"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["ftp://x", "http://[::1", "https://hooks.example/ci"])
+def test_a_preview_refuses_a_notify_address_as_a_start_would(api, post_json, demo, url, settings):
+    settings.GUIDES_WEBHOOK_SECRET = ""  # the last address is refused for want of a secret
+    body = {"type": "ASSET_PROCESSING", "path": "/content/dam", "notify": {"url": url}}
+
+    start = post_json(api, URL, body)
+    dry = post_json(api, URL, {**body, "dryRun": True})
+
+    assert start.status_code == dry.status_code == 400
+    assert start.json() == dry.json()
+    assert dry.json()["field"] == "notify.url"
+    assert not Execution.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("flag", ["dryRun", "filterProcessedAssets"])
+@pytest.mark.parametrize("value", ["no", "yes", 0, 1])
+def test_a_flag_that_is_not_true_or_false_is_refused_and_starts_nothing(
+    api, post_json, demo, flag, value
+):
+    body: dict[str, Any] = {"type": "ASSET_PROCESSING", "path": "/content/dam"}
+    if flag == "dryRun":
+        body["dryRun"] = value
+    else:
+        body["filter"] = {"filterProcessedAssets": value}
+
+    response = post_json(api, URL, body)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "INVALID_INPUT"
+    assert flag in response.json()["field"]
+    assert not Execution.objects.exists()
