@@ -288,6 +288,21 @@ class _Line:
         return value
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A value as a CSV cell that a spreadsheet shows as text: a string that would start a
+    formula (an href written ``=HYPERLINK(...)``: the file's author chose it) gets a leading
+    ``'``, which spreadsheets take as "text" and do not show."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def broken_links_csv(*, flt: BrokenLinksFilter) -> Iterator[str]:
     """The whole report as CSV lines: the header, then one row per broken link (bounded
     memory: ``broken_links_all``)."""
@@ -295,7 +310,7 @@ def broken_links_csv(*, flt: BrokenLinksFilter) -> Iterator[str]:
     yield writer.writerow(CSV_HEADER)
     for link in broken_links_all(flt=flt):
         row = link.as_json()
-        yield writer.writerow(["" if row[column] is None else row[column] for column in CSV_HEADER])
+        yield writer.writerow([_cell(row[column]) for column in CSV_HEADER])
 
 
 def _suite(folder: str, sources: list[tuple[str, list[BrokenLink]]]) -> bytes:

@@ -186,3 +186,19 @@ def test_the_report_total_is_counted_on_the_first_page_only(api, processed):
     second = api.get(REPORT, {"path": "/content/dam/guide", "limit": 2, "after": first["next"]})
     assert second.status_code == 200
     assert second.json()["total"] is None and len(second.json()["links"]) == 2
+
+
+def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text(api, write_tree, db):
+    links = "".join(
+        f'<p><xref href="{href}"/></p>'
+        for href in ("=HYPERLINK(&quot;http://evil&quot;)", "+1", "@x")
+    )
+    write_tree({"f/t.dita": topic("t", "Formulas", links)})
+    run("/content/dam/f")
+
+    response = api.get(REPORT, {"path": "/content/dam/f", "format": "csv"})
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    values = sorted(row[1] for row in rows[1:])
+    assert values == ["'+1", '\'=HYPERLINK("http://evil")', "'@x"]
+    assert {row[0] for row in rows[1:]} == {"/content/dam/f/t.dita"}  # other cells as they are
