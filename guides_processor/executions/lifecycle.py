@@ -31,7 +31,7 @@ from ..models import (
     sources_of,
 )
 from ..text import plural
-from .errors import Conflict, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
 from .validation import content_root, validate
 from .webhooks import deliveries_create, notify_url_checked
@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 
 def _get(processing_id: object) -> Execution:
+    if processing_id is None or (isinstance(processing_id, str) and not processing_id.strip()):
+        # As the operations that take it in a body say: none was given, rather than "no such".
+        raise InvalidInput("processingId is required.", field="processingId")
     try:
         key = uuid.UUID(str(processing_id))
     except ValueError:

@@ -86,7 +86,9 @@ class LogFollowQuery(QueryForm):
 
 
 class VirtualPathField(forms.CharField):
-    """A path of the repository, as ``/content/dam/...`` or relative to it; normalised."""
+    """A path of the repository, as ``/content/dam/...`` or relative to it (``guide/topics``);
+    normalised. One that starts with ``/`` is taken as written: ``/etc`` is outside the
+    repository, and said to be, rather than read as ``/content/dam/etc``."""
 
     def __init__(self, *, required: bool = True, default: str = "") -> None:
         super().__init__(required=required, max_length=4096, strip=True)
@@ -96,8 +98,8 @@ class VirtualPathField(forms.CharField):
         text = str(super().clean(value) or "") or self.default
         if not text:
             return ""
-        if not text.lstrip("/").startswith("content/") and text.strip("/") != "content":
-            text = f"{content.VIRTUAL_ROOT}/{text.lstrip('/')}"
+        if not text.startswith(("/", "content/")) and text != "content":
+            text = f"{content.VIRTUAL_ROOT}/{text}"
         try:
             return content.normalize_path(text)
         except content.ContentPathError as exc:

@@ -37,3 +37,13 @@ def test_an_unknown_url_under_the_api_is_a_json_404(api):
 
     assert response.status_code == 404
     assert response.json()["error"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("endpoint", ["status", "logs", "logs/download"])
+def test_an_empty_processing_id_is_a_400_as_on_the_operations(api, post_json, endpoint):
+    response = api.get(f"{BASE}/{endpoint}", {"processingId": ""})
+    restart = post_json(api, f"{BASE}/restart", {"processingId": ""})
+
+    assert response.status_code == restart.status_code == 400
+    assert response.json()["field"] == restart.json()["field"] == "processingId"
+    assert "processingId is required" in response.json()["message"]

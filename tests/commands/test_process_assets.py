@@ -254,6 +254,18 @@ def test_paths_inside_each_other_are_refused_with_status_2(write_tree):
     assert not Execution.objects.exists()
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", ["0", "-1"])
+def test_fewer_than_one_process_is_refused_with_status_2(write_tree, count):
+    write_tree(many(2, "a"))
+
+    with pytest.raises(CommandError, match="--processes must be at least 1") as refused:
+        call_command("process_assets", "/content/dam/a", "--wait", "--processes", count)
+
+    assert refused.value.returncode == 2
+    assert not Execution.objects.exists()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL connection left busy")
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_that_struck_during_a_query_still_cancels_the_execution(write_tree):

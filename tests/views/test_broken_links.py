@@ -196,6 +196,18 @@ def test_bad_parameters_are_400(runner_client, processed):
     assert runner_client.get(reverse(CSV), {"file_type": "x"}).status_code == 400
 
 
+def test_a_folder_outside_the_repository_is_refused_and_a_relative_one_is_below_it(
+    runner_client, processed
+):
+    for view in (REPORT, CSV):
+        outside = runner_client.get(reverse(view), {"folder": "/etc"})
+        assert outside.status_code == 400
+        assert "is outside /content/dam" in outside.content.decode()
+    relative = runner_client.get(reverse(REPORT), {"folder": "guide"})
+    assert relative.status_code == 200
+    assert "/content/dam/guide" in relative.content.decode()
+
+
 def test_the_execution_detail_page_links_to_the_report_of_its_folder(runner_client, processed):
     html = runner_client.get(
         reverse("guides_processor:execution_detail", args=[processed.processing_id])

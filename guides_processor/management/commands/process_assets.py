@@ -91,7 +91,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         file_types = [name for name in options["file_types"].split(",") if name.strip()]
-        processes = options["processes"] or settings.GUIDES_INLINE_PROCESSES
+        processes = options["processes"]
+        if processes is None:
+            processes = settings.GUIDES_INLINE_PROCESSES
         if processes < 1:
             raise CommandError("--processes must be at least 1.", returncode=2)
         request = {
