@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: content roots built in tmp_path, users, the corpus."""
 
 import contextlib
+import importlib
 import os
 import signal
 import subprocess
@@ -85,6 +86,22 @@ def write_tree(content_root: Path) -> WriteTree:
         return content_root
 
     return write
+
+
+@pytest.fixture
+def migrated_schedules(db) -> None:
+    """The django-q2 schedules as the migrations write them.
+
+    They are rows, written by the migrations' own functions: a transactional test that ran
+    earlier in this test process flushed the table (the order differs between test processes),
+    so those functions are run again here; each updates or creates its row. (Django's
+    serialized_rollback would put them back, but a flush recreates the content types it then
+    inserts a second time.)
+    """
+    from django.apps import apps
+
+    for name in ("0002_watchdog_schedule", "0004_webhooks", "0005_retention_schedule"):
+        importlib.import_module(f"guides_processor.migrations.{name}").add_schedule(apps, None)
 
 
 # --- real clusters --------------------------------------------------------------------------

@@ -126,7 +126,7 @@ def test_zero_keeps_everything(two_finished, settings):
     assert ExecutionItem.objects.filter(execution=old).exists()
 
 
-def test_the_daily_schedule_is_installed():
+def test_the_daily_schedule_is_installed(migrated_schedules):
     schedule = Schedule.objects.get(name="guides-retention")
     assert schedule.func == "guides_processor.tasks.retention"
     assert schedule.schedule_type == Schedule.DAILY

@@ -161,7 +161,7 @@ def test_the_watchdog_starts_waiting_executions_when_a_slot_is_free(write_tree, 
     assert (a.status, b.status) == (ExecutionStatus.IN_PROGRESS, ExecutionStatus.IN_PROGRESS)
 
 
-def test_the_watchdog_is_scheduled_every_minute_as_a_second_line():
+def test_the_watchdog_is_scheduled_every_minute_as_a_second_line(migrated_schedules):
     from django_q.models import Schedule
 
     from guides_processor import tasks
