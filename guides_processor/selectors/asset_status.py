@@ -254,8 +254,8 @@ def _found(
 ) -> Iterator[_Found]:
     """What the job's paths hold after ``after``, in relpath order: the files on disk merged
     with the assets. The paths are looked at ``_GROUP`` at a time, with one query for the
-    assets of the files among them (a path a query took 10,000 paths given one by one 8 s to
-    page through)."""
+    assets of the files among them: with a query or two for each path, reading a job of 10,000
+    paths that named nothing took 21 s (its counts included), and 1.3 s so."""
     skip = frozenset(f"{content.to_relpath(path)}/" for path in excluded)
     relpaths = [
         relpath
