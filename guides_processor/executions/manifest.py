@@ -56,7 +56,7 @@ def execution_create_for_files(
             raise InvalidInput(f"{relpath!r} is not a file below {vpath}.", field="relpaths")
     now = timezone.now()
     with queue_lock():
-        refuse_overlap(vpath)
+        refuse_overlap([vpath])
         execution = Execution.objects.create(
             path=vpath,
             created_by=created_by,

@@ -3,7 +3,6 @@ executions promoted while fewer than ``GUIDES_MAX_RUNNING`` run, and one task en
 """
 
 import uuid
-from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -39,7 +38,7 @@ def queue_lock() -> Any:
         yield
 
 
-def refuse_overlap(paths: Sequence[str], *, ignore: int | None = None) -> None:
+def refuse_overlap(paths: list[str] | tuple[str, ...], *, ignore: int | None = None) -> None:
     """Raise Conflict when one of ``paths`` overlaps a path of a waiting or running execution
     (other than ``ignore``), naming both paths and the execution."""
     active = Execution.objects.filter(status__in=ACTIVE_STATUSES)

@@ -129,6 +129,22 @@ def test_an_execution_over_a_list_refuses_files_outside_its_folder(processed):
 
 
 @pytest.mark.django_db
+def test_an_execution_over_a_list_is_refused_where_an_active_one_overlaps_only(processed):
+    (processed / "other").mkdir(exist_ok=True)
+    (processed / "other/o.dita").write_text(topic("o", "O"))
+    busy = executions.execution_create(path="/content/dam/docs", created_by="tester")
+
+    with pytest.raises(executions.Conflict, match=str(busy.processing_id)):
+        execution_create_for_files(
+            path="/content/dam/docs", relpaths=["docs/a.dita"], created_by="tester"
+        )
+    beside = execution_create_for_files(
+        path="/content/dam/other", relpaths=["other/o.dita"], created_by="tester"
+    )
+    assert beside.total_files == 1
+
+
+@pytest.mark.django_db
 def test_the_scan_of_several_paths_looks_only_under_them(processed, settings):
     (processed / "docs/new.dita").write_text(topic("new", "New"))
     (processed / "other/new.md").write_text("# New\n")
