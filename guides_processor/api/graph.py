@@ -184,6 +184,8 @@ def assets_references(request: HttpRequest, query: Query[ReferencesQuery]) -> di
                 "key": reference.key,
                 "broken": reference.broken,
                 "reason": reference.reason,
+                "warning": reference.warning,
+                "note": asset_detail.warning_note(reference.warning, reference.note),
                 "line": reference.line,
             }
             for reference in page.references

@@ -113,6 +113,14 @@ class ReferenceOut(Out):
     key: str = Field(description="The key it uses, '' for a file reference.")
     broken: bool = Field(description="Whether the reference is broken.")
     reason: str = Field(description="Why it is broken (a stable code), '' when it is not.")
+    warning: str = Field(
+        description="A note on a reference that is not broken (KEY_UNDEFINED_IN_SOME_MAPS, "
+        "FALLBACK_USED, NOT_IN_ANY_MAP), '' when there is none."
+    )
+    note: str = Field(
+        description="What the warning concerns: for KEY_UNDEFINED_IN_SOME_MAPS, the root maps "
+        "that lack the key; '' otherwise."
+    )
     line: int | None = Field(description="The line of the source it is on, when known.")
 
 

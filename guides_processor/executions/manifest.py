@@ -14,7 +14,7 @@ from django.utils import timezone
 from .. import content
 from ..engine import sql
 from ..engine.loglines import INFO
-from ..models import CalculationStatus, Execution
+from ..models import CalculationStatus, ExcludedFolder, Execution
 from ..text import plural
 from .errors import InvalidInput
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
@@ -79,6 +79,49 @@ def execution_create_for_files(
             )
         )
         sql.append_log(execution_id=execution.pk, lines=lines, now=now)
+        start_waiting_locked(now)
+    execution.refresh_from_db()
+    return execution
+
+
+def execution_create_again(
+    original: Execution,
+    *,
+    relpaths: list[str],
+    created_by: str,
+    line: str,
+    retry_failed: bool,
+    notify_url: str = "",
+) -> Execution:
+    """Queue an execution of exactly ``relpaths`` with the paths, exclusions and file types of
+    ``original``, linked to it (``restarted_from``): a retry of its failed assets
+    (``retry_failed``), or a restart of an execution that was itself over a list (a retry, a
+    catch-up), which redoes that list rather than walking its folders. ``line`` is logged.
+
+    Raises Conflict when one of the paths overlaps a waiting or running execution.
+    """
+    now = timezone.now()
+    with queue_lock():
+        refuse_overlap(original.all_paths)
+        execution = Execution.objects.create(
+            path=original.path,
+            paths=original.all_paths,
+            created_by=created_by,
+            file_types=original.file_types,
+            filter_processed_assets=original.filter_processed_assets and not retry_failed,
+            restarted_from=original,
+            retry_failed=retry_failed,
+            listed_files=not retry_failed,
+            notify_url=notify_url,
+            calculation_status=CalculationStatus.SUCCESS,
+            total_files=len(relpaths),
+        )
+        ExcludedFolder.objects.bulk_create(
+            ExcludedFolder(execution=execution, path=path)
+            for path in original.excluded.values_list("path", flat=True)
+        )
+        sql.add_items(execution_id=execution.pk, pending=relpaths, skipped=[], now=now)
+        sql.append_log(execution_id=execution.pk, lines=[(INFO, line)], now=now)
         start_waiting_locked(now)
     execution.refresh_from_db()
     return execution

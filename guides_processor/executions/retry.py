@@ -1,14 +1,9 @@
 """Retry failed only: a new execution over exactly the assets that failed in a finished one."""
 
 from django.conf import settings
-from django.utils import timezone
 
-from ..engine import sql
-from ..engine.loglines import INFO
 from ..models import (
     FINISHED_STATUSES,
-    CalculationStatus,
-    ExcludedFolder,
     Execution,
     ExecutionItem,
     ItemState,
@@ -16,7 +11,7 @@ from ..models import (
 from ..text import plural
 from .errors import Conflict
 from .lifecycle import execution_get
-from .queue import queue_lock, refuse_overlap, start_waiting_locked
+from .manifest import execution_create_again
 
 
 def execution_retry_failed(*, processing_id: object, by: str) -> Execution:
@@ -46,35 +41,11 @@ def execution_retry_failed(*, processing_id: object, by: str) -> Execution:
     )
     if not failed:
         raise Conflict(f"Execution {original.processing_id} has no failed assets to retry.")
-    now = timezone.now()
-    with queue_lock():
-        refuse_overlap(original.all_paths)
-        execution = Execution.objects.create(
-            path=original.path,
-            paths=original.all_paths,
-            created_by=by,
-            file_types=original.file_types,
-            restarted_from=original,
-            retry_failed=True,
-            calculation_status=CalculationStatus.SUCCESS,
-            total_files=len(failed),
-        )
-        ExcludedFolder.objects.bulk_create(
-            ExcludedFolder(execution=execution, path=path)
-            for path in original.excluded.values_list("path", flat=True)
-        )
-        sql.add_items(execution_id=execution.pk, pending=failed, skipped=[], now=now)
-        sql.append_log(
-            execution_id=execution.pk,
-            lines=[
-                (
-                    INFO,
-                    f"Execution created by {by}: retry of the {plural(len(failed), 'asset')} "
-                    f"that failed in execution {original.processing_id}.",
-                )
-            ],
-            now=now,
-        )
-        start_waiting_locked(now)
-    execution.refresh_from_db()
-    return execution
+    return execution_create_again(
+        original,
+        relpaths=failed,
+        created_by=by,
+        line=f"Execution created by {by}: retry of the {plural(len(failed), 'asset')} that "
+        f"failed in execution {original.processing_id}.",
+        retry_failed=True,
+    )

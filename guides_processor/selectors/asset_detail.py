@@ -10,9 +10,24 @@ from pathlib import Path
 
 from django.db.models import Count, Q, QuerySet
 
-from .. import content
+from .. import content, processing
 from ..models import Asset, Execution, ExecutionItem, Reference, UsedIn
 from .assets import DELETED, STATUS_LABELS, OnDisk, broken_counts, disk_state, status_of, type_label
+
+
+def verdict_label(code: str) -> str:
+    """A reason or warning code as a sentence (``processing.REASONS``), or the code itself."""
+    sentence = processing.REASONS.get(code, (code, None))[0]
+    return sentence[:1].upper() + sentence[1:]
+
+
+def warning_note(warning: str, note: str) -> str:
+    """A warning's note as shown: the root maps that lack the key as /content/dam paths (stored
+    as relpaths, joined by ``, ``)."""
+    if warning == processing.KEY_UNDEFINED_IN_SOME_MAPS and note:
+        return ", ".join(content.to_virtual(relpath) for relpath in note.split(", "))
+    return note
+
 
 REFERENCES_PAGE_SIZE = 50
 REFERENCES_API_LIMIT_MAX = 500

@@ -4,6 +4,9 @@ from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from ..models import Reference
+from ..selectors import asset_detail
+
 register = template.Library()
 
 
@@ -53,3 +56,15 @@ def ordinal(value: int) -> str:
     else:
         suffix = {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
+
+
+@register.filter
+def verdict_label(code: str) -> str:
+    """A reference's reason or warning code as a sentence."""
+    return asset_detail.verdict_label(code)
+
+
+@register.filter
+def note_of(reference: Reference) -> str:
+    """What a reference's warning concerns, as shown (the root maps as /content/dam paths)."""
+    return asset_detail.warning_note(reference.warning, reference.note)

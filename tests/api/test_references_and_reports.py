@@ -9,6 +9,7 @@ import pytest
 from guides_processor import executions
 from guides_processor.models import Execution, Reference, UsedIn
 from tests.engine.trees import guide, topic
+from tests.views.test_assets import maps_and_topics_with_verdicts
 
 from .conftest import basic_client
 
@@ -202,3 +203,24 @@ def test_a_csv_cell_that_a_spreadsheet_would_run_as_a_formula_is_text(api, write
     values = sorted(row[1] for row in rows[1:])
     assert values == ["'+1", '\'=HYPERLINK("http://evil")', "'@x"]
     assert {row[0] for row in rows[1:]} == {"/content/dam/f/t.dita"}  # other cells as they are
+
+
+def test_the_references_api_gives_warnings_and_what_they_concern(api, write_tree, db):
+    maps_and_topics_with_verdicts(write_tree)
+
+    body = api.get(
+        "/bin/guides/v1/assets/references",
+        {"path": "/content/dam/doc/shared.dita", "direction": "outgoing"},
+    ).json()
+
+    by_value = {ref["value"]: ref for ref in body["references"]}
+    assert (by_value["only-a"]["warning"], by_value["only-a"]["note"]) == (
+        "KEY_UNDEFINED_IN_SOME_MAPS",
+        "/content/dam/doc/b.ditamap",
+    )
+    missing = by_value["one.dita#one/missing"]
+    assert (missing["broken"], missing["reason"], missing["warning"]) == (
+        True,
+        "ELEMENT_MISSING",
+        "",
+    )

@@ -78,3 +78,43 @@ def test_the_retry_is_recorded_in_its_log(api, post_json, failed_twice):
     first = retry.log_lines.order_by("line").first()
     assert first is not None and "retry of the 2 assets that failed" in first.message
     assert ExecutionItem.objects.filter(execution=retry).count() == 2
+
+
+def test_a_restart_of_a_retry_redoes_its_list_not_the_folder(api, post_json, failed_twice):
+    retry = Execution.objects.get(
+        processing_id=post_json(
+            api, RETRY, {"processingId": str(failed_twice.processing_id)}
+        ).json()["processingId"]
+    )
+    executions.execution_run_inline(processing_id=retry.processing_id)
+
+    response = post_json(
+        api, "/bin/guides/v1/assets/process/restart", {"processingId": str(retry.processing_id)}
+    )
+
+    assert response.status_code == 200, response.content
+    again = Execution.objects.get(processing_id=response.json()["processingId"])
+    assert again.restarted_from == retry and again.retry_failed
+    assert sorted(again.items.values_list("relpath", flat=True)) == [
+        "guide/topics/broken.dita",
+        "guide/topics/worse.dita",
+    ]
+    done = executions.execution_run_inline(processing_id=again.processing_id)
+    assert (done.total_files, done.failed_count) == (2, 2)
+    assert not Asset.objects.filter(deleted_at__isnull=False).exists()
+
+
+def test_a_restart_of_a_list_whose_rows_retention_removed_is_a_conflict(
+    api, post_json, failed_twice
+):
+    retry = executions.execution_retry_failed(processing_id=failed_twice.processing_id, by="admin")
+    executions.execution_run_inline(processing_id=retry.processing_id)
+    Execution.objects.filter(pk=retry.pk).update(pruned_at=retry.created_at)
+    ExecutionItem.objects.filter(execution=retry).delete()
+
+    response = post_json(
+        api, "/bin/guides/v1/assets/process/restart", {"processingId": str(retry.processing_id)}
+    )
+
+    assert response.status_code == 409
+    assert "retention removed" in response.json()["message"]

@@ -207,3 +207,21 @@ def test_the_metrics_count_catch_up_runs_and_their_executions(processed, admin, 
     found = samples(Client().get("/metrics", HTTP_AUTHORIZATION=basic("admin", PASSWORD)))
     assert found[("guides_catchup_runs_total", ())] == 2
     assert found[("guides_catchup_executions_total", ())] == 1
+
+
+@pytest.mark.django_db
+def test_a_restart_of_a_catch_up_redoes_its_list(processed):
+    (processed / "docs/new.dita").write_text(topic("new", "New"))
+    assert catchup_run(trigger="schedule").result == "queued"
+    caught = Execution.objects.get(created_by="system")
+    caught = executions.execution_run_inline(processing_id=caught.processing_id)
+
+    again = executions.execution_restart(processing_id=caught.processing_id, by="tester")
+
+    assert again.listed_files and again.restarted_from == caught
+    assert list(again.items.values_list("relpath", flat=True)) == ["docs/new.dita"]
+    done = executions.execution_run_inline(processing_id=again.processing_id)
+    # With the catch-up's filter: the file, processed by it, is unchanged since.
+    assert (done.total_files, done.skipped_count) == (1, 1)
+    assert again.filter_processed_assets == caught.filter_processed_assets
+    assert not Asset.objects.filter(deleted_at__isnull=False).exists()

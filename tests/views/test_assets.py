@@ -242,3 +242,38 @@ def test_reprocess_the_folder_starts_an_execution_with_a_toast_linking_to_it(
 def test_the_tools_page_has_an_assets_tile(runner_client):
     html = runner_client.get(reverse("guides_processor:tools")).content.decode()
     assert reverse(ASSETS) in html and "Assets" in html
+
+
+def maps_and_topics_with_verdicts(write_tree) -> None:
+    """Two root maps use shared.dita; only a.ditamap defines "only-a". shared.dita also conrefs
+    an id one.dita lacks."""
+    from tests.engine.test_link_semantics import map_of
+
+    write_tree(
+        {
+            "doc/a.ditamap": map_of(
+                '<keydef keys="only-a" href="one.dita"/>', '<topicref href="shared.dita"/>'
+            ),
+            "doc/b.ditamap": map_of('<topicref href="shared.dita"/>'),
+            "doc/shared.dita": topic(
+                "shared", "Shared", '<xref keyref="only-a"/> <p conref="one.dita#one/missing"/>'
+            ),
+            "doc/one.dita": topic("one", "One"),
+        }
+    )
+    run("/content/dam/doc")
+
+
+def test_verdicts_are_said_in_words_in_uses_and_in_used_in(runner_client, write_tree):
+    maps_and_topics_with_verdicts(write_tree)
+
+    def table(path: str, table_id: str) -> str:
+        html: str = runner_client.get(reverse(ASSET), {"path": path}).content.decode()
+        return html.split(f'id="{table_id}"')[1].split("</table>")[0]
+
+    uses = table("/content/dam/doc/shared.dita", "asset-uses")
+    assert "Broken" in uses and "The target file has no such topic or element id" in uses
+    assert "Some root maps that use the topic do not define the key: " in uses
+    assert "/content/dam/doc/b.ditamap" in uses  # the map that lacks it, not only in a tooltip
+    used_in = table("/content/dam/doc/one.dita", "asset-used-in")
+    assert "Broken" in used_in and "The target file has no such topic or element id" in used_in
