@@ -120,7 +120,9 @@ def process_logs(request: HttpRequest, query: Query[LogsQuery]) -> dict[str, Any
             offset=query.offset or 0,
             limit=selectors.LOG_LIMIT_DEFAULT if query.limit is None else query.limit,
         )
+    removed = int(execution.pruned_at.timestamp() * 1000) if execution.pruned_at else None
     return {
+        "removedAt": removed,
         "lines": [f"{iso(line.time)} {line.level} {line.message}" for line in page.lines],
         "limit": page.limit,
         "offset": page.offset,
@@ -163,6 +165,11 @@ def process_logs_download(
     request: HttpRequest, query: Query[ProcessingIdQuery]
 ) -> StreamingHttpResponse:
     execution = services.execution_get(processing_id=query.processingId)
+    if execution.pruned_at:
+        raise services.NotFound(
+            f"The log of execution {execution.processing_id} was removed by retention on "
+            f"{execution.pruned_at.date().isoformat()}."
+        )
     response = StreamingHttpResponse(zipped_log(execution), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{execution.processing_id}.zip"'
     return response

@@ -271,8 +271,15 @@ class LogsOut(Out):
     limit: int = Field(description="The limit applied (after the cap), or the tail size.")
     offset: int = Field(description="The line number of the first line returned.")
     hasMore: bool = Field(description="Whether lines exist after this page.")
-    total: int = Field(description="Lines in the log when the page was read.")
+    total: int = Field(
+        description="Lines in the log when the page was read (0 once retention removed them)."
+    )
     entries: list[LogEntryOut] = Field(description="The same lines as structured entries.")
+    removedAt: int | None = Field(
+        None,
+        description="When retention removed the log's lines (epoch milliseconds); null while "
+        "they are kept.",
+    )
 
 
 def responses(ok: Any, *errors: int) -> dict[int, Any]:

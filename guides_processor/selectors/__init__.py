@@ -22,6 +22,9 @@ from .logs import (
     log_page,
     log_tail,
 )
+from .logs import (
+    kept_lines as log_kept_lines,
+)
 from .reports import (
     ItemCounts,
     execution_broken_references,
@@ -63,6 +66,7 @@ __all__ = [
     "log_after",
     "log_before",
     "log_chunks",
+    "log_kept_lines",
     "log_page",
     "log_tail",
 ]

@@ -12,6 +12,12 @@ LOG_LIMIT_MAX = 5000
 LOG_LIMIT_DEFAULT = 500
 
 
+def kept_lines(execution: Execution) -> int:
+    """The lines of the execution's log that are still there: none once retention removed them
+    (``pruned_at``), though ``log_line_count`` still says how many it had."""
+    return 0 if execution.pruned_at else execution.log_line_count
+
+
 @dataclass(frozen=True)
 class LogPage:
     lines: list[LogLine]
@@ -25,7 +31,7 @@ def log_page(execution: Execution, *, offset: int = 0, limit: int = LOG_LIMIT_DE
     """Lines ``offset`` .. ``offset + limit - 1``. Costs O(limit): a range on the line index."""
     limit = max(0, min(limit, LOG_LIMIT_MAX))
     offset = max(0, offset)
-    total = execution.log_line_count
+    total = kept_lines(execution)
     lines = list(
         LogLine.objects.filter(
             execution=execution, line__gte=offset, line__lt=offset + limit
@@ -37,7 +43,7 @@ def log_page(execution: Execution, *, offset: int = 0, limit: int = LOG_LIMIT_DE
 def log_tail(execution: Execution, *, lines: int = LOG_LIMIT_DEFAULT) -> LogPage:
     """The last ``lines`` lines; the page's ``offset`` is where they start."""
     count = max(0, min(lines, LOG_LIMIT_MAX))
-    start = max(0, execution.log_line_count - count)
+    start = max(0, kept_lines(execution) - count)
     return log_page(execution, offset=start, limit=count)
 
 
@@ -52,13 +58,13 @@ def log_after(execution: Execution, *, after: int, limit: int = LOG_LIMIT_DEFAUL
     lines = list(
         LogLine.objects.filter(execution=execution, line__gte=start).order_by("line")[: limit + 1]
     )
-    return LogPage(lines[:limit], start, limit, len(lines) > limit, execution.log_line_count)
+    return LogPage(lines[:limit], start, limit, len(lines) > limit, kept_lines(execution))
 
 
 def log_before(execution: Execution, *, before: int, limit: int = LOG_LIMIT_DEFAULT) -> LogPage:
     """The ``limit`` lines just before line ``before``; ``has_more`` says whether earlier exist."""
     limit = max(1, min(limit, LOG_LIMIT_MAX))
-    end = max(0, min(before, execution.log_line_count))
+    end = max(0, min(before, kept_lines(execution)))
     start = max(0, end - limit)
     page = log_page(execution, offset=start, limit=end - start)
     return LogPage(page.lines, start, end - start, start > 0, page.total)
@@ -77,7 +83,7 @@ def log_chunks(
     size. The log is read up to the ``log_line_count`` of ``execution`` as passed in: lines a
     running execution appends meanwhile are not included.
     """
-    end = execution.log_line_count
+    end = kept_lines(execution)
     for start in range(0, end, chunk):
         yield list(
             LogLine.objects.filter(

@@ -131,7 +131,11 @@ class ExecutionStatusView(_JsonObject):
     completed_at: int = field(
         metadata=_json("completedAt", "When the execution finished (epoch ms); 0 before.")
     )
-    has_logs: bool = field(metadata=_json("hasLogs", "Whether the execution has log lines."))
+    has_logs: bool = field(
+        metadata=_json(
+            "hasLogs", "Whether the execution has log lines (false once retention removed them)."
+        )
+    )
     created_by: str = field(metadata=_json("createdBy", "The user who started it."))
     type: str = field(metadata=_json("type", "The kind of processing: ASSET_PROCESSING."))
     migration_set: MigrationSet = field(
@@ -213,7 +217,7 @@ def execution_status_view(
         triggered_count=execution.triggered_count,
         started_at=_ms(execution.started_at),
         completed_at=_ms(execution.completed_at),
-        has_logs=execution.log_line_count > 0,
+        has_logs=execution.log_line_count > 0 and execution.pruned_at is None,
         created_by=execution.created_by,
         type=execution.type,
         migration_set=MigrationSet(

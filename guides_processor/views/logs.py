@@ -93,7 +93,7 @@ def log_follow(request: HtmxHttpRequest, processing_id: object) -> HttpResponse:
     # Read the status before the lines: a line written after this read is fetched next time,
     # and the lines of a finished execution are complete when its status says finished.
     live = execution.status in ACTIVE_STATUSES
-    total = execution.log_line_count
+    total = selectors.log_kept_lines(execution)
     gap_start = after + 1
     start = max(gap_start, total - FOLLOW_STEP)
     page = selectors.log_after(execution, after=start - 1, limit=FOLLOW_STEP)

@@ -70,8 +70,10 @@ def test_the_old_execution_loses_its_rows_and_keeps_its_counts(admin, two_finish
     assert after["processedCount"] == before["processedCount"] == 2
     assert after["failedCount"] == before["failedCount"] == 1
     assert after["triggeredCount"] == 3
-    assert {k: v for k, v in after.items() if k != "resumable"} == {
-        k: v for k, v in before.items() if k != "resumable"
+    assert (before["hasLogs"], after["hasLogs"]) == (True, False)
+    changed = {"resumable", "hasLogs"}
+    assert {k: v for k, v in after.items() if k not in changed} == {
+        k: v for k, v in before.items() if k not in changed
     }
     history = api.get(f"{BASE}/history").json()
     assert str(old.processing_id) in str(history)
@@ -98,7 +100,35 @@ def test_the_detail_page_and_the_log_of_a_pruned_execution_still_answer(
     assert 'id="pruned-note"' in page
     assert "Removed with the list of assets." in page
     assert logs.status_code == 200
-    assert logs.json()["entries"] == []
+    body = logs.json()
+    assert (body["lines"], body["entries"], body["total"], body["hasMore"]) == ([], [], 0, False)
+    pruned_at = Execution.objects.get(pk=old.pk).pruned_at
+    assert pruned_at is not None
+    assert body["removedAt"] == int(pruned_at.timestamp() * 1000)
+
+
+def test_a_pruned_log_says_it_was_removed_and_offers_no_download(admin, two_finished, settings):
+    settings.GUIDES_LOG_RETENTION_DAYS = 90
+    old, recent = two_finished
+    tasks.retention()
+    client = Client()
+    client.force_login(admin)
+    api = Client(headers={"Authorization": basic("admin")})
+
+    viewer = client.get(reverse("guides_processor:execution_logs", args=[old.processing_id]))
+    download = api.get(f"{BASE}/logs/download", {"processingId": str(old.processing_id)})
+    table = client.get(reverse("guides_processor:executions")).content.decode()
+
+    assert viewer.status_code == 200
+    page = viewer.content.decode()
+    assert 'id="pruned-note"' in page and "of this log were removed on" in page
+    assert 'id="download-logs"' not in page and "Load earlier lines" not in page
+    assert download.status_code == 404
+    assert "removed by retention" in download.json()["message"]
+    assert f'id="download-{old.processing_id}' not in table
+    assert f'id="download-{recent.processing_id}' in table
+    recent_logs = api.get(f"{BASE}/logs", {"processingId": str(recent.processing_id)}).json()
+    assert recent_logs["removedAt"] is None and recent_logs["total"] > 0
 
 
 def test_a_pruned_execution_cannot_be_resumed(admin, two_finished, settings):
