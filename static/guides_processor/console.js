@@ -246,6 +246,18 @@
       return true;
     }
 
+    function cannotExclude(item) {
+      const hint = document.createElement("div");
+      hint.className = "form-hint";
+      hint.setAttribute("role", "status");
+      const path = item.dataset.path;
+      hint.textContent = chosen.includes(path)
+        ? `${path} is a folder to process: only its sub-folders can be excluded.`
+        : `${path} cannot be excluded: only a sub-folder of a folder to process can. ` +
+          "Enter chooses it instead; Ctrl+Enter adds it.";
+      errors.replaceChildren(hint);
+    }
+
     // htmx makes the tree's requests (sign-out redirects, errors, the CSRF header as everywhere);
     // the tree only decides when. A 400 carries the reason as a tree note, so it is swapped.
     tree.addEventListener("htmx:beforeSwap", (event) => {
@@ -378,7 +390,12 @@
           activate(item);
           break;
         case " ":
-          if (!toggleExcluded(item)) activate(item);
+          // Space excludes; on a folder that cannot be excluded it chooses the folder only while
+          // none is chosen, and otherwise says why rather than replacing the choice.
+          if (!toggleExcluded(item)) {
+            if (!chosen.length) activate(item);
+            else cannotExclude(item);
+          }
           break;
         default:
           handled = false;
