@@ -69,7 +69,8 @@ def test_an_admin_does_the_whole_round_with_the_keyboard_only(
     # Space on a folder that cannot be excluded (the chosen one) keeps the choice, saying why.
     arrow_to(page, "/content/dam/guide", key="ArrowUp")
     keys.press(" ")
-    expect(page.locator("#new-process-errors .form-hint")).to_contain_text("only its sub-folders can be excluded")
+    hint = page.locator("#new-process-errors .form-hint")
+    expect(hint).to_contain_text("only its sub-folders can be excluded")
     expect(page.locator("#selected-folder")).to_have_text("/content/dam/guide")
     expect(page.locator("#excluded-summary li")).to_have_count(2)
     arrow_to(page, "/content/dam/guide/drafts")
