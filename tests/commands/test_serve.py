@@ -126,3 +126,26 @@ def test_serve_sets_everything_up_processes_and_stops_cleanly(env, tmp_path):
     finally:
         assert stop(server) == 0
     assert "password:" not in (tmp_path / "serve2.log").read_text()
+
+
+def test_a_port_another_server_holds_is_one_line_and_nothing_starts(env, tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+
+        done = subprocess.run(
+            [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "1"],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert done.returncode == 1
+    assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "--port" in done.stderr and "Traceback" not in done.stderr
+    # Nothing was set up: no account, no demo content, no cluster.
+    assert "password" not in done.stdout
+    assert not (tmp_path / "content").exists()

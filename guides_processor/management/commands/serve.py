@@ -56,6 +56,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["workers"] < 1:
             raise CommandError("--workers must be at least 1.")
+        server = _listen(options["host"], options["port"])
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_admin()
         if not options["no_demo"]:
@@ -90,11 +91,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
-            from waitress import serve
-
-            from guides_processor.wsgi import application
-
-            serve(application, host=options["host"], port=options["port"], threads=8, _quiet=True)
+            server.run()
         except KeyboardInterrupt:
             pass
         finally:
@@ -128,6 +125,22 @@ class Command(BaseCommand):
         if root.exists() and any(root.iterdir()):
             return
         call_command("seed_demo_content", files=DEMO_FILES, dest=str(root))
+
+
+def _listen(host: str, port: int) -> Any:
+    """The console's server, listening on ``host:port`` before anything else starts: a port
+    another server holds is one line, not a traceback after the cluster has started."""
+    from waitress.server import create_server
+
+    from guides_processor.wsgi import application
+
+    try:
+        return create_server(application, host=host, port=port, threads=8)
+    except OSError as error:
+        raise CommandError(
+            f"Cannot listen on {host}:{port}: {error.strerror or error}. Another server may be "
+            "running there: stop it, or choose another port with --port."
+        ) from None
 
 
 def _this_python() -> str:
