@@ -64,6 +64,19 @@ def test_a_restart_links_back_to_the_execution_it_restarted(runner_client, finis
     assert "Restarted as" in original and str(new.processing_id)[:8] in original
 
 
+def test_a_retry_says_it_is_over_a_list_and_a_walk_says_folder_listing(runner_client, finished):
+    retry = executions.execution_retry_failed(processing_id=finished.processing_id, by="operator")
+
+    html = detail(runner_client, retry).content.decode()
+    walked = detail(runner_client, finished).content.decode()
+
+    listed = html.split('id="listed-assets">')[1].split("</dd>")[0]
+    assert listed.startswith("A list of 1 asset: those that failed in the execution it retries")
+    assert "a restart redoes the same list" in listed
+    assert "Folder listing" not in html
+    assert "Folder listing" in walked and 'id="listed-assets"' not in walked
+
+
 def test_the_fragment_stops_polling_when_finished(runner_client, finished):
     response = detail(runner_client, finished, **HTMX)
 
