@@ -108,6 +108,10 @@ class PathSet:
             candidate = candidate.rpartition("/")[0]
         return "" if "" in self._members else None
 
+    def above(self, path: str) -> str | None:
+        """The nearest member strictly above ``path`` (a folder that holds it), or None."""
+        return self.containing(path.rpartition("/")[0])
+
     def overlapping(self, path: str) -> str | None:
         """A member that contains ``path`` (or is it), or else one inside it, or None."""
         above = self.containing(path)

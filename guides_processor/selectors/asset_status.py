@@ -25,7 +25,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
@@ -144,21 +143,9 @@ def _start(listing: _Listing, prefix: str, after: str) -> int:
     return bisect.bisect_right(listing.keys, rest)
 
 
-def _under(relpath: str, folders: AbstractSet[str]) -> bool:
-    """Whether ``relpath`` lies in one of ``folders`` (relpaths ending with ``/``): a look-up
-    for each folder on its way, where ``startswith`` with every excluded folder took as many
-    comparisons as there are."""
-    index = relpath.find("/")
-    while index != -1:
-        if relpath[: index + 1] in folders:
-            return True
-        index = relpath.find("/", index + 1)
-    return False
-
-
-def _disk_files(real: str, relfolder: str, after: str, excluded: AbstractSet[str]) -> Iterator[str]:
+def _disk_files(real: str, relfolder: str, after: str, excluded: content.PathSet) -> Iterator[str]:
     """Relpaths of the regular files below ``real`` (the folder ``relfolder``), in relpath
-    order, after ``after``; folders in ``excluded`` (relpaths ending with ``/``) left out.
+    order, after ``after``; the folders ``excluded`` (relpaths) left out.
     Costs O(log folder) to find the cursor in a listing kept from an earlier page."""
     prefix = f"{relfolder}/" if relfolder else ""
     try:
@@ -170,7 +157,7 @@ def _disk_files(real: str, relfolder: str, after: str, excluded: AbstractSet[str
         name, is_folder = listing.entries[index]
         path = prefix + sort_name
         if is_folder:
-            if path in excluded:
+            if path[:-1] in excluded:
                 continue
             if after and not after.startswith(path) and path < after:
                 continue  # the whole folder sorts before the cursor
@@ -256,7 +243,8 @@ def _found(
     with the assets. The paths are looked at ``_GROUP`` at a time, with one query for the
     assets of the files among them: with a query or two for each path, reading a job of 10,000
     paths that named nothing took 21 s (its counts included), and 1.3 s so."""
-    skip = frozenset(f"{content.to_relpath(path)}/" for path in excluded)
+    # The root named as excluded leaves nothing out (its relpath, "", holds no "/").
+    skip = content.PathSet(relpath for path in excluded if (relpath := content.to_relpath(path)))
     relpaths = [
         relpath
         for relpath in _disjoint(content.to_relpath(path) for path in paths)
@@ -291,7 +279,7 @@ def _found(
             if relpath in folders or relpath in holding:
                 assets = itertools.chain(assets, _db_assets(relpath, after, chunk))
             for found in _merged(disk, assets):
-                if not (skip and _under(found.relpath, skip)):
+                if not (skip and skip.above(found.relpath) is not None):
                     yield found
 
 

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ... import processing
+from ...content import PathSet
 from ...models import Asset, ExecutionItem, ItemState, below
 from .common import marks, pages_by_id, q, stamp, table
 
@@ -42,7 +43,7 @@ def mark_vanished(
     asset not in it is gone; when the execution was ``filtered`` (file types or a time window:
     files left out on purpose are not in the manifest) each such asset is looked at on disk.
     """
-    skip = tuple(f"{folder}/" for folder in excluded)
+    skip = PathSet(folder for folder in excluded if folder)
     # Only the assets whose state may change are read, a page at a time (the manifest and the
     # assets read into sets cost a worker 40 MB at 100,000 files).
     candidates = _candidates(execution_id, relfolder)
@@ -57,7 +58,7 @@ def mark_vanished(
             if deleted_at is not None:
                 revive.append(asset_id)
                 revived.append(relpath)
-            elif not relpath.startswith(skip):
+            elif skip.above(relpath) is None:
                 if on_disk is not None and on_disk.is_file(relpath):
                     continue
                 live.append(asset_id)
