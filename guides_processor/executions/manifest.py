@@ -7,7 +7,8 @@ it while an execution overlaps that folder, exactly as for a walked one, and its
 complete from the start (slot 0 goes straight to processing).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.utils import timezone
 
@@ -54,34 +55,27 @@ def execution_create_for_files(
     for relpath in files:
         if not relpath.startswith(prefix) or relpath == prefix or "\0" in relpath:
             raise InvalidInput(f"{relpath!r} is not a file below {vpath}.", field="relpaths")
-    now = timezone.now()
-    with queue_lock():
-        refuse_overlap([vpath])
-        execution = Execution.objects.create(
-            path=vpath,
-            created_by=created_by,
-            filter_processed_assets=filter_processed_assets,
-            listed_files=True,
-            calculation_status=CalculationStatus.SUCCESS,
-            total_files=len(files),
+    lines = [(INFO, f"Execution created by {created_by} for {vpath}.")]
+    if reason:
+        lines.append((INFO, reason))
+    shown = ", ".join(content.to_virtual(relpath) for relpath in files[:_LOG_LIMIT])
+    more = f" and {len(files) - _LOG_LIMIT} more" if len(files) > _LOG_LIMIT else ""
+    lines.append(
+        (
+            INFO,
+            f"Manifest of {plural(len(files), 'listed asset')}"
+            + (f": {shown}{more}." if files else "."),
         )
-        sql.add_items(execution_id=execution.pk, pending=files, skipped=[], now=now)
-        lines = [(INFO, f"Execution created by {created_by} for {vpath}.")]
-        if reason:
-            lines.append((INFO, reason))
-        shown = ", ".join(content.to_virtual(relpath) for relpath in files[:_LOG_LIMIT])
-        more = f" and {len(files) - _LOG_LIMIT} more" if len(files) > _LOG_LIMIT else ""
-        lines.append(
-            (
-                INFO,
-                f"Manifest of {plural(len(files), 'listed asset')}"
-                + (f": {shown}{more}." if files else "."),
-            )
-        )
-        sql.append_log(execution_id=execution.pk, lines=lines, now=now)
-        start_waiting_locked(now)
-    execution.refresh_from_db()
-    return execution
+    )
+    return _queue(
+        [vpath],
+        files,
+        lines,
+        path=vpath,
+        created_by=created_by,
+        filter_processed_assets=filter_processed_assets,
+        listed_files=True,
+    )
 
 
 def execution_create_again(
@@ -100,28 +94,46 @@ def execution_create_again(
 
     Raises Conflict when one of the paths overlaps a waiting or running execution.
     """
+    return _queue(
+        original.all_paths,
+        relpaths,
+        [(INFO, line)],
+        excluded=list(original.excluded.values_list("path", flat=True)),
+        path=original.path,
+        paths=original.all_paths,
+        created_by=created_by,
+        file_types=original.file_types,
+        filter_processed_assets=original.filter_processed_assets and not retry_failed,
+        restarted_from=original,
+        retry_failed=retry_failed,
+        listed_files=not retry_failed,
+        notify_url=notify_url,
+    )
+
+
+def _queue(
+    folders: list[str],
+    relpaths: list[str],
+    lines: list[tuple[str, str]],
+    /,
+    *,
+    excluded: Sequence[str] = (),
+    **fields: Any,
+) -> Execution:
+    """Queue an execution over ``folders`` (refused where an active one overlaps them) whose
+    manifest is ``relpaths``, written here: its calculation is complete from the start, so slot
+    0 goes straight to processing. ``fields`` are the execution's; ``lines`` start its log."""
     now = timezone.now()
     with queue_lock():
-        refuse_overlap(original.all_paths)
+        refuse_overlap(folders)
         execution = Execution.objects.create(
-            path=original.path,
-            paths=original.all_paths,
-            created_by=created_by,
-            file_types=original.file_types,
-            filter_processed_assets=original.filter_processed_assets and not retry_failed,
-            restarted_from=original,
-            retry_failed=retry_failed,
-            listed_files=not retry_failed,
-            notify_url=notify_url,
-            calculation_status=CalculationStatus.SUCCESS,
-            total_files=len(relpaths),
+            calculation_status=CalculationStatus.SUCCESS, total_files=len(relpaths), **fields
         )
         ExcludedFolder.objects.bulk_create(
-            ExcludedFolder(execution=execution, path=path)
-            for path in original.excluded.values_list("path", flat=True)
+            ExcludedFolder(execution=execution, path=path) for path in excluded
         )
         sql.add_items(execution_id=execution.pk, pending=relpaths, skipped=[], now=now)
-        sql.append_log(execution_id=execution.pk, lines=[(INFO, line)], now=now)
+        sql.append_log(execution_id=execution.pk, lines=lines, now=now)
         start_waiting_locked(now)
     execution.refresh_from_db()
     return execution
