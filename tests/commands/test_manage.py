@@ -1,13 +1,10 @@
 """manage.py itself: a malformed setting is one line on stderr, not a traceback."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-PROJECT = Path(__file__).resolve().parents[2]
+from tests.commands import manage
 
 
 @pytest.mark.parametrize(
@@ -20,14 +17,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 def test_a_malformed_setting_is_one_line_and_status_2(variable, value, said):
     env = {**os.environ, variable: value}
 
-    done = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = manage("check", env=env)
 
     assert done.returncode == 2
     assert done.stderr.startswith("Configuration error: ")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from guides_processor.devtools.demo import generate_demo_content
+from tests.commands import manage
 
 PROJECT = Path(__file__).resolve().parents[2]
 VENV_PYTHON = ".venv/bin/python"
@@ -58,15 +59,8 @@ def quick_start(tmp_path: Path) -> dict[str, str]:
 
 
 def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    assert command[0] == VENV_PYTHON
-    return subprocess.run(
-        [sys.executable, *command[1:]],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    assert command[:2] == [VENV_PYTHON, "manage.py"]
+    return manage(*command[2:], env=env, timeout=300)
 
 
 def test_the_process_assets_example_runs_on_the_demo_content(quick_start):

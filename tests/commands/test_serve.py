@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.commands import manage
+
 PROJECT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.cluster
@@ -134,14 +136,7 @@ def test_a_port_another_server_holds_is_one_line_and_nothing_starts(env, tmp_pat
         holder.listen()
         port = holder.getsockname()[1]
 
-        done = subprocess.run(
-            [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", "1"],
-            cwd=PROJECT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = manage("serve", "--port", str(port), "--workers", "1", env=env)
 
     assert done.returncode == 1
     assert f"Cannot listen on 127.0.0.1:{port}" in done.stderr
