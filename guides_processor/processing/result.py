@@ -67,6 +67,10 @@ REASONS: dict[str, tuple[str, str | None]] = {
     NOT_IN_ANY_MAP: ("no root map uses the topic; keys resolved against every map", None),
 }  # fmt: skip
 WARNINGS = (KEY_UNDEFINED_IN_SOME_MAPS, FALLBACK_USED, NOT_IN_ANY_MAP)
+# Each code's sentence as shown, capitalised.
+VERDICT_LABELS = {
+    code: sentence[:1].upper() + sentence[1:] for code, (sentence, _) in REASONS.items()
+}
 
 # The names processing has always used for the codes it decides itself.
 BROKEN_NOT_FOUND = FILE_MISSING

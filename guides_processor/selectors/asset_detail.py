@@ -17,8 +17,7 @@ from .assets import DELETED, STATUS_LABELS, OnDisk, broken_counts, disk_state, s
 
 def verdict_label(code: str) -> str:
     """A reason or warning code as a sentence (``processing.REASONS``), or the code itself."""
-    sentence = processing.REASONS.get(code, (code, None))[0]
-    return sentence[:1].upper() + sentence[1:]
+    return processing.VERDICT_LABELS.get(code, code)
 
 
 def warning_note(warning: str, note: str) -> str:

@@ -52,8 +52,8 @@ _AUDIO_EXTENSIONS = (".mp3", ".m4a", ".wav", ".ogg", ".oga", ".flac", ".aac", ".
 
 # Why a link is broken: the codes processing stores on the reference, with their sentences.
 REASONS = {
-    code: sentence[:1].upper() + sentence[1:]
-    for code, (sentence, _) in processing.REASONS.items()
+    code: label
+    for code, label in processing.VERDICT_LABELS.items()
     if code not in processing.WARNINGS
 }
 
