@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..text import plural
 from .errors import Conflict, InvalidInput, NotFound
-from .manifest import execution_create_again
+from .manifest import execution_restart_list
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
 from .validation import content_root, validate
 from .webhooks import deliveries_create, notify_url_checked
@@ -347,7 +347,7 @@ def execution_restart(*, processing_id: object, by: str) -> Execution:
             "only finished executions can be restarted (cancel it first)."
         )
     if original.listed_files or original.retry_failed:
-        return _restart_list(original, by)
+        return execution_restart_list(original, by=by)
     return execution_create(
         paths=original.all_paths,
         created_by=by,
@@ -357,30 +357,6 @@ def execution_restart(*, processing_id: object, by: str) -> Execution:
         start_time=_to_epoch_ms(original.modified_after),
         end_time=_to_epoch_ms(original.modified_before),
         restarted_from=original,
-        # Carried over while this server can still sign it.
-        notify_url=original.notify_url if settings.GUIDES_WEBHOOK_SECRET else "",
-    )
-
-
-def _restart_list(original: Execution, by: str) -> Execution:
-    """``execution_restart`` of an execution over a list: the same list again."""
-    if original.pruned_at:
-        raise Conflict(
-            f"Execution {original.processing_id} was over a list of files, which retention "
-            "removed; process its folder instead."
-        )
-    relpaths = list(
-        ExecutionItem.objects.filter(execution=original)
-        .order_by("relpath")
-        .values_list("relpath", flat=True)
-    )
-    return execution_create_again(
-        original,
-        relpaths=relpaths,
-        created_by=by,
-        line=f"Execution created by {by}: restart of execution {original.processing_id} over "
-        f"its list of {plural(len(relpaths), 'asset')}.",
-        retry_failed=original.retry_failed,
         # Carried over while this server can still sign it.
         notify_url=original.notify_url if settings.GUIDES_WEBHOOK_SECRET else "",
     )

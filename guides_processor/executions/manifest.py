@@ -2,22 +2,23 @@
 instead of being walked by its calculation.
 
 Anything that already knows which files need processing (the catch-up, a retry of failed
-assets) creates its execution here: its folder is the one the files share, so the queue refuses
-it while an execution overlaps that folder, exactly as for a walked one, and its calculation is
-complete from the start (slot 0 goes straight to processing).
+assets, a restart of either) creates its execution here: its folder is the one the files share,
+so the queue refuses it while an execution overlaps that folder, exactly as for a walked one, and
+its calculation is complete from the start (slot 0 goes straight to processing).
 """
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from .. import content
 from ..engine import sql
 from ..engine.loglines import INFO
-from ..models import CalculationStatus, ExcludedFolder, Execution
+from ..models import CalculationStatus, ExcludedFolder, Execution, ExecutionItem
 from ..text import plural
-from .errors import InvalidInput
+from .errors import Conflict, InvalidInput
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
 from .validation import content_root
 
@@ -108,6 +109,35 @@ def execution_create_again(
         retry_failed=retry_failed,
         listed_files=not retry_failed,
         notify_url=notify_url,
+    )
+
+
+def execution_restart_list(original: Execution, *, by: str) -> Execution:
+    """``execution_restart`` of an execution over a list (a retry, a catch-up): the same list
+    again, not its whole folders.
+
+    Raises Conflict when retention removed the list, or one of the paths overlaps a waiting or
+    running execution.
+    """
+    if original.pruned_at:
+        raise Conflict(
+            f"Execution {original.processing_id} was over a list of files, which retention "
+            "removed; process its folder instead."
+        )
+    relpaths = list(
+        ExecutionItem.objects.filter(execution=original)
+        .order_by("relpath")
+        .values_list("relpath", flat=True)
+    )
+    return execution_create_again(
+        original,
+        relpaths=relpaths,
+        created_by=by,
+        line=f"Execution created by {by}: restart of execution {original.processing_id} over "
+        f"its list of {plural(len(relpaths), 'asset')}.",
+        retry_failed=original.retry_failed,
+        # Carried over while this server can still sign it.
+        notify_url=original.notify_url if settings.GUIDES_WEBHOOK_SECRET else "",
     )
 
 
