@@ -218,6 +218,8 @@ def _describe(problem: dict[str, Any]) -> tuple[str, str]:
         if not field:
             return field, f"The request needs {where}; it is empty."
         return field, f"{field} is required in {where}."
+    if problem.get("type") == "extra_forbidden":
+        return field, f"{field} in {where} is not a field of this request; check its spelling."
     subject = f"{field} in {where}" if field else where.capitalize()
     return field, f"{subject}: {problem.get('msg', 'is not valid')}."
 

@@ -6,7 +6,7 @@ from ninja import Field
 from pydantic import BeforeValidator
 
 from ..selectors import asset_detail, asset_status, broken_links
-from .schemas import OFFSET_MAX, In, Out, _absent_not_null, _as_list
+from .schemas import OFFSET_MAX, BodyIn, In, Out, _absent_not_null, _as_list
 
 T = TypeVar("T")
 
@@ -14,7 +14,7 @@ T = TypeVar("T")
 SKIP_MAX = 10_000_000
 
 
-class StatusJobIn(In):
+class StatusJobIn(BodyIn):
     paths: Annotated[list[str], BeforeValidator(_as_list)] = Field(
         description="Folders or files under /content/dam whose assets are reported (a missing "
         "leading slash is added; '.' and '..' segments are refused). A single string is taken as "

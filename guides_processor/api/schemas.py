@@ -26,7 +26,16 @@ OFFSET_MAX = 2**53 - 1
 
 class In(BaseModel):
     """A request: plain pydantic, so that a list or a string is not read as an object's attributes
-    (ninja's Schema would), and fields it does not know are ignored."""
+    (ninja's Schema would)."""
+
+
+class BodyIn(In):
+    """A JSON body: a field it does not know is refused (400 naming it). Ignored, a misspelt
+    ``excludePaths`` processed the very folders it meant to leave out, and a misspelt filter
+    processed every type. (Query strings still ignore unknown parameters: a cache-busting one is
+    common.)"""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Out(Schema):
@@ -42,7 +51,7 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-class FilterIn(In):
+class FilterIn(BodyIn):
     fileTypes: list[str] | None = Field(
         None,
         description="Only assets of these types are processed; all types when empty or absent. "
@@ -63,14 +72,14 @@ class FilterIn(In):
     )
 
 
-class NotifyIn(In):
+class NotifyIn(BodyIn):
     url: str = Field(
         description="An http:// or https:// address that is POSTed the status object, signed, "
         "when the execution ends (see the README's Webhooks section)."
     )
 
 
-class StartIn(In):
+class StartIn(BodyIn):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -120,7 +129,7 @@ class StartIn(In):
     )
 
 
-class ProcessingIdBody(In):
+class ProcessingIdBody(BodyIn):
     processingId: str | None = Field(
         None, description="The execution to act on (or give it in the query string)."
     )

@@ -148,6 +148,7 @@ def test_a_reader_may_ask_an_outsider_may_not(staff, outsider, post_json, proces
         ({"paths": ["/content/dam"], "excludedPaths": ["/tmp"]}, "excludedPaths[0]"),
         ({"paths": [3]}, "paths[0]"),
         ({}, "paths"),
+        ({"paths": ["/content/dam"], "excludePaths": ["/content/dam/a"]}, "excludePaths"),
     ],
 )
 def test_bad_paths_are_refused_naming_the_field(api, post_json, db, body, field):

@@ -94,8 +94,17 @@ def test_different_ids_in_body_and_query_are_a_400(api, post_json, waiting):
 
 
 @pytest.mark.parametrize("action", ["cancel", "resume", "restart"])
+def test_a_misspelt_processing_id_in_the_body_is_a_400_naming_it(api, post_json, waiting, action):
+    response = post_json(api, f"{BASE}/{action}", {"processingID": str(waiting.processing_id)})
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "processingID"
+    assert "not a field of this request" in response.json()["message"]
+
+
+@pytest.mark.parametrize("action", ["cancel", "resume", "restart"])
 def test_no_processing_id_anywhere_is_a_400(api, post_json, action):
-    response = post_json(api, f"{BASE}/{action}", {"other": 1})
+    response = post_json(api, f"{BASE}/{action}", {})
 
     assert response.status_code == 400
     assert response.json()["field"] == "processingId"

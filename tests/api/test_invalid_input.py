@@ -88,6 +88,25 @@ def start_body(**fields):
             start_body(filter=[]), "filter", "valid dictionary", id="filter not an object"
         ),
         pytest.param([start_body()], "", "must be an object", id="body an array"),
+        # A misspelt field is refused: ignored, the folders it meant to leave out were processed.
+        pytest.param(
+            start_body(excludePaths=["/content/dam/docs/x"]),
+            "excludePaths",
+            "excludePaths in the JSON body is not a field of this request",
+            id="misspelt excludedPaths",
+        ),
+        pytest.param(
+            start_body(filter={"fileTypez": ["DITAMAP"]}),
+            "filter.fileTypez",
+            "not a field of this request",
+            id="misspelt filter field",
+        ),
+        pytest.param(
+            start_body(notify={"url": "https://example.org/hook", "secret": "s"}),
+            "notify.secret",
+            "not a field of this request",
+            id="unknown notify field",
+        ),
         # path is optional (paths may stand for it): type is the first field a null body lacks.
         pytest.param("null", "type", "type is required", id="body null"),
     ],

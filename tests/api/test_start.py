@@ -89,9 +89,13 @@ def test_the_filter_is_kept_and_shown_in_the_status(api, post_json, tree):
     }
 
 
-def test_fields_it_does_not_know_are_ignored(api, post_json, tree):
-    execution = start(
-        api, post_json, path="/content/dam/docs", priority="high", filter={"colour": 1}
+def test_fields_it_does_not_know_are_refused_and_nothing_starts(api, post_json, tree):
+    response = post_json(
+        api,
+        BASE,
+        {"type": "ASSET_PROCESSING", "path": "/content/dam/docs", "priority": "high"},
     )
 
-    assert execution.path == "/content/dam/docs"
+    assert response.status_code == 400
+    assert response.json()["field"] == "priority"
+    assert not Execution.objects.exists()
