@@ -2,6 +2,7 @@
 executions promoted while fewer than ``GUIDES_MAX_RUNNING`` run, and one task enqueued per slot.
 """
 
+import logging
 import uuid
 from contextlib import contextmanager
 from datetime import datetime
@@ -16,7 +17,7 @@ from django_q.tasks import async_task
 
 from .. import content
 from ..engine import sql
-from ..engine.loglines import INFO
+from ..engine.loglines import INFO, WARN
 from ..models import (
     ACTIVE_STATUSES,
     RUNNING_STATUSES,
@@ -26,6 +27,8 @@ from ..models import (
     sources_of,
 )
 from .errors import Conflict
+
+logger = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -119,12 +122,31 @@ def enqueue_slot(execution_id: int, slot: int, generation: int) -> None:
         return
 
     def send() -> None:
-        async_task(
-            "guides_processor.tasks.run_slot",
-            execution_id,
-            slot,
-            generation,
-            task_name=f"execution-{execution_id}-slot-{slot}-{generation}-{uuid.uuid4().hex[:6]}",
-        )
+        # After the commit: the execution is created and stays so. A broker that does not
+        # answer (Redis down) had made the request a 500 with the execution left running
+        # behind it; the watchdog sends a silent slot's task again (GUIDES_STALE_SECONDS), so
+        # the run starts once the broker answers, and its log says why it waits.
+        try:
+            async_task(
+                "guides_processor.tasks.run_slot",
+                execution_id,
+                slot,
+                generation,
+                task_name=f"execution-{execution_id}-slot-{slot}-{generation}-"
+                f"{uuid.uuid4().hex[:6]}",
+            )
+        except Exception as exc:  # any broker's failure: redis, the ORM's database, a socket
+            logger.warning(
+                "the broker did not take slot %s of execution %s: %s", slot, execution_id, exc
+            )
+            if slot == 0:
+                line = (
+                    f"The task broker did not answer ({type(exc).__name__}): the execution "
+                    "waits, and starts once it answers (the watchdog sends its tasks again)."
+                )
+                with transaction.atomic():
+                    sql.append_log(
+                        execution_id=execution_id, lines=[(WARN, line)], now=timezone.now()
+                    )
 
     transaction.on_commit(send)
