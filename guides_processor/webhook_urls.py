@@ -22,6 +22,14 @@ def url_problem(url: str) -> str | None:
         return "must be an http:// or https:// URL"
     if not parts.hostname:
         return "has no host"
+    # urllib does not send user info as credentials (it takes user:password@host for the host
+    # name, so nothing would ever arrive), and the address is stored and shown as given.
+    if "@" in parts.netloc:
+        return (
+            "must not hold a user name or password (user:password@host): they are never sent, "
+            "and would be stored in plain text; have the receiver check the X-Guides-Signature "
+            "header instead"
+        )
     if any(ord(char) < 0x21 or ord(char) == 0x7F for char in url):
         return "holds spaces or control characters"
     return None

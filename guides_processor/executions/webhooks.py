@@ -7,9 +7,15 @@ enqueued once that transaction commits, never made on a request's path. A try th
 tried again after ``RETRY_DELAYS`` (a one-off django-q2 schedule), and the ``webhook_sweep`` task,
 every minute, tries whatever is due, so that a delivery outlives the worker that held it.
 
+A retry comes up to ``SCHEDULER_TICK_SECONDS`` after it is due: django-q2 runs due schedules
+only that often.
+
 Every body is signed: ``X-Guides-Signature: sha256=<hex HMAC-SHA256 of the body bytes>``, keyed
 with ``GUIDES_WEBHOOK_SECRET``. Without a secret no notification is sent (the settings refuse
-``GUIDES_WEBHOOK_URLS`` without one, and a start request's ``notify`` is refused).
+``GUIDES_WEBHOOK_URLS`` without one, and a start request's ``notify`` is refused). Deliveries
+written by a process that had the secret may fall due in one that has not (another host, or the
+server restarted without it): that process sends nothing, spends no try, and leaves them due,
+marked ``WAITING_FOR_SECRET``, for a process that has the secret (``delivery_attempt``).
 """
 
 import functools
@@ -33,6 +39,7 @@ from .. import selectors
 from ..engine import sql
 from ..engine.loglines import INFO, WARN
 from ..models import Execution, WebhookDelivery
+from ..selectors.webhooks import WAITING_FOR_SECRET
 from ..text import one_line
 from ..webhook_urls import redacted, url_problem
 from .errors import InvalidInput
@@ -44,6 +51,9 @@ DELIVERY_HEADER = "X-Guides-Delivery"
 # Seconds to wait after each failed try: six tries over about ten and a half minutes.
 RETRY_DELAYS = (15, 45, 90, 180, 300)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# django-q2's cluster looks for due schedules this often (``Sentinel.guard``), so a retry's one-off
+# schedule runs up to this long after it is due; the README says so.
+SCHEDULER_TICK_SECONDS = 30
 # A try holds its delivery for this long beyond the request's timeout; a worker that dies
 # meanwhile leaves it to the sweep once it has passed.
 _CLAIM_MARGIN_SECONDS = 60
@@ -58,12 +68,20 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def notify_url_checked(url: object) -> str:
-    """The start request's ``notify.url`` as stored ("" for none); InvalidInput naming
-    ``notify.url`` when it is not an http(s) address or this server cannot sign."""
-    if url is None or url == "":
+    """The start request's ``notify.url`` as stored ("" for None, no ``notify``); InvalidInput
+    naming ``notify.url`` when it is empty, not an http(s) address, or this server cannot sign."""
+    if url is None:
         return ""
     if not isinstance(url, str):
         raise InvalidInput("notify.url must be a string.", field="notify.url")
+    # Refused like an empty path: a client that sends "" most likely lost its address, and
+    # leaving notify out is the way to ask for no notification.
+    if not url.strip():
+        raise InvalidInput(
+            "notify.url must not be empty; give an http:// or https:// address, or leave "
+            "notify out.",
+            field="notify.url",
+        )
     problem = url_problem(url)
     if problem:
         raise InvalidInput(f"notify.url {problem}.", field="notify.url")
@@ -76,11 +94,18 @@ def notify_url_checked(url: object) -> str:
     return url
 
 
-def _addresses(execution: Execution) -> list[str]:
+def _addresses(execution: Execution) -> tuple[list[str], list[str]]:
+    """The addresses to notify, and why others are not: an execution resumed from one started
+    before an address was refused (credentials in it) carries its ``notify_url`` unchecked."""
     addresses = list(dict.fromkeys(settings.GUIDES_WEBHOOK_URLS))
+    refused = []
     if execution.notify_url and execution.notify_url not in addresses:
-        addresses.append(execution.notify_url)
-    return addresses
+        problem = url_problem(execution.notify_url)
+        if problem:
+            refused.append(f"No notification to {redacted(execution.notify_url)}: it {problem}.")
+        else:
+            addresses.append(execution.notify_url)
+    return addresses, refused
 
 
 def deliveries_create(*, execution_id: int, now: datetime) -> int:
@@ -90,7 +115,9 @@ def deliveries_create(*, execution_id: int, now: datetime) -> int:
     the status object as it stands then). The tries are enqueued once that transaction commits.
     """
     execution = Execution.objects.get(pk=execution_id)
-    addresses = _addresses(execution)
+    addresses, refused = _addresses(execution)
+    if refused:
+        sql.append_log(execution_id=execution_id, lines=[(WARN, line) for line in refused], now=now)
     if not addresses:
         return 0
     if not settings.GUIDES_WEBHOOK_SECRET:
@@ -180,8 +207,17 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> bool:
 
     The claim is a compare-and-swap on ``next_attempt_at`` (moved past the request's timeout),
     so a retry schedule and the sweep that both find a delivery due make one try between them.
+
+    A process without ``GUIDES_WEBHOOK_SECRET`` never sends: signed with an empty key, a body
+    would be forgeable by anyone, and the receiver would count it delivered. It leaves the
+    delivery due, its tries untouched, for a process that has the secret, and marks it
+    ``WAITING_FOR_SECRET`` (on the detail page and, once, in the execution's log); see
+    ``deliveries_wait_for_secret``. Returns False then.
     """
     now = now or timezone.now()
+    if not settings.GUIDES_WEBHOOK_SECRET:
+        deliveries_wait_for_secret(delivery_ids=[delivery_id], now=now)
+        return False
     hold = settings.GUIDES_WEBHOOK_TIMEOUT_SECONDS + _CLAIM_MARGIN_SECONDS
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id,
@@ -197,13 +233,81 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> bool:
     if not claimed:
         return WebhookDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=False).exists()
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    problem = url_problem(delivery.url)
+    if problem:
+        _abandon_unsendable(delivery, problem, now=now)
+        return False
     error = _post(delivery.url, delivery.body.encode(), delivery.pk)
     _record(delivery, error, started=now)
     return error is None
 
 
+def _abandon_unsendable(delivery: WebhookDelivery, problem: str, *, now: datetime) -> None:
+    """Give up a delivery to an address written before such addresses were refused (one with a
+    password in it): a try could never arrive, and its error would quote the password."""
+    error = f"Not sent: the address {problem}."
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            abandoned_at=now, next_attempt_at=None, last_error=error
+        )
+        sql.append_log(
+            execution_id=delivery.execution_id,
+            lines=[
+                (
+                    WARN,
+                    f"Notification of {delivery.event_status} to {redacted(delivery.url)} "
+                    f"given up: {error}",
+                )
+            ],
+            now=now,
+        )
+
+
+def deliveries_wait_for_secret(*, delivery_ids: list[int], now: datetime) -> int:
+    """Mark those of these deliveries that are due as waiting for a process with
+    ``GUIDES_WEBHOOK_SECRET`` (called by one without it, which sends nothing); returns how many
+    are waiting. Each is written to its execution's log when it starts waiting, not each time a
+    sweep finds it again; the process's log warns each time."""
+    # One being tried elsewhere is not due (its claim moved next_attempt_at on): left alone.
+    due = WebhookDelivery.objects.filter(
+        pk__in=delivery_ids,
+        delivered_at__isnull=True,
+        abandoned_at__isnull=True,
+        next_attempt_at__lte=now,
+    )
+    waiting = due.count()
+    for delivery in due.exclude(last_error=WAITING_FOR_SECRET):
+        # A compare-and-swap, so that two processes without the secret log it once.
+        marked = (
+            due.filter(pk=delivery.pk)
+            .exclude(last_error=WAITING_FOR_SECRET)
+            .update(last_error=WAITING_FOR_SECRET)
+        )
+        if marked:
+            sql.append_log(
+                execution_id=delivery.execution_id,
+                lines=[
+                    (
+                        WARN,
+                        f"Notification of {delivery.event_status} to {redacted(delivery.url)} "
+                        f"not sent: this process has no GUIDES_WEBHOOK_SECRET to sign it with; "
+                        f"it waits for one that has.",
+                    )
+                ],
+                now=now,
+            )
+    if waiting:
+        logger.warning(
+            "%d webhook notification(s) due but not sent: GUIDES_WEBHOOK_SECRET is not set in "
+            "this process; they wait for one that has it",
+            waiting,
+        )
+    return waiting
+
+
 def _record(delivery: WebhookDelivery, error: str | None, *, started: datetime) -> None:
-    """Write the outcome of a try that began at ``started``; the next is due a delay after it."""
+    """Write the outcome of a try that began at ``started``; the next is due a delay after the
+    try ended (a receiver that timed out gets the whole delay, as the README promises)."""
     now = max(timezone.now(), started)
     where = redacted(delivery.url)
     tries = f"try {delivery.attempts} of {MAX_ATTEMPTS}"
@@ -227,7 +331,7 @@ def _record(delivery: WebhookDelivery, error: str | None, *, started: datetime) 
             )
         else:
             delay = RETRY_DELAYS[delivery.attempts - 1]
-            due = started + timedelta(seconds=delay)
+            due = now + timedelta(seconds=delay)
             WebhookDelivery.objects.filter(pk=delivery.pk).update(
                 next_attempt_at=due, last_error=one_line(error)
             )
@@ -250,7 +354,9 @@ def _record(delivery: WebhookDelivery, error: str | None, *, started: datetime) 
 
 def deliveries_due(*, now: datetime | None = None) -> int:
     """Try every delivery that is due (a retry whose schedule was lost, a try whose worker
-    died); give up those whose last try never reported back. Returns how many were tried."""
+    died); give up those whose last try never reported back. Returns how many were tried: none
+    in a process without ``GUIDES_WEBHOOK_SECRET``, which leaves them waiting for one that has it
+    (``delivery_attempt``)."""
     now = now or timezone.now()
     due = WebhookDelivery.objects.filter(next_attempt_at__lte=now)
     with transaction.atomic():
@@ -271,6 +377,9 @@ def deliveries_due(*, now: datetime | None = None) -> int:
             )
     tried = 0
     waiting = due.filter(attempts__lt=MAX_ATTEMPTS).order_by("next_attempt_at")
+    if not settings.GUIDES_WEBHOOK_SECRET:
+        deliveries_wait_for_secret(delivery_ids=list(waiting.values_list("pk", flat=True)), now=now)
+        return 0
     # A bounded round: what is left is due at the next one, a minute later.
     for delivery_id in list(waiting.values_list("pk", flat=True)[:100]):
         delivery_attempt(delivery_id=delivery_id, now=now)

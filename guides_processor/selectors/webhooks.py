@@ -6,6 +6,14 @@ from datetime import datetime
 from ..models import Execution, WebhookDelivery
 from ..webhook_urls import redacted
 
+# The last error of a notification that fell due in a process without GUIDES_WEBHOOK_SECRET, which
+# sends nothing (executions/webhooks.py): it is not a failed try, so it is shown as waiting.
+WAITING_FOR_SECRET = (
+    "Not sent: GUIDES_WEBHOOK_SECRET is not set where it fell due; it waits for a worker that "
+    "has it."
+)
+WAITING_STATE = "Waiting for GUIDES_WEBHOOK_SECRET"
+
 
 @dataclass(frozen=True)
 class DeliveryRow:
@@ -13,7 +21,7 @@ class DeliveryRow:
 
     url: str
     event_status: str
-    state: str  # "Queued", "Retrying", "Delivered" or "Given up"
+    state: str  # "Queued", "Retrying", WAITING_STATE, "Delivered" or "Given up"
     attempts: int
     last_error: str
     delivered_at: datetime | None
@@ -30,6 +38,8 @@ def execution_deliveries(execution: Execution, *, limit: int = 20) -> list[Deliv
             state = "Delivered"
         elif delivery.abandoned_at:
             state = "Given up"
+        elif delivery.last_error == WAITING_FOR_SECRET:
+            state = WAITING_STATE
         else:
             state = "Retrying" if delivery.attempts else "Queued"
         rows.append(
@@ -40,7 +50,8 @@ def execution_deliveries(execution: Execution, *, limit: int = 20) -> list[Deliv
                 attempts=delivery.attempts,
                 last_error=delivery.last_error,
                 delivered_at=delivery.delivered_at,
-                next_attempt_at=delivery.next_attempt_at,
+                # A waiting one is due already: the time it fell due is no promise.
+                next_attempt_at=None if state == WAITING_STATE else delivery.next_attempt_at,
                 last_attempt_at=delivery.last_attempt_at,
             )
         )
