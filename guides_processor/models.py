@@ -388,6 +388,9 @@ class Reference(models.Model):
     element_id = models.TextField(blank=True, default="")
     # A keyref with @href (a conkeyref with @conref) beside it: that is used if the key is not.
     fallback = models.BooleanField(default=False)
+    # On that @href (@conref): the key beside it. The link pass judges it with the key, not as a
+    # file reference: unused while the key is defined.
+    fallback_key = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

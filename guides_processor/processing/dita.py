@@ -417,6 +417,8 @@ def _walk(  # noqa: C901
             if attribute == "href":
                 ref = _file_ref("href", value, tag, line, scope_attr, fmt, resolver)
                 href_ref = ref
+                if attrs.get("keyref") and value != USE_CONREF_TARGET:
+                    ref = dataclasses.replace(ref, fallback_key=_key_name(attrs["keyref"]))
             elif attribute == "keyref":
                 ref = _key_ref("keyref", value, LINK_KEY, tag, line, scope_attr)
                 if "href" in attrs and attrs["href"] != USE_CONREF_TARGET:
@@ -424,6 +426,8 @@ def _walk(  # noqa: C901
             elif attribute == "conref":
                 # @scope describes the @href target, not the content a conref pulls in.
                 ref = _file_ref("conref", value, tag, line, None, None, resolver, LINK_CONTENT)
+                if conkey and value != USE_CONREF_TARGET:
+                    ref = dataclasses.replace(ref, fallback_key=_key_name(conkey))
             elif attribute == "conrefend":
                 if conkey is not None and conkey != USE_CONREF_TARGET:
                     ref = _conrefend_with_key(value, conkey, tag, line)
@@ -648,6 +652,11 @@ def _conrefend_with_key(value: str, conkeyref: str, element: str, line: int | No
         None,
         element_id,
     )
+
+
+def _key_name(value: str) -> str:
+    """The key a ``keyref``/``conkeyref`` names: the part before ``/``."""
+    return value.partition("/")[0]
 
 
 def _key_ref(

@@ -52,6 +52,7 @@ KEY_TARGET_MISSING = "KEY_TARGET_MISSING"
 # Notes on references that are not broken (``Reference.warning``).
 KEY_UNDEFINED_IN_SOME_MAPS = "KEY_UNDEFINED_IN_SOME_MAPS"
 FALLBACK_USED = "FALLBACK_USED"
+FALLBACK_NOT_USED = "FALLBACK_NOT_USED"
 NOT_IN_ANY_MAP = "NOT_IN_ANY_MAP"
 
 REASONS: dict[str, tuple[str, str | None]] = {
@@ -64,9 +65,11 @@ REASONS: dict[str, tuple[str, str | None]] = {
     KEY_UNDEFINED_IN_SOME_MAPS: ("some root maps that use the topic do not define the key",
                                  "DOTJ047I"),
     FALLBACK_USED: ("the key is undefined; the @href or @conref beside it is used", "DOTJ047I"),
+    FALLBACK_NOT_USED: ("the key beside it is defined, so this @href or @conref is not used",
+                        None),
     NOT_IN_ANY_MAP: ("no root map uses the topic; keys resolved against every map", None),
 }  # fmt: skip
-WARNINGS = (KEY_UNDEFINED_IN_SOME_MAPS, FALLBACK_USED, NOT_IN_ANY_MAP)
+WARNINGS = (KEY_UNDEFINED_IN_SOME_MAPS, FALLBACK_USED, FALLBACK_NOT_USED, NOT_IN_ANY_MAP)
 # Each code's sentence as shown, capitalised.
 VERDICT_LABELS = {
     code: sentence[:1].upper() + sentence[1:] for code, (sentence, _) in REASONS.items()
@@ -94,6 +97,11 @@ class Ref:
     ``keyref`` with an ``@href`` beside it, or a ``conkeyref`` with a ``@conref``: what is used
     when the key is undefined (DITA 1.3 part 3, 2.3.4.2 "Key references": the key wins when it
     resolves).
+    ``fallback_key`` names that key on the ``@href`` or ``@conref`` itself: the link pass judges
+    it with the key, as unused (``FALLBACK_NOT_USED``, not broken) while the key is defined,
+    whether or not the key's definition names a file (DITA 1.3 part 3, 2.3.4.3 "Key
+    definitions": a key without a target makes no link, whatever the reference's own
+    ``@href``), and as a file reference when it is not.
 
     ``topic_id`` and ``element_id`` split the DITA fragment of a reference to a topic
     (``file.dita#topicid/elementid``; ``#./elementid`` is stored with the enclosing topic's id) and
@@ -114,6 +122,7 @@ class Ref:
     topic_id: str | None = None
     element_id: str | None = None
     fallback: bool = False
+    fallback_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,12 @@ def verdict_label(code: str) -> str:
 
 def warning_note(warning: str, note: str) -> str:
     """A warning's note as shown: the root maps that lack the key as /content/dam paths (stored
-    as relpaths, joined by ``, ``)."""
+    as relpaths, joined by ``, ``); what an unused fallback's own target would give."""
     if warning == processing.KEY_UNDEFINED_IN_SOME_MAPS and note:
         return ", ".join(content.to_virtual(relpath) for relpath in note.split(", "))
+    if warning == processing.FALLBACK_NOT_USED and note:
+        # The fallback's own verdict, kept for the day the key goes (``keys._fallback_verdict``).
+        return f"were it used, {processing.REASONS[note][0]}" if note in processing.REASONS else ""
     return note
 
 

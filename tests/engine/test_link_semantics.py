@@ -7,6 +7,7 @@ from guides_processor import executions, processing, selectors
 from guides_processor.engine import keyhelper
 from guides_processor.engine.sql import keys, vanished, verdicts
 from guides_processor.models import Asset, ExecutionItem, LogLine, Reference
+from guides_processor.selectors.asset_detail import warning_note
 
 from .trees import topic
 
@@ -542,3 +543,62 @@ def test_a_filtered_execution_lists_a_folder_of_many_candidates_once(write_tree)
     assert sorted(deleted) == [
         "doc/many/t2.dita", "doc/many/t5.dita", "doc/many/t7.dita", "doc/one/t.dita"
     ]  # fmt: skip
+
+
+def test_a_fallback_href_or_conref_is_used_only_while_its_key_is_undefined(write_tree):
+    """DITA 1.3 part 3, 2.3.4.2-2.3.4.3: a defined key wins over the @href (@conref) beside it,
+    even a key without a file; only an undefined key leaves the reference to it. Six elements
+    in t.dita; two of their fallbacks are used and broken, two more once the key k goes."""
+    root = (
+        '<keydef keys="k" href="one.dita"/>'
+        '<keydef keys="textonly"><topicmeta><keywords><keyword>T</keyword></keywords>'
+        '</topicmeta></keydef><topicref href="t.dita"/>'
+    )
+    body = (
+        '<xref keyref="k" href="missing1.dita"/>'
+        ' <xref keyref="textonly" href="missing2.dita"/>'
+        ' <xref keyref="nokey" href="missing3.dita"/>'
+        ' <xref keyref="nokey2" href="one.dita"/>'
+        ' <ph conkeyref="k/p1" conref="missing4.dita#x/y"/>'
+        ' <ph conkeyref="nokey/p1" conref="one.dita#one/nope"/>'
+    )
+    write_tree(
+        {
+            "doc/root.ditamap": map_of(root),
+            "doc/one.dita": topic("one", "One", '<p id="p1">P</p>'),
+            "doc/t.dita": topic("t", "T", body),
+        }
+    )
+    first = run()
+
+    def of(value: str) -> tuple[bool, str, str]:
+        return verdict(value, "doc/t.dita")
+
+    unused = (False, "", processing.FALLBACK_NOT_USED)
+    assert of("missing1.dita") == unused
+    assert of("missing2.dita") == unused
+    assert of("missing4.dita#x/y") == unused
+    assert of("missing3.dita") == (True, processing.FILE_MISSING, "")
+    assert of("one.dita") == (False, "", "")
+    assert of("one.dita#one/nope") == (True, processing.ELEMENT_MISSING, "")
+    assert of("nokey") == (False, "", processing.FALLBACK_USED)
+    assert of("k") == (False, "", "")
+    assert ref("k", "doc/t.dita").target == "doc/one.dita"
+    assert first.broken_reference_count == 2
+    # What the unused fallback would give is kept, and shown.
+    assert ref("missing1.dita", "doc/t.dita").note == processing.FILE_MISSING
+    shown = warning_note(processing.FALLBACK_NOT_USED, "FILE_MISSING")
+    assert shown == "were it used, the target file does not exist"
+
+    # The key k goes: its two fallbacks are used, and broken.
+    write_tree({"doc/root.ditamap": map_of(root.replace('keys="k"', 'keys="k-renamed"'))})
+    second = run()
+    assert of("missing1.dita") == (True, processing.FILE_MISSING, "")
+    assert of("missing4.dita#x/y") == (True, processing.FILE_MISSING, "")
+    assert of("missing2.dita") == unused
+    assert second.broken_reference_count == 4
+
+    # A used fallback follows its target: missing1.dita comes.
+    write_tree({"doc/missing1.dita": topic("m1", "M1")})
+    run()
+    assert of("missing1.dita") == (False, "", "")

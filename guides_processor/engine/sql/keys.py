@@ -44,6 +44,7 @@ from .backend import BACKEND
 from .common import q, table
 from .unchanged import live_count
 from .verdicts import (
+    KEPT_REASONS,
     Touched,
     Update,
     in_execution_sql,
@@ -291,44 +292,111 @@ def _write_texts(changed: Sequence[tuple[str, str | None, int]]) -> None:
 def _judge_keys(
     spaces: _LiveKeySpaces, deleted: set[str], only: Touched | None
 ) -> Iterator[list[Update]]:
-    """The changed verdicts of key references, a page of references at a time."""
+    """The changed verdicts of key references, and of the fallback ``@href``/``@conref`` beside
+    them (``_fallback_verdict``), a page of references at a time."""
     ref, asset = table(Reference), table(Asset)
     sql = (
         f"SELECT r.{q('id')}, a.{q('relpath')}, r.{q('key')}, r.{q('element_id')}, "
         f"r.{q('fallback')}, r.{q('broken')}, r.{q('reason')}, r.{q('warning')}, "
-        f"r.{q('note')}, r.{q('target')} FROM {ref} r "
+        f"r.{q('note')}, r.{q('target')}, r.{q('fallback_key')}, r.{q('topic_id')} FROM {ref} r "
         f"JOIN {asset} a ON a.{q('id')} = r.{q('asset_id')} "
-        f"WHERE r.{q('key')} <> '' AND a.{q('deleted_at')} IS NULL"
-        + (f" AND {only.sql}" if only else "")
+        f"WHERE (r.{q('key')} <> '' OR r.{q('fallback_key')} <> '') "
+        f"AND a.{q('deleted_at')} IS NULL" + (f" AND {only.sql}" if only else "")
     )
     for rows in pages(sql, only.params if only else []):
         verdicts = []
         wanted_ids: set[str] = set()
+        fallback_targets: set[str] = set()
         for row in rows:
             relpath, key, element_id = row[1:4]
-            resolution = spaces.resolve(relpath, key)
+            resolution = spaces.resolve(relpath, key or row[10])
             verdicts.append((row, resolution))
             definition = resolution.definition
-            if element_id and definition is not None and definition.target:
+            if not key:
+                if row[9]:
+                    fallback_targets.add(row[9])
+            elif element_id and definition is not None and definition.target:
                 wanted_ids.add(definition.target)
         ids = _ids_of(wanted_ids)
+        targets = _targets_of(fallback_targets)
         updates = []
         for row, resolution in verdicts:
-            ref_id, _relpath, _key, element_id, fallback = row[:5]
-            new = _key_verdict(resolution.definition, element_id, bool(fallback), deleted, ids)
-            broken, reason, target = new
-            warning, note = "", ""
-            if not broken and reason == "" and resolution.definition is None:
-                warning = processing.FALLBACK_USED
-            elif resolution.undefined_in and resolution.definition is not None:
-                warning = processing.KEY_UNDEFINED_IN_SOME_MAPS
-                note = ", ".join(resolution.undefined_in)
-            elif not resolution.in_any_map:
-                warning = processing.NOT_IN_ANY_MAP
-            current = (bool(row[5]), row[6], row[7], row[8], row[9])
-            if (broken, reason, warning, note, target) != current:
-                updates.append((broken, reason, warning, note, target, ref_id))
+            if row[2]:
+                new = _key_ref_verdict(row, resolution, deleted, ids)
+            else:
+                new = _fallback_verdict(resolution.definition is not None, row, targets)
+            if new != (bool(row[5]), row[6], row[7], row[8], row[9]):
+                updates.append((*new, row[0]))
         yield updates
+
+
+def _key_ref_verdict(
+    row: tuple[Any, ...],
+    resolution: Resolution,
+    deleted: set[str],
+    ids: dict[str, tuple[str, set[str]] | None],
+) -> tuple[bool, str, str, str, str]:
+    """(broken, reason, warning, note, target) of a key reference (a ``_judge_keys`` row)."""
+    element_id, fallback = row[3:5]
+    broken, reason, target = _key_verdict(
+        resolution.definition, element_id, bool(fallback), deleted, ids
+    )
+    warning, note = "", ""
+    if not broken and reason == "" and resolution.definition is None:
+        warning = processing.FALLBACK_USED
+    elif resolution.undefined_in and resolution.definition is not None:
+        warning = processing.KEY_UNDEFINED_IN_SOME_MAPS
+        note = ", ".join(resolution.undefined_in)
+    elif not resolution.in_any_map:
+        warning = processing.NOT_IN_ANY_MAP
+    return broken, reason, warning, note, target
+
+
+def _fallback_verdict(
+    defined: bool, row: tuple[Any, ...], targets: Mapping[str, tuple[bool, str, str, set[str]]]
+) -> tuple[bool, str, str, str, str]:
+    """(broken, reason, warning, note, target) of a fallback ``@href``/``@conref`` (a
+    ``_judge_keys`` row), judged with the key beside it.
+
+    DITA 1.3 part 3, 2.3.4.2 "Key references" and 2.3.4.3 "Key definitions": the key wins when it
+    is defined, even by a definition without a file (which makes no link, whatever the
+    reference's own ``@href``); only an undefined key leaves the reference to its ``@href``
+    (``@conref``). So while the key is defined the fallback is not broken, with the warning
+    ``FALLBACK_NOT_USED``; its own verdict is kept in ``note`` (a reason code, or empty), for the
+    day the key goes. While the key is undefined it is judged as ``judge_files`` judges a file
+    reference: against its target's asset when there is one (deleted: FILE_MISSING; a topic
+    without the fragment's id: ELEMENT_MISSING), else by what processing found on disk.
+    """
+    broken, reason, warning, note, target, topic_id = *row[5:10], row[11]
+    own = note if warning == processing.FALLBACK_NOT_USED else (reason if broken else "")
+    if defined:
+        return False, "", processing.FALLBACK_NOT_USED, own, target
+    found = targets.get(target) if target else None
+    if found is not None and own not in KEPT_REASONS:
+        live, asset_type, status, ids = found
+        element_id = row[3]
+        readable = asset_type == processing.DITATOPIC and status == processing.SUCCESS
+        if not live:
+            own = processing.FILE_MISSING
+        elif topic_id and readable:
+            wanted = f"{topic_id}/{element_id}" if element_id else topic_id
+            own = "" if wanted in ids else processing.ELEMENT_MISSING
+        elif own != processing.ELEMENT_MISSING or readable:
+            own = ""
+    return own != "", own, "", "", target
+
+
+def _targets_of(relpaths: Iterable[str]) -> dict[str, tuple[bool, str, str, set[str]]]:
+    """(live, type, status, ids) of the asset at each of ``relpaths`` that has one."""
+    found: dict[str, tuple[bool, str, str, set[str]]] = {}
+    wanted = list(relpaths)
+    for start in range(0, len(wanted), _CHUNK):
+        rows = Asset.objects.filter(relpath__in=wanted[start : start + _CHUNK]).values_list(
+            "relpath", "deleted_at", "asset_type", "status", "ids"
+        )
+        for relpath, deleted_at, asset_type, status, text in rows:
+            found[relpath] = (deleted_at is None, asset_type, status, set(text.split("\n")))
+    return found
 
 
 def _key_verdict(

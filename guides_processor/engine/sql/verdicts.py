@@ -22,7 +22,7 @@ from .common import columns, marks, q, table
 _PAGE = 10_000
 # Temporary table of the references' verdicts a finish updates (``Backend.stage``).
 _VERDICTS = "guides_verdict_stage"
-_KEPT_REASONS = (processing.OUTSIDE_ROOT, processing.LINK_NOT_FOLLOWED)
+KEPT_REASONS = (processing.OUTSIDE_ROOT, processing.LINK_NOT_FOLLOWED)
 
 
 def in_execution_sql() -> str:
@@ -136,6 +136,8 @@ def judge_files(only: Touched | None) -> Iterator[list[Update]]:
     a fragment, whose target's ids may have changed, or one whose target's presence disagrees
     with its ``broken``).
 
+    A fallback ``@href``/``@conref`` is judged with the key beside it, by the key pass.
+
     A reference that is not broken, to an element its live topic has, keeps its verdict
     (``_file_verdict``): the database leaves it out, with the topic's ids. The first finish over
     the 100,000 generated files read 135,166 references with their targets' ids in 1.26 s on
@@ -159,13 +161,13 @@ def judge_files(only: Touched | None) -> Iterator[list[Update]]:
         f"{ids}, t.{q('asset_type')}, t.{q('status')} FROM {ref} r "
         f"JOIN {asset} s ON s.{q('id')} = r.{q('asset_id')} "
         f"JOIN {asset} t ON t.{q('relpath')} = r.{q('target')} "
-        f"WHERE r.{q('key')} = '' AND r.{q('target')} <> '' "
+        f"WHERE r.{q('key')} = '' AND r.{q('fallback_key')} = '' AND r.{q('target')} <> '' "
         f"AND s.{q('deleted_at')} IS NULL "
-        f"AND r.{q('reason')} NOT IN ({marks(len(_KEPT_REASONS))}) "
+        f"AND r.{q('reason')} NOT IN ({marks(len(KEPT_REASONS))}) "
         f"AND (r.{q('topic_id')} <> '' OR r.{q('broken')} <> ({gone})) AND NOT ({kept})"
         + (f" AND {only.sql}" if only else "")
     )
-    params = [*_KEPT_REASONS, processing.DITATOPIC, processing.SUCCESS]
+    params = [*KEPT_REASONS, processing.DITATOPIC, processing.SUCCESS]
     for rows in pages(sql, [*params, *(only.params if only else [])]):
         yield [update for row in rows if (update := _file_verdict(row)) is not None]
 

@@ -53,7 +53,7 @@ _ASSET_ON_SUCCESS = ("success_size", "success_mtime", "success_checksum")
 _REFERENCE_COLUMNS = (
     "asset_id", "attribute", "value", "link_type", "scope",
     "element", "line", "target", "key", "broken", "reason", "topic_id", "element_id", "fallback",
-    "warning", "note",
+    "warning", "note", "fallback_key",
 )  # fmt: skip
 
 
@@ -258,6 +258,6 @@ def _reference_rows(result: processing.AssetResult) -> list[tuple[Any, ...]]:
     return [
         (ref.attribute, ref.value, ref.link_type, ref.scope, ref.element[:64], ref.line,
          ref.target or "", (ref.key or "")[:255], ref.broken, ref.reason, ref.topic_id or "",
-         ref.element_id or "", ref.fallback, "", "")
+         ref.element_id or "", ref.fallback, "", "", ref.fallback_key or "")
         for ref in result.references
     ]  # fmt: skip
