@@ -17,6 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.http import is_same_domain
 
 from . import api
 
@@ -60,9 +61,27 @@ def _foreign_origin(request: HttpRequest) -> str | None:
     given = request.headers.get("Origin") or request.headers.get("Referer")
     if not given:
         return None
+    origin = _origin(given)
     own = _origin(request.build_absolute_uri("/"))
-    trusted = {own} | {_origin(url) for url in settings.CSRF_TRUSTED_ORIGINS}
-    return None if _origin(given) in trusted - {None} else given
+    exact = {own} | {_origin(url) for url in settings.CSRF_TRUSTED_ORIGINS if "*" not in url}
+    if origin is not None and (origin in exact or _matches_wildcard(origin)):
+        return None
+    return given
+
+
+def _matches_wildcard(origin: str) -> bool:
+    """Whether ``origin`` is a sub-domain that a ``scheme://*.domain`` entry of
+    ``CSRF_TRUSTED_ORIGINS`` trusts, as Django's CSRF check reads such entries for the console
+    (a port given in the entry must match too)."""
+    scheme, _, netloc = origin.partition("://")
+    for url in settings.CSRF_TRUSTED_ORIGINS:
+        pattern = url.strip().lower()
+        if "://*." not in pattern:
+            continue
+        pattern_scheme, _, pattern_netloc = pattern.partition("://")
+        if scheme == pattern_scheme and is_same_domain(netloc, pattern_netloc[1:]):
+            return True
+    return False
 
 
 def _content_length(request: HttpRequest) -> int:

@@ -60,6 +60,30 @@ def test_a_json_write_from_a_trusted_origin_or_a_script_is_accepted(api, setting
 
 
 @pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [
+        pytest.param("https://guides.example.com", True, id="a sub-domain"),
+        pytest.param("https://a.b.example.com", True, id="a deeper sub-domain"),
+        pytest.param("http://guides.example.com", False, id="another scheme"),
+        pytest.param("https://example.com.evil.org", False, id="a look-alike"),
+        pytest.param("https://evilexample.com", False, id="no dot before the domain"),
+    ],
+)
+def test_a_wildcard_trusted_origin_trusts_its_sub_domains_as_the_console_does(
+    api, settings, origin, accepted
+):
+    """``https://*.example.com`` in DJANGO_CSRF_TRUSTED_ORIGINS, as Django's CSRF check reads it
+    for the console."""
+    settings.CSRF_TRUSTED_ORIGINS = ["https://*.example.com"]
+
+    response = api.post(
+        BASE, data=BODY, content_type="application/json", headers={"Origin": origin}
+    )
+
+    assert response.status_code == (200 if accepted else 403), response.content
+
+
+@pytest.mark.parametrize(
     "content_type",
     ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""],
 )
