@@ -54,7 +54,9 @@ def webhook_sweep() -> int:
 
 
 def retention() -> int:
-    """Scheduled daily: delete the logs and manifests of executions finished long ago."""
+    """Scheduled daily: delete the logs and manifests of executions finished long ago, and the
+    status jobs of the day before."""
+    retention_module.status_jobs_prune()
     return retention_module.executions_prune()
 
 

@@ -6,6 +6,10 @@ the metrics' totals are unchanged; ``pruned_at`` says when their rows went. Rows
 bounded batches, each its own short transaction under the queue lock, so that workers and requests
 wait at most one batch; each batch checks again that the execution is still finished and old, and
 ``execution_resume`` refuses an execution that old, so no running execution loses its manifest.
+
+Status jobs (``POST /assets/status``) go a day after they were made, whatever that setting: each
+holds up to 20,000 paths, a caller pages through its answer within minutes, and nothing else
+removed them.
 """
 
 from datetime import datetime, timedelta
@@ -13,10 +17,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import FINISHED_STATUSES, Execution, ExecutionItem, LogLine
+from ..models import FINISHED_STATUSES, Execution, ExecutionItem, LogLine, StatusJob
 from .queue import queue_lock
 
 BATCH_ROWS = 5000
+# How long a status job is kept after it was made.
+STATUS_JOB_DAYS = 1
 
 
 def retention_cutoff(now: datetime) -> datetime | None:
@@ -61,3 +67,10 @@ def _prune(execution_id: int, *, cutoff: datetime, now: datetime, batch: int) ->
             if len(ids) < batch:
                 break
     return bool(still_old.update(pruned_at=now))
+
+
+def status_jobs_prune(*, now: datetime | None = None) -> int:
+    """Delete the status jobs made more than ``STATUS_JOB_DAYS`` ago; returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=STATUS_JOB_DAYS)
+    deleted, _ = StatusJob.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -11,7 +11,7 @@ from django_q.models import Schedule
 
 from guides_processor import executions, tasks
 from guides_processor.executions.retention import executions_prune
-from guides_processor.models import Execution, ExecutionItem, ExecutionStatus, LogLine
+from guides_processor.models import Execution, ExecutionItem, ExecutionStatus, LogLine, StatusJob
 from tests.api.conftest import basic
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +162,29 @@ def test_the_daily_schedule_is_installed(migrated_schedules):
     assert schedule.schedule_type == Schedule.DAILY
     sweep = Schedule.objects.get(name="guides-webhook-sweep")
     assert sweep.func == "guides_processor.tasks.webhook_sweep"
+
+
+def test_the_daily_task_removes_the_status_jobs_of_the_day_before(admin, write_tree, settings):
+    """Whatever GUIDES_LOG_RETENTION_DAYS says (0: logs kept forever), a status job goes a day
+    after it was made: reading it is then a 404."""
+    settings.GUIDES_LOG_RETENTION_DAYS = 0
+    write_tree({"docs/a.md": "# A\n"})
+    client = Client(headers={"Authorization": basic("admin")})
+    made = []
+    for _ in range(2):
+        response = client.post(
+            "/bin/guides/v1/assets/status",
+            data={"paths": ["/content/dam/docs"]},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        made.append(response.json()["jobId"])
+    old, recent = made
+    StatusJob.objects.filter(job_id=old).update(
+        created_at=timezone.now() - timedelta(days=1, minutes=1)
+    )
+
+    tasks.retention()
+
+    assert client.get("/bin/guides/v1/assets/status", {"jobId": old}).status_code == 404
+    assert client.get("/bin/guides/v1/assets/status", {"jobId": recent}).status_code == 200
