@@ -92,7 +92,6 @@ def execution_create(
         processing_type=processing_type,
     )
     notify = notify_url_checked(notify_url)
-    now = timezone.now()
     with queue_lock():
         refuse_overlap(request.paths)
         execution = Execution.objects.create(
@@ -106,6 +105,8 @@ def execution_create(
             restarted_from=restarted_from,
             notify_url=notify,
         )
+        # Its creation's time, so that a start at once is never before it.
+        now = execution.created_at
         ExcludedFolder.objects.bulk_create(
             ExcludedFolder(execution=execution, path=excluded)
             for excluded in request.excluded_paths

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
 from .. import content
 from ..engine import sql
@@ -153,12 +152,12 @@ def _queue(
     """Queue an execution over ``folders`` (refused where an active one overlaps them) whose
     manifest is ``relpaths``, written here: its calculation is complete from the start, so slot
     0 goes straight to processing. ``fields`` are the execution's; ``lines`` start its log."""
-    now = timezone.now()
     with queue_lock():
         refuse_overlap(folders)
         execution = Execution.objects.create(
             calculation_status=CalculationStatus.SUCCESS, total_files=len(relpaths), **fields
         )
+        now = execution.created_at  # a start at once is never before the creation
         ExcludedFolder.objects.bulk_create(
             ExcludedFolder(execution=execution, path=path) for path in excluded
         )

@@ -99,3 +99,11 @@ def test_fields_it_does_not_know_are_refused_and_nothing_starts(api, post_json, 
     assert response.status_code == 400
     assert response.json()["field"] == "priority"
     assert not Execution.objects.exists()
+
+
+def test_an_execution_started_at_once_starts_no_earlier_than_it_was_created(api, post_json, tree):
+    response = post_json(api, BASE, {"path": "/content/dam/docs", "type": "ASSET_PROCESSING"})
+    status = api.get(f"{BASE}/status", {"processingId": response.json()["processingId"]}).json()
+
+    assert status["status"] == ExecutionStatus.IN_PROGRESS
+    assert status["startedAt"] >= status["createdAt"]
