@@ -34,8 +34,9 @@ from ..text import plural
 from .errors import Conflict, InvalidInput, NotFound
 from .manifest import execution_restart_list
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
+from .retention import past_retention
 from .validation import content_root, validate
-from .webhooks import deliveries_create, notify_url_checked
+from .webhooks import carried_notify_url, deliveries_create, notify_url_checked
 
 logger = logging.getLogger(__name__)
 
@@ -231,16 +232,21 @@ def _cancelled_summary(execution_id: int, now: datetime) -> None:
     remaining = ExecutionItem.objects.filter(
         execution_id=execution_id, state=ItemState.PENDING
     ).count()
-    summary = (
-        f"Cancelled after {execution.triggered_count} of {execution.total_files} "
-        f"assets; {remaining} remain"
-        + (
-            ""
-            if execution.calculation_status == CalculationStatus.SUCCESS
-            else " (the folder walk was not finished)"
+    walked = execution.calculation_status == CalculationStatus.SUCCESS
+    if walked and not remaining:
+        # Every file was done, but the link pass had not run: the references are not judged
+        # against the repository yet, and resume does only that.
+        summary = (
+            f"Cancelled after all {plural(execution.total_files, 'asset')}, before the link "
+            "check of their references; resume runs it."
         )
-        + ". Resume continues with them."
-    )
+    else:
+        summary = (
+            f"Cancelled after {execution.triggered_count} of {execution.total_files} "
+            f"assets; {remaining} remain"
+            + ("" if walked else " (the folder walk was not finished)")
+            + ". Resume continues with them."
+        )
     Execution.objects.filter(pk=execution_id).update(comments=summary)
     sql.append_log(execution_id=execution_id, lines=[(INFO, summary)], now=now)
 
@@ -260,7 +266,7 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 f"Execution {execution.processing_id} is {execution.get_status_display().lower()}; "
                 "only cancelled or failed executions can be resumed."
             )
-        if execution.pruned_at or _past_retention(execution, now):
+        if execution.pruned_at or past_retention(execution, now):
             # Its manifest is (or is about to be) deleted: resuming would process nothing.
             raise Conflict(
                 f"Execution {execution.processing_id} finished more than "
@@ -300,13 +306,6 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
         start_waiting_locked(now)
     execution.refresh_from_db()
     return execution
-
-
-def _past_retention(execution: Execution, now: datetime) -> bool:
-    days = settings.GUIDES_LOG_RETENTION_DAYS
-    return bool(
-        days and execution.completed_at and execution.completed_at < now - timedelta(days=days)
-    )
 
 
 def _retry_missing(execution_id: int, *, only_present: bool) -> int:
@@ -358,8 +357,7 @@ def execution_restart(*, processing_id: object, by: str) -> Execution:
         start_time=_to_epoch_ms(original.modified_after),
         end_time=_to_epoch_ms(original.modified_before),
         restarted_from=original,
-        # Carried over while this server can still sign it.
-        notify_url=original.notify_url if settings.GUIDES_WEBHOOK_SECRET else "",
+        notify_url=carried_notify_url(original),
     )
 
 

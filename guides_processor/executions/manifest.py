@@ -10,8 +10,6 @@ its calculation is complete from the start (slot 0 goes straight to processing).
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
-
 from .. import content
 from ..engine import sql
 from ..engine.loglines import INFO
@@ -20,6 +18,7 @@ from ..text import plural
 from .errors import Conflict, InvalidInput
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
 from .validation import content_root
+from .webhooks import carried_notify_url
 
 # Files named one by one in the log of an execution over a list; the rest are counted.
 _LOG_LIMIT = 20
@@ -135,8 +134,7 @@ def execution_restart_list(original: Execution, *, by: str) -> Execution:
         line=f"Execution created by {by}: restart of execution {original.processing_id} over "
         f"its list of {plural(len(relpaths), 'asset')}.",
         retry_failed=original.retry_failed,
-        # Carried over while this server can still sign it.
-        notify_url=original.notify_url if settings.GUIDES_WEBHOOK_SECRET else "",
+        notify_url=carried_notify_url(original) or "",
     )
 
 

@@ -31,6 +31,13 @@ def retention_cutoff(now: datetime) -> datetime | None:
     return None if days <= 0 else now - timedelta(days=days)
 
 
+def past_retention(execution: Execution, now: datetime) -> bool:
+    """Whether retention removes (or has removed) the execution's log and manifest: resume
+    refuses it, so that no running execution loses them."""
+    cutoff = retention_cutoff(now)
+    return bool(cutoff and execution.completed_at and execution.completed_at < cutoff)
+
+
 def executions_prune(*, now: datetime | None = None, batch: int = BATCH_ROWS) -> int:
     """Delete the log lines and manifest rows of executions finished before the cutoff; returns
     how many executions were pruned."""

@@ -94,6 +94,16 @@ def notify_url_checked(url: object) -> str:
     return url
 
 
+def carried_notify_url(original: Execution) -> str | None:
+    """The ``notify.url`` a restart carries over from ``original``: its own while this server
+    can still sign and the address is still accepted (one stored before addresses with
+    credentials were refused is dropped, not a reason to refuse the restart); None otherwise."""
+    url = original.notify_url
+    if not url or not settings.GUIDES_WEBHOOK_SECRET or url_problem(url):
+        return None
+    return url
+
+
 def _addresses(execution: Execution) -> tuple[list[str], list[str]]:
     """The addresses to notify, and why others are not: an execution resumed from one started
     before an address was refused (credentials in it) carries its ``notify_url`` unchecked."""

@@ -5,6 +5,7 @@ import pytest
 from guides_processor import executions
 from guides_processor.engine import calculation
 from guides_processor.models import (
+    Execution,
     ExecutionItem,
     ExecutionStatus,
     ItemState,
@@ -261,3 +262,25 @@ def test_the_api_answers_409_to_resume_while_the_folder_is_missing(
     assert answer.status_code == 409
     assert answer.json()["error"] == "CONFLICT"
     assert "folder is missing" in answer.json()["message"]
+
+
+def test_a_cancel_after_every_file_and_before_the_link_check_says_resume_runs_it(write_tree):
+    """The command line's Ctrl-C can land between the last batch and the finish: nothing remains
+    to process, only the link pass, which resume runs."""
+    write_tree(many(3, "a"))
+    execution = executions.execution_create(path="/content/dam/a", created_by="admin")
+    executions.execution_calculate(processing_id=execution.processing_id)
+    ExecutionItem.objects.filter(execution=execution).update(state=ItemState.DONE)
+    Execution.objects.filter(pk=execution.pk).update(processed_count=3)
+
+    cancelled = executions.execution_cancel_abandoned(
+        processing_id=execution.processing_id, by="cli (Ctrl-C)"
+    )
+
+    assert cancelled.status == ExecutionStatus.CANCELLED
+    assert cancelled.comments == (
+        "Cancelled after all 3 assets, before the link check of their references; resume runs it."
+    )
+    resumed = executions.execution_resume(processing_id=execution.processing_id, by="admin")
+    finished = executions.execution_run_inline(processing_id=resumed.processing_id)
+    assert finished.status == ExecutionStatus.SUCCESS
