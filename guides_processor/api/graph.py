@@ -67,6 +67,8 @@ def _cursor(raw: str | None, field: str = "after") -> int:
     description="Stores a status job over paths (folders or files under /content/dam, minus "
     "excludedPaths) and returns its jobId, to read with GET /assets/status. A path that is no "
     "longer on disk is accepted: the assets processed under it are listed with exists false. "
+    "A path neither on disk nor with any asset ever processed at or under it (a typo) is a 400 "
+    "naming it (paths[i]): its job would count nothing, which reads as fully processed. "
     "Reading the job needs the same access as reading executions.",
 )
 def assets_status_start(request: HttpRequest, payload: StatusJobIn) -> dict[str, Any]:
@@ -83,6 +85,13 @@ def assets_status_start(request: HttpRequest, payload: StatusJobIn) -> dict[str,
     excluded = [
         _path(path, f"excludedPaths[{index}]") for index, path in enumerate(payload.excludedPaths)
     ]
+    unknown = asset_status.first_unknown_path(root=_root(), paths=paths)
+    if unknown is not None:
+        index, why = unknown
+        raise services.InvalidInput(
+            f"paths[{index}]: {why} No asset was ever processed under it either; check the path.",
+            field=f"paths[{index}]",
+        )
     job = StatusJob.objects.create(
         created_by=username(request), paths=paths, excluded_paths=excluded
     )
@@ -213,9 +222,11 @@ def _report_cursor(raw: str | None) -> tuple[str, int] | None:
 
 @router.get(
     "/reports/broken-links",
-    response=responses(BrokenLinksOut, 400, 401, 403),
+    response=responses(BrokenLinksOut, 400, 401, 403, 404),
     summary="The broken-links report of a folder",
     description="Every broken reference of the live assets below path, by source path. "
+    "A path neither on disk nor with any asset ever processed under it (a typo) is a 404 "
+    "naming it, in every format: its report would be empty, which reads as no broken links. "
     "linkType, fileType and reason may be repeated; each narrows the report to those values. "
     "`format=json` (default) answers a page; `format=csv` streams every row (a header, then "
     "one row per broken link); `total` is counted on the first page only (no `after`), so that "
@@ -241,6 +252,15 @@ def reports_broken_links(request: HttpRequest, query: Query[BrokenLinksQuery]) -
         file_types=tuple(query.fileType),
         reasons=tuple(query.reason),
     )
+    # The page's cursor is checked first: a bad request is a 400 whatever the folder.
+    after = _report_cursor(query.after) if query.format == "json" else None
+    try:
+        broken_links.broken_links_folder_check(root=_root(), folder=flt.folder, field="path")
+    except content.ContentPathError as exc:
+        raise services.NotFound(
+            f"path: {exc.message} No asset was ever processed under it either; check the path.",
+            field="path",
+        ) from None
     name = content.to_relpath(flt.folder).replace("/", "-") or "dam"
     if query.format == "csv":
         response = StreamingHttpResponse(
@@ -256,7 +276,7 @@ def reports_broken_links(request: HttpRequest, query: Query[BrokenLinksQuery]) -
         return cast(HttpResponse, response)
     page = broken_links.broken_links_page(
         flt=flt,
-        after=_report_cursor(query.after),
+        after=after,
         offset=query.offset,
         limit=min(query.limit, broken_links.BROKEN_LINKS_API_LIMIT_MAX),
     )

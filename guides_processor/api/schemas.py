@@ -222,6 +222,10 @@ class DryRunOut(Out):
         description="Files it would skip unread, unchanged since their last successful "
         "processing (filterProcessedAssets); counted in totalFiles."
     )
+    skippedFiles: int = Field(
+        description="Files the walk would pass over and log as skipped (symbolic links, "
+        "unreadable entries, names that are not UTF-8); counted in totalFiles."
+    )
     sample: list[str] = Field(description="The first 20 files it would process.")
 
 

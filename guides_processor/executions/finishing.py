@@ -20,6 +20,7 @@ from ..models import (
     ExecutionStatus,
     ItemState,
 )
+from ..selectors.status import execution_timings
 from ..text import plural
 from .queue import queue_lock, start_waiting_locked
 from .validation import content_root
@@ -85,7 +86,6 @@ def finish_if_complete(execution_id: int) -> bool:
         # The execution ends when its link pass has been written, not when it began: that is
         # what a caller waits for, and what the duration reports.
         ended = timezone.now()
-        seconds = max((ended - (execution.started_at or ended)).total_seconds(), 0.001)
         comments = (
             f"{execution.processed_count} processed, {execution.failed_count} failed, "
             f"{execution.skipped_count} skipped; {plural(broken, 'broken reference')}."
@@ -111,7 +111,10 @@ def finish_if_complete(execution_id: int) -> bool:
         ]
         if len(undefined) > _KEY_LOG_LIMIT:
             lines.append((WARN, f"... and {len(undefined) - _KEY_LOG_LIMIT} more undefined keys."))
-        rate = execution.triggered_count / seconds
+        # Its last run (since the start or the latest resume), as the status reports it.
+        execution.completed_at = ended  # as written above, not the claim's time
+        run = execution_timings(execution)
+        seconds, rate = run.seconds or 0.0, run.rate or 0.0
         lines.append(
             (INFO, f"Execution completed in {seconds:.1f} s ({rate:.0f} assets/s): {comments}")
         )

@@ -35,10 +35,12 @@ def execution_preview(
     notify_url: object = None,
 ) -> dict[str, Any]:
     """What an execution of this request would do: ``totalFiles`` (its total, as its status
-    would say), ``byType`` (the files to process by asset type; ``OTHERS`` for files the walk
-    cannot hand to processing), ``excludedFiles`` (left out by the type or time filter),
-    ``skippedAsProcessed`` (unchanged since their last successful processing, counted in the
-    total) and ``sample`` (the first files to process, as virtual paths).
+    would say), ``byType`` (the files to process by asset type), ``excludedFiles`` (left out by
+    the type or time filter), ``skippedAsProcessed`` (unchanged since their last successful
+    processing, counted in the total), ``skippedFiles`` (what the walk passes over and the run
+    logs as skipped: symbolic links, unreadable entries, names that are not UTF-8; counted in
+    the total, as the run counts them, but neither typed nor in the sample) and ``sample`` (the
+    first files to process, as virtual paths).
 
     Raises InvalidInput as ``execution_create`` does (a ``notify_url`` it would refuse
     included); an overlap with a running execution is no reason to refuse a preview.
@@ -62,7 +64,7 @@ def execution_preview(
         else Fingerprints()
     )
     by_type: Counter[str] = Counter()
-    left_out = unchanged = total = 0
+    left_out = unchanged = passed_over = total = 0
     sample: list[str] = []
     (judged,) = select(
         root,
@@ -73,14 +75,16 @@ def execution_preview(
         previous=previous,
     )
     for entry, verdict, asset_type in judged:
-        if verdict == PROCESS:
+        if verdict == PROCESS and entry.problem:
+            # The run writes it skipped ("Skipped ...: symbolic link, not followed.") and
+            # counts it in its total, processing none of it (``selection.chunks``).
             total += 1
-            if entry.problem:
-                by_type[processing.OTHERS] += 1
-            else:
-                by_type[
-                    asset_type or processing.file_type(root, entry.relpath) or processing.OTHERS
-                ] += 1
+            passed_over += 1
+        elif verdict == PROCESS:
+            total += 1
+            by_type[
+                asset_type or processing.file_type(root, entry.relpath) or processing.OTHERS
+            ] += 1
             if len(sample) < SAMPLE_SIZE:
                 sample.append(content.to_virtual(entry.relpath))
         elif verdict == UNCHANGED:
@@ -96,5 +100,6 @@ def execution_preview(
         "byType": dict(sorted(by_type.items())),
         "excludedFiles": left_out,
         "skippedAsProcessed": unchanged,
+        "skippedFiles": passed_over,
         "sample": sample,
     }

@@ -39,6 +39,7 @@ from .status import (
     eta_seconds,
     execution_status,
     execution_status_view,
+    execution_timings,
 )
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "execution_queue_place",
     "execution_status",
     "execution_status_view",
+    "execution_timings",
     "executions_active_exist",
     "executions_page",
     "executions_recent",

@@ -24,7 +24,7 @@ import stat
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
@@ -234,6 +234,39 @@ def _holding(gone: list[str]) -> set[str]:
     if not gone or not Asset.objects.filter(reduce(operator.or_, map(below, gone))).exists():
         return set()
     return {relpath for relpath in gone if Asset.objects.filter(below(relpath)).exists()}
+
+
+def first_unknown_path(*, root: Path, paths: Sequence[str]) -> tuple[int, str] | None:
+    """The first of ``paths`` (normalised virtual paths) that names nothing, as (its index, why
+    in a sentence, such as "/content/dam/x does not exist."), or None when each names something:
+    a folder or a regular file on disk, reached without a symbolic link as processing reaches
+    it (``content.resolve_target``), or a path at or below which an asset was processed, live
+    or deleted (a path gone from disk, whose assets a job lists with ``exists`` false).
+
+    A job or a report over a path that names nothing counts nothing: a mistyped path read as
+    "all processed" and "no broken links". Costs: an lstat of each part of each path; for the
+    paths not on disk, one query per ``_GROUP`` of them, and one more for each of those that
+    holds assets (``_holding``).
+    """
+    for start in range(0, len(paths), _GROUP):
+        gone: dict[str, tuple[int, str]] = {}
+        for index, path in enumerate(paths[start : start + _GROUP], start):
+            try:
+                content.resolve_target(root, path)
+            except content.ContentPathError as exc:
+                gone.setdefault(content.to_relpath(path), (index, exc.message))
+        if not gone:
+            continue
+        # A file processed once (``relpath`` itself), then a folder (assets below it).
+        rest = set(gone) - set(
+            Asset.objects.filter(relpath__in=list(gone)).values_list("relpath", flat=True)
+        )
+        if "" in rest and Asset.objects.exists():
+            rest.discard("")  # the root (``below`` is no condition for it: every asset)
+        rest -= _holding(sorted(relpath for relpath in rest if relpath))
+        if rest:
+            return min(gone[relpath] for relpath in rest)
+    return None
 
 
 def _found(

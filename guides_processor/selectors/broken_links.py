@@ -13,6 +13,7 @@ import csv
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
@@ -21,6 +22,7 @@ from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from .. import content, processing
 from ..models import Reference, below
 from .asset_detail import used_by_counts
+from .asset_status import first_unknown_path
 
 LINK_TYPES = {
     processing.LINK_TOPIC: "Topic",
@@ -92,6 +94,17 @@ class BrokenLinksFilter:
     link_types: tuple[str, ...] = ()
     file_types: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
+
+
+def broken_links_folder_check(*, root: Path, folder: str, field: str = "folder") -> None:
+    """Raise ``content.ContentPathError`` (naming ``field``) when the report's ``folder`` names
+    nothing: neither on disk nor a path at or below which an asset was processed, live or
+    deleted (``asset_status.first_unknown_path``). Its report would be empty, which reads as
+    "no broken links" where a CI job looks. A folder gone from disk whose assets were processed
+    is accepted."""
+    unknown = first_unknown_path(root=root, paths=[folder])
+    if unknown is not None:
+        raise content.ContentPathError(field, unknown[1])
 
 
 def _base(folder: str) -> QuerySet[Reference]:

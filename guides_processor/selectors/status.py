@@ -188,6 +188,22 @@ class ExecutionStatusView(_JsonObject):
     calculation_done: bool = field(
         metadata=_json("calculationDone", "Whether the folder walk is complete.")
     )
+    duration_ms: int = field(
+        metadata=_json(
+            "durationMs",
+            "How long its last run took, in milliseconds: from when it started (or was last "
+            "resumed) to its end, or to now while it runs. The time it waited, or sat cancelled "
+            "or failed before a resume, is not counted. 0 before it has started and while it "
+            "waits to be resumed.",
+        )
+    )
+    throughput: float | None = field(
+        metadata=_json(
+            "throughput",
+            "Assets per second in its last run: those processed, failed or skipped in it over "
+            "durationMs. Null when durationMs is 0.",
+        )
+    )
 
 
 def _ms(value: datetime | None) -> int:
@@ -208,6 +224,7 @@ def execution_status_view(
     if excluded is None:
         excluded = [folder.path for folder in execution.excluded.all()]
     status = execution.status
+    timings = execution_timings(execution)
     return ExecutionStatusView(
         processing_id=str(execution.processing_id),
         path=execution.path,
@@ -247,6 +264,8 @@ def execution_status_view(
         created_at=_ms(execution.created_at),
         log_line_count=execution.log_line_count,
         calculation_done=execution.calculation_status == CalculationStatus.SUCCESS,
+        duration_ms=round(timings.seconds * 1000) if timings.seconds is not None else 0,
+        throughput=timings.rate,
     )
 
 
@@ -266,3 +285,35 @@ def eta_seconds(execution: Execution, now: datetime | None = None) -> int:
     if done <= 0 or elapsed <= 0 or remaining == 0:
         return 0
     return math.ceil(remaining / (done / elapsed))
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long an execution's last run took (``seconds``) and how many assets a second it
+    went through (``rate``); both None when no run is to be measured."""
+
+    seconds: float | None
+    rate: float | None
+
+
+def execution_timings(execution: Execution, *, now: datetime | None = None) -> Timings:
+    """The duration and throughput of the execution's last run: from the start of its current
+    segment (``segment_started_at``: when it started, or was last resumed) to its end
+    (``completed_at``), or to ``now`` while it runs, and the assets triggered in that segment
+    (from ``segment_start_count``) over that time.
+
+    Measured from ``started_at``, a resumed execution counted the time it sat cancelled (or
+    failed) and queued before the resume: cancelled at 12:41:00, resumed at 12:41:21 and done
+    in a second, it said 21 s and a twentieth of its speed. The runs before the last are not
+    added in: the execution keeps no record of when each ended. None and None before it has
+    started, and while it waits (queued again after a resume, nothing of that run done yet).
+    """
+    start = execution.segment_started_at or execution.started_at
+    if start is None or execution.status == ExecutionStatus.WAITING:
+        return Timings(None, None)
+    end = execution.completed_at or now or timezone.now()
+    seconds = max((end - start).total_seconds(), 0.001)
+    done = execution.triggered_count - (
+        execution.segment_start_count if execution.segment_started_at else 0
+    )
+    return Timings(seconds, max(done, 0) / seconds)

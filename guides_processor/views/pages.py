@@ -4,7 +4,6 @@ from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
@@ -97,11 +96,9 @@ def _count_rows(counts: selectors.ItemCounts) -> list[dict[str, Any]]:
 
 
 def _timings(execution: Execution) -> dict[str, Any]:
-    start, end = execution.started_at, execution.completed_at
-    if start is None:
-        return {"seconds": None, "rate": None}
-    seconds = max(((end or timezone.now()) - start).total_seconds(), 0.001)
-    return {"seconds": seconds, "rate": execution.triggered_count / seconds}
+    """The last run's duration and throughput, as the status object and the log give them."""
+    timings = selectors.execution_timings(execution)
+    return {"seconds": timings.seconds, "rate": timings.rate}
 
 
 @vary_on_headers("HX-Request")

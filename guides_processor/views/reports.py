@@ -1,10 +1,12 @@
 """The broken-links report of a folder: counts, pages of rows, and the whole report as CSV."""
 
 import re
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.http import HttpResponse, StreamingHttpResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -31,6 +33,15 @@ def _filter(data: dict[str, Any]) -> selectors.BrokenLinksFilter:
     )
 
 
+def _known_or_404(folder: str) -> None:
+    """A folder neither on disk nor processed is a 404 in the Assets page's words ("... does not
+    exist."): its report would say "No broken links"."""
+    try:
+        selectors.broken_links_folder_check(root=Path(settings.GUIDES_CONTENT_ROOT), folder=folder)
+    except content.ContentPathError as exc:
+        raise Http404(exc.message) from None
+
+
 def _url(name: str, flt: selectors.BrokenLinksFilter, **extra: Any) -> str:
     params: list[tuple[str, Any]] = [("folder", flt.folder)]
     params += [("link_type", value) for value in flt.link_types]
@@ -53,12 +64,14 @@ def _facet(
 @console_view()
 @require_GET
 def broken_links(request: HtmxHttpRequest) -> HttpResponse:
-    """The report page, or (to htmx) its counts and table alone. Bad parameters are a 400."""
+    """The report page, or (to htmx) its counts and table alone. Bad parameters are a 400; a
+    folder neither on disk nor processed, a 404."""
     query = _query(request)
     if not query.is_valid():
         return bad_request(request, query.error_message())
     data = query.cleaned_data
     flt = _filter(data)
+    _known_or_404(flt.folder)
     after = (content.to_relpath(data["after_path"]), data["after"]) if data["after_path"] else None
     page = selectors.broken_links_page(flt=flt, after=after)
     name = "guides_processor:broken_links"
@@ -97,6 +110,7 @@ def broken_links_csv(request: HtmxHttpRequest) -> HttpResponse:
     if not query.is_valid():
         return bad_request(request, query.error_message())
     flt = _filter(query.cleaned_data)
+    _known_or_404(flt.folder)
     # Header-safe: the folder's name in ASCII letters, digits, dots and dashes.
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", content.to_relpath(flt.folder)).strip("-") or "dam"
     response = StreamingHttpResponse(
