@@ -231,8 +231,8 @@ def _report_cursor(raw: str | None) -> tuple[str, int] | None:
     "`format=json` (default) answers a page; `format=csv` streams every row (a header, then "
     "one row per broken link); `total` is counted on the first page only (no `after`), so that "
     "a page after a cursor costs O(page) however large the report; `format=junit` streams "
-    "JUnit XML, a testsuite per folder of sources, a testcase per source file and a failure "
-    "per broken link, for CI systems.",
+    "JUnit XML, a testsuite per folder of sources and a failed testcase per broken link, for "
+    "CI systems.",
     openapi_extra={
         "responses": {
             200: {
