@@ -21,6 +21,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
+from guides_processor.content import ContentPathError, normalize_path
 from guides_processor.webhook_urls import url_problem
 
 # Lets the admin classes name their model (``ModelAdmin[Asset]``) for the type checker; Django's
@@ -437,6 +438,13 @@ if 0 < GUIDES_CATCHUP_SECONDS < 5:
         f"GUIDES_CATCHUP_SECONDS={GUIDES_CATCHUP_SECONDS} must be 0 (off) or at least 5."
     )
 GUIDES_CATCHUP_PATHS = env_list("GUIDES_CATCHUP_PATHS", ["/content/dam"]) or ["/content/dam"]
+# Their form is checked here (a path outside /content/dam, or with '..', can never be scanned);
+# whether each is a folder on disk is the catch-up's to find each time: one may come later.
+for _path in GUIDES_CATCHUP_PATHS:
+    try:
+        normalize_path(_path, field="GUIDES_CATCHUP_PATHS")
+    except ContentPathError as _error:
+        raise ImproperlyConfigured(str(_error)) from None
 # With GUIDES_WATCH, one process (serve's or a cluster's) watches the catch-up paths and runs a
 # catch-up GUIDES_WATCH_DEBOUNCE_SECONDS after the last change of a burst.
 GUIDES_WATCH = env_bool("GUIDES_WATCH", False)

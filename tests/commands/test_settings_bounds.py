@@ -342,3 +342,22 @@ def test_serve_names_a_database_that_does_not_exist_in_one_line(env, tmp_path):
     assert f"Cannot open the database {name}" in line
     assert "does not exist" in line
     assert not (tmp_path / "content").exists()
+
+
+@pytest.mark.parametrize(
+    ("paths", "words"),
+    [
+        ("/etc", "'/etc' is outside /content/dam"),
+        ("/content/dam/a,../x", "'..' segments"),
+    ],
+)
+def test_catch_up_paths_of_the_wrong_form_stop_start_up(read_settings, paths, words):
+    with pytest.raises(ImproperlyConfigured, match="GUIDES_CATCHUP_PATHS") as refused:
+        read_settings(GUIDES_CATCHUP_PATHS=paths)
+    assert words in str(refused.value)
+
+
+def test_catch_up_paths_not_on_disk_yet_are_taken(read_settings):
+    """A folder may come later: the catch-up looks each time."""
+    taken = read_settings(GUIDES_CATCHUP_PATHS="/content/dam/later,content/dam/b")
+    assert taken["GUIDES_CATCHUP_PATHS"] == ["/content/dam/later", "content/dam/b"]
