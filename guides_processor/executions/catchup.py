@@ -238,6 +238,12 @@ def catchup_tick() -> float:
             due_at=now + timedelta(seconds=period)
         )
         return min(period, _LOOK_SECONDS)
+    latest = now + timedelta(seconds=period)
+    if state.due_at > latest:
+        # The period was shortened since the due time was set (a restart with a new
+        # GUIDES_CATCHUP_SECONDS): it applies now, not after the old period has run out.
+        AutomationState.objects.filter(pk=state.pk, due_at__gt=latest).update(due_at=latest)
+        return _until(latest, now)
     if state.due_at > now:
         return _until(state.due_at, now)
     # Move the due time forward, if no other process did it first: the winner runs it.

@@ -6,9 +6,10 @@ import time
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from guides_processor import executions
-from guides_processor.executions.catchup import catchup_run, catchup_scan
+from guides_processor.executions.catchup import catchup_run, catchup_scan, catchup_tick
 from guides_processor.executions.manifest import execution_create_for_files
 from guides_processor.models import (
     Asset,
@@ -225,3 +226,20 @@ def test_a_restart_of_a_catch_up_redoes_its_list(processed):
     assert (done.total_files, done.skipped_count) == (1, 1)
     assert again.filter_processed_assets == caught.filter_processed_assets
     assert not Asset.objects.filter(deleted_at__isnull=False).exists()
+
+
+def test_a_shortened_period_applies_at_once_not_after_the_old_one(db, settings):
+    """A due time set under GUIDES_CATCHUP_SECONDS=900, then a restart with 30: the next run is
+    within 30 s, not at the old due time (it had been 15 minutes)."""
+    settings.GUIDES_CATCHUP_SECONDS = 900
+    catchup_tick()  # first seen: due in 900 s
+    first = AutomationState.objects.get(name="catchup").due_at
+    assert first is not None
+
+    settings.GUIDES_CATCHUP_SECONDS = 30
+    wait = catchup_tick()
+
+    due = AutomationState.objects.get(name="catchup").due_at
+    assert due is not None and due < first
+    assert 0 < wait <= 30
+    assert (due - timezone.now()).total_seconds() <= 30
