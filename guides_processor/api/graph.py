@@ -166,6 +166,10 @@ def assets_references(request: HttpRequest, query: Query[ReferencesQuery]) -> di
     relpath = content.to_relpath(path)
     view = asset_detail.asset_view(root=_root(), relpath=relpath)
     if view is None:
+        if (_root() / relpath).is_dir():
+            raise services.InvalidInput(
+                f"path {path} is a folder; references are listed for a file.", field="path"
+            )
         raise services.NotFound(f"{path} is neither on disk nor processed.")
     after = _cursor(query.after)
     limit = min(query.limit, asset_detail.REFERENCES_API_LIMIT_MAX)

@@ -61,8 +61,9 @@ class FilterIn(BodyIn):
     # process, and "yes" would not.
     filterProcessedAssets: StrictBool = Field(
         False,
-        description="Skip assets whose size, modification time and checksum are unchanged since "
-        "their last successful processing.",
+        description="Skip, unread, the files whose size and modification time are those of "
+        "their last successful processing (with GUIDES_VERIFY_CHECKSUM on the server, each is "
+        "read and its checksum compared instead).",
     )
     startTime: int | None = Field(
         None, description="Only assets modified at or after this time (epoch milliseconds)."

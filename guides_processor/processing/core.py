@@ -113,13 +113,19 @@ def process(
     if len(result.references) > max_references:
         # Markdown, HTML and CSS are only counted here, after the fact: their files are bounded by
         # ``max_xml_bytes`` and they are rarely large. XML is refused before it is walked.
-        _too_many_references(result, max_references)
+        _too_many_references(result, max_references, len(result.references))
     return result
 
 
-def _too_many_references(result: AssetResult, limit: int) -> None:
+def _too_many_references(result: AssetResult, limit: int, count: int | None = None) -> None:
+    """Fail ``result`` for holding more references than ``limit``: ``count`` of them where the
+    file was counted whole; XML is counted only up to the limit, so that a file of millions of
+    links is not walked to the end."""
     result.status = FAILURE
-    result.error = f"has more than {limit:,} references (limit {limit:,})"
+    if count is None:
+        result.error = f"has more than {limit:,} references, the limit (counted up to it)"
+    else:
+        result.error = f"has {count:,} references, more than the limit of {limit:,}"
     result.references = []
     result.ids = []
 
