@@ -230,7 +230,7 @@ def test_the_references_api_gives_warnings_and_what_they_concern(api, write_tree
 
 
 def test_references_of_a_folder_are_a_400_saying_it_is_a_folder(api, processed):
-    response = api.get(REFERENCES, {"path": "/content/dam/guide/topics"})
+    response = api.get(REFERENCES, {"path": "/content/dam/guide/topics", "direction": "outgoing"})
 
     assert response.status_code == 400
     assert response.json()["field"] == "path"
