@@ -1,7 +1,9 @@
 """Small formatting filters of the console's templates."""
 
+import re
+
 from django import template
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import mark_safe
 
 from ..models import Reference
@@ -43,8 +45,34 @@ def rate(value: float | None) -> str:
 
 @register.filter
 def path_breaks(value: object) -> str:
-    """A path that may wrap after each ``/`` (and only there), escaped."""
+    """A path that may wrap after each ``/``, escaped (for the executions table's fixed columns,
+    which break a name too when it must)."""
     return mark_safe(conditional_escape(str(value)).replace("/", "/<wbr>"))
+
+
+# A name of at most this many characters fits on one line of a table's card at 320 px and more
+# (about 34 characters of the 12.5 px monospace): it is never broken. A longer one may be.
+WHOLE_NAME = 30
+_SEGMENT = re.compile(r"/*[^/]+/?|/+")
+
+
+@register.filter
+def path_segments(value: object) -> str:
+    """A path (or a link's value), escaped, as segments that end after each ``/``, with a line
+    break opportunity between them: a segment of at most ``WHOLE_NAME`` characters is kept on
+    one line (class ``seg``), a longer one may break anywhere (``seg-long``).
+
+    A table column is then never narrower than its longest short name, nor wider than the window
+    because of a long one.
+    """
+    return format_html_join(
+        mark_safe("<wbr>"),
+        '<span class="{}">{}</span>',
+        (
+            ("seg" if len(segment) <= WHOLE_NAME else "seg-long", segment)
+            for segment in _SEGMENT.findall(str(value))
+        ),
+    )
 
 
 @register.filter

@@ -18,6 +18,7 @@ from .. import content, permissions, selectors
 from .. import executions as services
 from ..executions.preview import execution_preview as dry_run
 from ..models import ACTIVE_STATUSES, RUNNING_STATUSES, AssetType, Execution, ExecutionStatus
+from ..text import plural
 from .access import HtmxHttpRequest, bad_request, console_view, safe_next, with_toast
 from .forms import ExecutionsQuery, FoldersQuery, NewProcessForm
 
@@ -284,8 +285,13 @@ def execution_preview(request: HtmxHttpRequest) -> HttpResponse:
         {
             "preview": preview,
             "by_type": sorted(preview["byType"].items(), key=lambda item: (-item[1], item[0])),
-            "more": max(0, preview["totalFiles"] - preview["skippedAsProcessed"])
-            - len(preview["sample"]),
+            "more": max(
+                0,
+                preview["totalFiles"]
+                - preview["skippedAsProcessed"]
+                - preview["skippedFiles"]
+                - len(preview["sample"]),
+            ),
         },
     )
 
@@ -313,7 +319,8 @@ def _restart(processing_id: str, by: str) -> str:
 
 def _retry(processing_id: str, by: str) -> str:
     execution = services.execution_retry_failed(processing_id=processing_id, by=by)
-    return f"Retrying the {execution.total_files} failed assets as execution {_short(execution)}."
+    failed = plural(execution.total_files, "failed asset")
+    return f"Retrying {failed} as execution {_short(execution)}."
 
 
 ACTIONS = {"cancel": _cancel, "resume": _resume, "restart": _restart, "retry": _retry}

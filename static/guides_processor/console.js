@@ -111,6 +111,40 @@
   document.body.addEventListener("htmx:afterSwap", localTimes);
   document.body.addEventListener("htmx:oobAfterSwap", localTimes);
 
+  // --- the keyboard focus through swaps -------------------------------------------------------
+
+  // htmx gives the focus back to the element of the new content with the id of the one that had
+  // it (the facets' boxes, the pagers' links). Where that element is gone for good, the focus
+  // would fall to <body> and the next Tab start from the top of the page: "Show more" hands it
+  // to the first row it shows; a pager whose "Next page" is gone, to its [data-focus-fallback].
+  // Noted when the request starts: hx-disabled-elt then takes the focus from the button.
+  let focusBefore = null;
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const target = event.detail.target;
+    const active = document.activeElement;
+    focusBefore =
+      target && active && active !== document.body && target.contains(active)
+        ? { target, id: target.id, previous: target.previousElementSibling, parent: target.parentElement }
+        : null;
+  });
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const before = focusBefore;
+    if (!before || event.detail.target !== before.target) return;
+    focusBefore = null;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    let next = null;
+    if (before.target.matches(".more-row")) {
+      next = before.previous ? before.previous.nextElementSibling : before.parent.firstElementChild;
+      if (next && next.matches(".more-row")) next = next.querySelector("button");
+      else if (next) next.tabIndex = -1;
+    } else if (before.id) {
+      const region = document.getElementById(before.id);
+      next = region && region.querySelector("[data-focus-fallback]");
+    }
+    if (next) next.focus({ preventScroll: true });
+  });
+
   // --- dialogs --------------------------------------------------------------------------------
 
   document.addEventListener("click", (event) => {

@@ -1,6 +1,7 @@
 """The Assets pages: a folder's contents with their status, filters, paging, one asset's page."""
 
 import os
+import re
 
 import pytest
 from django.urls import reverse
@@ -42,6 +43,11 @@ def rows(html: str) -> dict[str, str]:
         name, rest = chunk.split('"', 1)
         found[name] = rest.split('data-status="', 1)[1].split('"', 1)[0]
     return found
+
+
+def text(html: str) -> str:
+    """``html`` without its tags."""
+    return re.sub(r"<[^>]*>", "", html)
 
 
 def folders(html: str) -> list[str]:
@@ -147,7 +153,8 @@ def test_the_asset_page_shows_metadata_uses_broken_links_and_history(runner_clie
     asset = Asset.objects.get(relpath="guide/topics/setup.dita")
     for fact in (asset.title, "About Setting up.", "en-US", str(asset.uuid), asset.checksum):
         assert fact in html
-    uses = html.split('id="asset-uses"')[1].split("</table>")[0]
+    # Values and paths are shown in segments that wrap after a '/' (tags between them).
+    uses = text(html.split('id="asset-uses"')[1].split("</table>")[0])
     assert "../images/logo.png" in uses and "missing.dita" in uses
     broken = html.split('id="asset-broken"')[1].split("</table>")[0]
     assert "missing.dita" in broken and "logo.png" not in broken
@@ -206,6 +213,26 @@ def test_used_in_pages_by_reference_id(runner_client, write_tree):
         sources += [ref.asset.relpath for ref in page.references]
     assert sorted(sources) == [f"hub/s{index}.dita" for index in range(5)]
     assert len(sources) == Reference.objects.filter(target="hub/target.dita").count()
+
+
+def test_a_file_never_processed_shows_its_size_on_disk_alone(runner_client, processed):
+    html = runner_client.get(
+        reverse(ASSET), {"path": "/content/dam/guide/topics/new.dita"}
+    ).content.decode()
+    size = len(topic("new", "New").encode())
+    assert f"<dt>Size</dt><dd>{size} bytes</dd>" in html
+
+
+def test_a_processed_file_changed_on_disk_shows_both_sizes(runner_client, processed):
+    (processed / "guide/topics/setup.dita").write_text(
+        topic("setup", "Setting up, longer"), encoding="utf-8"
+    )
+    html = runner_client.get(
+        reverse(ASSET), {"path": "/content/dam/guide/topics/setup.dita"}
+    ).content.decode()
+    size = Asset.objects.get(relpath="guide/topics/setup.dita").size
+    now = len(topic("setup", "Setting up, longer").encode())
+    assert f'<dt>Size</dt><dd>{size} bytes <span class="muted">(now {now})</span></dd>' in html
 
 
 def test_the_asset_page_of_an_unknown_file_is_404(runner_client, processed):

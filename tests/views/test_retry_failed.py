@@ -18,6 +18,10 @@ def table(client) -> str:
     return str(client.get(reverse("guides_processor:executions")).content.decode())
 
 
+def short(execution: Execution) -> str:
+    return str(execution.processing_id)[:8]
+
+
 def detail(client, execution: Execution) -> str:
     url = reverse("guides_processor:execution_detail", args=[execution.processing_id])
     return str(client.get(url).content.decode())
@@ -47,9 +51,20 @@ def test_retry_starts_an_execution_of_the_failed_assets(runner_client, finished)
     response = runner_client.post(url, **HTMX)
     assert response.status_code == 204
     toast = json.loads(response["HX-Trigger"])["toast"]
-    assert "Retrying the 1 failed assets" in toast["message"]
     retry = Execution.objects.get(restarted_from=finished, retry_failed=True)
+    assert toast["message"] == f"Retrying 1 failed asset as execution {short(retry)}."
     assert list(retry.items.values_list("relpath", flat=True)) == ["guide/topics/broken.dita"]
+
+
+def test_the_toast_counts_several_failed_assets_in_the_plural(runner_client, write_tree):
+    write_tree({f"bad/{name}.dita": "<concept id='x'><title>Unclosed</concept>" for name in "ab"})
+    execution = executions.execution_create(path="/content/dam/bad", created_by="operator")
+    failed = executions.execution_run_inline(processing_id=execution.processing_id)
+    url = reverse("guides_processor:execution_retry", args=[failed.processing_id])
+    response = runner_client.post(url, **HTMX)
+    toast = json.loads(response["HX-Trigger"])["toast"]
+    retry = Execution.objects.get(restarted_from=failed, retry_failed=True)
+    assert toast["message"] == f"Retrying 2 failed assets as execution {short(retry)}."
 
 
 def test_retry_by_a_reader_is_refused(reader_client, finished):
