@@ -240,9 +240,7 @@ def test_a_page_after_a_cursor_does_not_list_its_folder_again(
     assert len(listed) == 4
 
 
-def test_a_job_of_many_paths_lists_what_they_hold_in_order(
-    api, post_json, processed, content_root
-):
+def test_a_job_of_many_paths_lists_what_they_hold_in_order(api, post_json, processed, content_root):
     # 9,998 empty folders, given before the two paths that hold assets, and a file given
     # beside its folder: the folder's files come in relpath order, each once.
     for index in range(9_998):
