@@ -246,6 +246,14 @@ def test_a_notify_url_is_refused_when_the_server_cannot_sign(api, post_json, tre
     [
         ({"GUIDES_WEBHOOK_URLS": "https://ok.example/x,ftp://bad.example/y"}, "ftp://bad"),
         ({"GUIDES_WEBHOOK_URLS": "https://ok.example/x"}, "GUIDES_WEBHOOK_SECRET"),
+        # Credentials are never sent (and would be stored as given): refused, and not shown.
+        (
+            {
+                "GUIDES_WEBHOOK_URLS": "https://user:pw@ci.example/hook",
+                "GUIDES_WEBHOOK_SECRET": "s",
+            },
+            "user name or password",
+        ),
     ],
 )
 def test_the_setting_refuses_to_start_when_it_cannot_be_honoured(env, named, tmp_path):
@@ -266,6 +274,7 @@ def test_the_setting_refuses_to_start_when_it_cannot_be_honoured(env, named, tmp
     assert "ImproperlyConfigured" in result.stderr
     assert "GUIDES_WEBHOOK_URLS" in result.stderr
     assert named in result.stderr
+    assert ":pw@" not in result.stderr
 
 
 def test_the_detail_page_lists_the_notifications(

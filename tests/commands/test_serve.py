@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands import manage
+from tests.commands import manage, own_env
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -49,17 +49,7 @@ def group_alive(pgid: int) -> bool:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "GUIDES_BROKER_URL", "DJANGO_SECRET_KEY"}
-    }
-    return {
-        **environment,
-        "GUIDES_DATA_DIR": str(tmp_path / "data"),
-        "GUIDES_CONTENT_ROOT": str(tmp_path / "content"),
-        "GUIDES_CLUSTER_NAME": f"serve-test-{os.getpid()}",
-    }
+    return own_env(tmp_path, GUIDES_CLUSTER_NAME=f"serve-test-{os.getpid()}")
 
 
 def start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:

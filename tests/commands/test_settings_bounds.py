@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from tests.commands import manage
+from tests.commands import manage, own_env
 
 PROJECT = Path(__file__).resolve().parents[2]
 SETTINGS = PROJECT / "guides_processor" / "settings.py"
@@ -68,16 +68,7 @@ def read_settings(monkeypatch, tmp_path):
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     """The environment of a manage.py of its own, on SQLite in ``tmp_path``."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "GUIDES_BROKER_URL", "DJANGO_SECRET_KEY"}
-    }
-    return {
-        **environment,
-        "GUIDES_DATA_DIR": str(tmp_path / "data"),
-        "GUIDES_CONTENT_ROOT": str(tmp_path / "content"),
-    }
+    return own_env(tmp_path)
 
 
 def one_line(stderr: str) -> str:
