@@ -40,6 +40,21 @@ def pytest_configure(config: pytest.Config) -> None:
     Conf.PREFIX = Conf.CLUSTER_NAME = name
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the writer-lock files of this process's SQLite test databases
+    (``guides_processor/sqlite``): Django removes the database files, not these, and each run
+    of the suite had left one per test process in the temporary folder."""
+    from django.conf import settings
+
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if settings.DATABASES["default"]["ENGINE"] != "guides_processor.sqlite" or not test_name:
+        return
+    stem = Path(test_name)
+    for lock in stem.parent.glob(f"{stem.stem}*-writer.lock"):
+        with contextlib.suppress(OSError):
+            lock.unlink()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Among several test processes, skip the tests marked ``alone``, saying how to run them:
     they disturb what every test process uses (a restart of the database server breaks the
