@@ -47,6 +47,7 @@ from .verdicts import (
     KEPT_REASONS,
     Touched,
     Update,
+    file_reason,
     in_execution_sql,
     judge_files,
     pages,
@@ -353,7 +354,7 @@ def _key_ref_verdict(
 
 
 def _fallback_verdict(
-    defined: bool, row: tuple[Any, ...], targets: Mapping[str, tuple[bool, str, str, set[str]]]
+    defined: bool, row: tuple[Any, ...], targets: Mapping[str, tuple[bool, str, str, str]]
 ) -> tuple[bool, str, str, str, str]:
     """(broken, reason, warning, note, target) of a fallback ``@href``/``@conref`` (a
     ``_judge_keys`` row), judged with the key beside it.
@@ -373,29 +374,29 @@ def _fallback_verdict(
         return False, "", processing.FALLBACK_NOT_USED, own, target
     found = targets.get(target) if target else None
     if found is not None and own not in KEPT_REASONS:
-        live, asset_type, status, ids = found
-        element_id = row[3]
-        readable = asset_type == processing.DITATOPIC and status == processing.SUCCESS
-        if not live:
-            own = processing.FILE_MISSING
-        elif topic_id and readable:
-            wanted = f"{topic_id}/{element_id}" if element_id else topic_id
-            own = "" if wanted in ids else processing.ELEMENT_MISSING
-        elif own != processing.ELEMENT_MISSING or readable:
-            own = ""
+        live, asset_type, status, ids_text = found
+        own = file_reason(
+            own,
+            gone=not live,
+            topic_id=topic_id,
+            element_id=row[3],
+            ids_text=ids_text,
+            asset_type=asset_type,
+            status=status,
+        )
     return own != "", own, "", "", target
 
 
-def _targets_of(relpaths: Iterable[str]) -> dict[str, tuple[bool, str, str, set[str]]]:
-    """(live, type, status, ids) of the asset at each of ``relpaths`` that has one."""
-    found: dict[str, tuple[bool, str, str, set[str]]] = {}
+def _targets_of(relpaths: Iterable[str]) -> dict[str, tuple[bool, str, str, str]]:
+    """(live, type, status, ids as stored) of the asset at each of ``relpaths`` that has one."""
+    found: dict[str, tuple[bool, str, str, str]] = {}
     wanted = list(relpaths)
     for start in range(0, len(wanted), _CHUNK):
         rows = Asset.objects.filter(relpath__in=wanted[start : start + _CHUNK]).values_list(
             "relpath", "deleted_at", "asset_type", "status", "ids"
         )
-        for relpath, deleted_at, asset_type, status, text in rows:
-            found[relpath] = (deleted_at is None, asset_type, status, set(text.split("\n")))
+        for relpath, deleted_at, asset_type, status, ids_text in rows:
+            found[relpath] = (deleted_at is None, asset_type, status, ids_text)
     return found
 
 

@@ -176,27 +176,44 @@ def _file_verdict(row: tuple[Any, ...]) -> Update | None:
     """The new verdict of one file reference row of ``judge_files``, None when unchanged."""
     ref_id, target, topic_id, element_id, broken, reason, warning, note, is_gone = row[:9]
     ids_text, asset_type, status = row[9:]
-    new_broken, new_reason = False, ""
-    if is_gone:
-        new_broken, new_reason = True, processing.FILE_MISSING
-    elif (
-        topic_id
-        and asset_type == processing.DITATOPIC
-        and status == processing.SUCCESS
-        and (f"{topic_id}/{element_id}" if element_id else topic_id)
-        not in set(ids_text.split("\n"))
-    ):
-        new_broken, new_reason = True, processing.ELEMENT_MISSING
-    elif (
-        topic_id
-        and reason == processing.ELEMENT_MISSING
-        and not (asset_type == processing.DITATOPIC and status == processing.SUCCESS)
-    ):
-        # The ids of the target are unknown now (it failed): keep processing's verdict.
-        new_broken, new_reason = bool(broken), reason
-    if (new_broken, new_reason) == (bool(broken), reason):
+    new_reason = file_reason(
+        reason,
+        gone=is_gone,
+        topic_id=topic_id,
+        element_id=element_id,
+        ids_text=ids_text,
+        asset_type=asset_type,
+        status=status,
+    )
+    if (new_reason != "", new_reason) == (bool(broken), reason):
         return None
-    return (new_broken, new_reason, warning, note, target, ref_id)
+    return (new_reason != "", new_reason, warning, note, target, ref_id)
+
+
+def file_reason(
+    reason: str,
+    *,
+    gone: bool,
+    topic_id: str,
+    element_id: str,
+    ids_text: str,
+    asset_type: str,
+    status: str,
+) -> str:
+    """The reason of a file reference judged against its target's asset ("" when not broken;
+    ``reason``: the one it has): deleted, FILE_MISSING; a successful topic without the
+    fragment's id, ELEMENT_MISSING; a target whose ids are unknown now (it failed) keeps an
+    ELEMENT_MISSING that processing gave. For ``judge_files``, and for a used fallback
+    (``keys._fallback_verdict``)."""
+    readable = asset_type == processing.DITATOPIC and status == processing.SUCCESS
+    if gone:
+        return processing.FILE_MISSING
+    if topic_id and readable:
+        wanted = f"{topic_id}/{element_id}" if element_id else topic_id
+        return "" if wanted in ids_text.split("\n") else processing.ELEMENT_MISSING
+    if topic_id and reason == processing.ELEMENT_MISSING:
+        return reason
+    return ""
 
 
 def index_used_in(execution_id: int) -> None:
