@@ -36,6 +36,10 @@ from .schemas import ProcessingIdBody, StatusOut, responses
 router = Router()
 
 
+# What a path that names nothing (``asset_status.first_unknown_path``) is told beside its why.
+_NOTHING_PROCESSED = "No asset was ever processed under it either; check the path."
+
+
 def _root() -> Path:
     return Path(settings.GUIDES_CONTENT_ROOT)
 
@@ -89,7 +93,7 @@ def assets_status_start(request: HttpRequest, payload: StatusJobIn) -> dict[str,
     if unknown is not None:
         index, why = unknown
         raise services.InvalidInput(
-            f"paths[{index}]: {why} No asset was ever processed under it either; check the path.",
+            f"paths[{index}]: {why} {_NOTHING_PROCESSED}",
             field=f"paths[{index}]",
         )
     job = StatusJob.objects.create(
@@ -262,7 +266,7 @@ def reports_broken_links(request: HttpRequest, query: Query[BrokenLinksQuery]) -
         broken_links.broken_links_folder_check(root=_root(), folder=flt.folder, field="path")
     except content.ContentPathError as exc:
         raise services.NotFound(
-            f"path: {exc.message} No asset was ever processed under it either; check the path.",
+            f"path: {exc.message} {_NOTHING_PROCESSED}",
             field="path",
         ) from None
     name = content.to_relpath(flt.folder).replace("/", "-") or "dam"
