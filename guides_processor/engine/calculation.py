@@ -90,7 +90,7 @@ def _calculate(worker: "SlotWorker") -> str:
     # calculation read them here.
     previous: Fingerprints | Later[Fingerprints] = Fingerprints()
     if execution.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM:
-        key = (worker.execution.processing_id, worker.relfolders)
+        key = (worker.execution.processing_id, worker.relfolders, bool(types))
         previous = _PREVIOUS.kept(*key) or Later(functools.partial(_PREVIOUS.get, *key))
     walk = Walk(worker.root, worker.relfolders, excluded, types, window)
     with _chunks(walk, previous, after) as chunks:
@@ -146,19 +146,21 @@ class _Fingerprints:
     # Keyed by the processing id, not the row's id: a row id can come back (SQLite reuses the
     # ids of rolled-back rows), a random UUID does not.
     def __init__(self) -> None:
-        self._key: tuple[uuid.UUID, tuple[str, ...]] | None = None
+        self._key: tuple[uuid.UUID, tuple[str, ...], bool] | None = None
         self._found = Fingerprints()
 
-    def get(self, processing_id: uuid.UUID, relfolders: Sequence[str]) -> Fingerprints:
-        key = (processing_id, tuple(relfolders))
+    def get(self, processing_id: uuid.UUID, relfolders: Sequence[str], typed: bool) -> Fingerprints:
+        key = (processing_id, tuple(relfolders), typed)
         if key != self._key:
             self._key, self._found = None, Fingerprints()  # the previous one's memory first
-            self._found, self._key = success_fingerprints(relfolders), key
+            self._found, self._key = success_fingerprints(relfolders, typed=typed), key
         return self._found
 
-    def kept(self, processing_id: uuid.UUID, relfolders: Sequence[str]) -> Fingerprints | None:
+    def kept(
+        self, processing_id: uuid.UUID, relfolders: Sequence[str], typed: bool
+    ) -> Fingerprints | None:
         """The fingerprints kept for this calculation, if any (``get`` would not read them)."""
-        return self._found if self._key == (processing_id, tuple(relfolders)) else None
+        return self._found if self._key == (processing_id, tuple(relfolders), typed) else None
 
     def drop(self, processing_id: uuid.UUID) -> None:
         if self._key is not None and self._key[0] == processing_id:
@@ -197,13 +199,17 @@ def _begin(worker: "SlotWorker", execution: Execution) -> bool:
     return True
 
 
-def success_fingerprints(relfolders: Sequence[str]) -> Fingerprints:
+def success_fingerprints(relfolders: Sequence[str], *, typed: bool = True) -> Fingerprints:
     """(size, mtime, type) of the last successful processing of each live asset below the
-    folders, or at a path that is a file (``sql.fingerprint_rows``)."""
+    folders, or at a path that is a file (``sql.fingerprint_rows``); without the type unless
+    ``typed`` (a walk with no type filter never asks for it)."""
     found = Fingerprints()
     for relfolder in relfolders:
-        for rows in sql.fingerprint_rows(relfolder):
-            found.extend(rows)
+        for rows in sql.fingerprint_rows(relfolder, typed=typed):
+            if typed:
+                found.extend(rows)
+            else:
+                found.extend_untyped(rows)
     return found
 
 

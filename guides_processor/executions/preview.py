@@ -59,7 +59,7 @@ def execution_preview(
     root = content_root()
     relfolders = [content.to_relpath(p) for p in request.paths]
     previous = (
-        success_fingerprints(relfolders)
+        success_fingerprints(relfolders, typed=bool(request.file_types))
         if request.filter_processed_assets and not settings.GUIDES_VERIFY_CHECKSUM
         else Fingerprints()
     )

@@ -109,9 +109,9 @@ def test_a_calculation_cut_into_many_tasks_reads_the_fingerprints_once(write_tre
     os.utime(root / "docs/t3.dita", (1_700_000_000, 1_700_000_000))
     reads = []
 
-    def success_fingerprints(relfolders):
+    def success_fingerprints(relfolders, **options):
         reads.append(list(relfolders))
-        return real(relfolders)
+        return real(relfolders, **options)
 
     real = calculation.success_fingerprints
     monkeypatch.setattr(calculation, "success_fingerprints", success_fingerprints)
@@ -207,3 +207,62 @@ def test_a_rerun_of_one_unchanged_file_skips_it_unread(write_tree):
     rerun = one_file()
     assert (rerun.total_files, rerun.processed_count, rerun.skipped_count) == (1, 0, 1)
     assert list(rerun.items.values_list("relpath", "state", "error")) == []
+
+
+MAP = (
+    '<?xml version="1.0"?>\n<!DOCTYPE map PUBLIC "-//OASIS//DTD DITA Map//EN" "map.dtd">\n'
+    '<map><title>M</title><topicref href="a.dita"/></map>\n'
+)
+
+
+@pytest.mark.django_db
+def test_the_recorded_type_is_read_only_where_a_type_filter_asks_for_it(write_tree, monkeypatch):
+    # docs/ holds a topic and a map; the rerun with a type filter keeps the unchanged map as
+    # skipped and leaves the unchanged topic out by the type recorded for it, unread.
+    write_tree({"docs/a.dita": topic("a", "Alpha"), "docs/m.ditamap": MAP})
+    assert run(skip_processed=False).processed_count == 2
+    reads = []
+
+    def success_fingerprints(relfolders, *, typed):
+        reads.append(typed)
+        return real(relfolders, typed=typed)
+
+    real = calculation.success_fingerprints
+    monkeypatch.setattr(calculation, "success_fingerprints", success_fingerprints)
+    monkeypatch.setattr(
+        "guides_processor.processing.file_type",
+        lambda *args: pytest.fail("an unchanged file's type was read from the file"),
+    )
+
+    maps = executions.execution_run_inline(
+        processing_id=executions.execution_create(
+            path="/content/dam/docs",
+            created_by="tester",
+            filter_processed_assets=True,
+            file_types=["DITAMAP"],
+        ).processing_id
+    )
+    assert (maps.total_files, maps.processed_count, maps.skipped_count) == (1, 0, 1)
+
+    every = run(skip_processed=True)
+    assert (every.total_files, every.processed_count, every.skipped_count) == (2, 0, 2)
+    assert reads == [True, False]
+
+
+def test_fingerprints_without_their_type_know_the_same_files():
+    from guides_processor.engine.selection import Fingerprints
+
+    typed, untyped = Fingerprints(), Fingerprints()
+    typed.extend([("a.dita", 10, 1.5, "DITATOPIC"), ("m.ditamap", 20, 2.0, "DITAMAP")])
+    untyped.extend_untyped([("a.dita", 10, 1.5), ("m.ditamap", 20, 2.0)])
+
+    assert (len(typed), len(untyped)) == (2, 2)
+    for relpath, size, mtime in [("a.dita", 10, 1.5), ("m.ditamap", 20, 2)]:
+        assert typed.known(relpath, size, mtime) and untyped.known(relpath, size, mtime)
+    assert (typed.unchanged("m.ditamap", 20, 2.0), untyped.unchanged("m.ditamap", 20, 2.0)) == (
+        "DITAMAP",
+        "",
+    )
+    for relpath, size, mtime in [("a.dita", 11, 1.5), ("a.dita", 10, 1.25), ("b.dita", 10, 1.5)]:
+        assert not untyped.known(relpath, size, mtime)
+        assert untyped.unchanged(relpath, size, mtime) is None
