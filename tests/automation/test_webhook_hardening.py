@@ -235,3 +235,55 @@ def test_the_readme_says_how_late_the_task_queue_may_run_a_retry():
     assert f"may come up to {tick} seconds later" in text
     delays = ", ".join(str(delay) for delay in webhooks.RETRY_DELAYS[:-1])
     assert f"{delays} and {webhooks.RETRY_DELAYS[-1]} seconds after the failed try" in text
+
+
+def test_the_migration_removes_every_stored_password_of_an_address():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "guides_processor.migrations.0021_webhook_credentials_removed"
+    )
+    with_password = Execution.objects.create(
+        path="/content/dam/a", created_by="ci", notify_url="https://ci:s3cret@hooks.example/in?t=1"
+    )
+    plain = Execution.objects.create(
+        path="/content/dam/b", created_by="ci", notify_url="https://hooks.example/in?to=a@b"
+    )
+    now = timezone.now()
+
+    def delivery(url, **ended):
+        return WebhookDelivery.objects.create(
+            execution=plain,
+            url=url,
+            event_status="SUCCESS",
+            body="{}",
+            created_at=now,
+            next_attempt_at=None if ended else now,
+            **ended,
+        )
+
+    pending = delivery("http://ci:s3cret@hooks.example:8080/in?t=1")
+    sent = delivery("https://ci:s3cret@hooks.example/in", delivered_at=now)
+    untouched = delivery("https://hooks.example/in?to=a@b")
+
+    migration.remove(apps, None)
+
+    assert Execution.objects.get(pk=with_password.pk).notify_url == ""
+    assert Execution.objects.get(pk=plain.pk).notify_url == "https://hooks.example/in?to=a@b"
+    pending.refresh_from_db()
+    assert pending.url == "http://hooks.example:8080/in"
+    assert pending.abandoned_at is not None and pending.next_attempt_at is None
+    assert "removed from the database" in pending.last_error
+    sent.refresh_from_db()
+    assert (sent.url, sent.abandoned_at, sent.last_error) == ("https://hooks.example/in", None, "")
+    untouched.refresh_from_db()
+    assert (untouched.url, untouched.abandoned_at) == ("https://hooks.example/in?to=a@b", None)
+    assert not any(
+        "s3cret" in text
+        for text in [
+            *Execution.objects.values_list("notify_url", flat=True),
+            *WebhookDelivery.objects.values_list("url", flat=True),
+        ]
+    )
