@@ -371,7 +371,9 @@ GUIDES_CONTENT_ROOT = Path(env_str("GUIDES_CONTENT_ROOT", "content")).absolute()
 # How many executions process at once; the rest wait in the queue.
 GUIDES_MAX_RUNNING = env_int("GUIDES_MAX_RUNNING", 1, maximum=1000)
 # Worker processes of a cluster started here, and tasks run side by side for one execution.
-GUIDES_WORKERS = env_int("GUIDES_WORKERS", 2, maximum=256)
+# The most worker processes one host's cluster may start (``serve --workers`` is held to it too).
+WORKERS_MAXIMUM = 256
+GUIDES_WORKERS = env_int("GUIDES_WORKERS", 2, maximum=WORKERS_MAXIMUM)
 GUIDES_PARALLEL_TASKS = env_int("GUIDES_PARALLEL_TASKS", GUIDES_WORKERS, maximum=1024)
 # The most items a task claims at once (it claims fewer while files are slow to process: see
 # engine/slot.py's next_batch_size), and how long the claim holds before another task may take it.

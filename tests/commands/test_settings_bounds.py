@@ -290,6 +290,15 @@ def test_a_data_folder_the_user_made_keeps_its_mode(read_settings, tmp_path, uma
 # --- serve -----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("workers", ["0", "257"])
+def test_serve_refuses_a_worker_count_its_cluster_would_refuse_and_starts_nothing(env, workers):
+    done = manage("serve", "--workers", workers, "--port", "8731", env=env)
+
+    assert done.returncode == 1
+    assert f"--workers {workers} is out of range: use 1 to 256." in one_line(done.stderr)
+    assert "Guides Asset Processor: http" not in done.stdout
+
+
 @pytest.mark.parametrize("port", ["99999", "0"])
 def test_serve_refuses_a_port_outside_1_to_65535_and_starts_nothing(env, tmp_path, port):
     done = manage("serve", "--port", port, "--workers", "1", env=env)

@@ -55,8 +55,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["workers"] < 1:
-            raise CommandError("--workers must be at least 1.")
+        # Held to what the cluster's settings accept: beyond it the cluster, started below with
+        # it, would stop at once while the console ran on with no worker.
+        if not 1 <= options["workers"] <= settings.WORKERS_MAXIMUM:
+            raise CommandError(
+                f"--workers {options['workers']} is out of range: use 1 to "
+                f"{settings.WORKERS_MAXIMUM}."
+            )
         # getaddrinfo takes a port beyond 65535 modulo 65536 (99999 is 34463), and 0 is any free
         # port: either way the URL printed below would not be the one served.
         if not 1 <= options["port"] <= 65535:
