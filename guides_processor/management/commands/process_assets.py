@@ -6,6 +6,7 @@ while waiting.
 """
 
 import json
+import os
 import signal
 import sys
 import time
@@ -169,7 +170,7 @@ class Command(BaseCommand):
         """Say on stderr what becomes of the execution when Ctrl-C stops the waiting."""
         pid = execution.processing_id
         body = json.dumps({"processingId": str(pid)})
-        api = "http://127.0.0.1:8000/bin/guides/v1/assets/process"
+        api = f"{_console_url()}/bin/guides/v1/assets/process"
         if not inline:
             self.stderr.write(
                 f"Interrupted: only the waiting stopped; execution {pid} goes on in the worker "
@@ -228,3 +229,15 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         finally:
             bar.close()
+
+
+# Where the hints of an interrupted wait send the reader when GUIDES_URL does not say.
+_LOCAL_CONSOLE = "http://127.0.0.1:8000"
+
+
+def _console_url() -> str:
+    """The console's address for the curl commands an interrupted wait prints: ``GUIDES_URL``
+    (as the README's CI script names it) when it holds an http(s) address, else ``serve``'s
+    default one."""
+    url = os.environ.get("GUIDES_URL", "").strip().rstrip("/")
+    return url if url.startswith(("http://", "https://")) else _LOCAL_CONSOLE
