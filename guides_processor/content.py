@@ -190,7 +190,7 @@ class Folder:
 def _sub_folders(folder: Path) -> Iterator[os.DirEntry[str]]:
     with os.scandir(folder) as entries:
         for entry in entries:
-            if entry.name.startswith(".") or not _is_utf8(entry.name):
+            if entry.name.startswith(".") or not is_utf8(entry.name):
                 continue
             if entry.is_dir(follow_symlinks=False):
                 yield entry
@@ -216,7 +216,9 @@ def list_folders(root: Path, virtual_path: str) -> list[Folder]:
     return result
 
 
-def _is_utf8(name: str) -> bool:
+def is_utf8(name: str) -> bool:
+    """Whether a name read from the file system is UTF-8 (one that is not comes back with
+    surrogates, which no relpath holds: the walk passes over it, saying so)."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -384,7 +386,7 @@ def walk(  # noqa: C901
                 # a walk resumed at its first file took 1.6 times as long).
                 resume = ()
         relpath = f"{folder}/{name}" if folder else name
-        utf8 = name.isascii() or _is_utf8(name)
+        utf8 = name.isascii() or is_utf8(name)
         try:
             is_link = entry.is_symlink()
             is_dir = not is_link and entry.is_dir(follow_symlinks=False)
@@ -494,7 +496,7 @@ def cut_points(
                 except OSError:
                     continue
                 cut = (*parts, entry.name)
-                if is_dir and "/".join(cut) not in excluded and _is_utf8(entry.name):
+                if is_dir and "/".join(cut) not in excluded and is_utf8(entry.name):
                     below.append((entry.path, cut))
         if len(below) <= len(cuts):
             break  # no more folders a level down (the tree narrows): these cut it best

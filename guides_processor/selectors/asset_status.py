@@ -71,8 +71,9 @@ class AssetStatus:
 
 def _name_key(entry: os.DirEntry[str]) -> tuple[str, bool] | None:
     """How a directory entry sorts among relpaths (a folder as ``name/``), and whether it is a
-    folder; None for what the walk of processing passes over (hidden, links, other kinds)."""
-    if entry.name.startswith("."):
+    folder; None for what the walk of processing passes over (hidden, links, other kinds, and
+    names that are not UTF-8: no asset can have one)."""
+    if entry.name.startswith(".") or not (entry.name.isascii() or content.is_utf8(entry.name)):
         return None
     try:
         # From the directory entry's type where the file system gives it: no stat per file.

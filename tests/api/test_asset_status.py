@@ -285,3 +285,18 @@ def test_files_given_one_by_one_gone_or_not_are_listed_with_their_presence(
         (base + "guide.ditamap", True),
         (base + "topics/faq.dita", False),
     ]
+
+
+def test_a_name_that_is_not_utf8_is_left_out_as_processing_leaves_it_out(
+    api, post_json, write_tree, content_root
+):
+    write_tree({"odd/good.dita": topic("good", "Good")})
+    bad = os.path.join(os.fsencode(content_root / "odd"), b"caf\xe9.dita")
+    with open(bad, "wb") as handle:
+        handle.write(topic("cafe", "Cafe").encode())
+    assert run("/content/dam/odd").status == "SUCCESS"
+
+    body = statuses(api, job(api, post_json, ["/content/dam/odd"]), counts="true")
+
+    assert [item["path"] for item in body["assets"]] == ["/content/dam/odd/good.dita"]
+    assert body["counts"] == {"SUCCESS": 1, "FAILURE": 0, "PROCESSING": 0, "PENDING": 0}
