@@ -602,3 +602,26 @@ def test_a_fallback_href_or_conref_is_used_only_while_its_key_is_undefined(write
     write_tree({"doc/missing1.dita": topic("m1", "M1")})
     run()
     assert of("missing1.dita") == (False, "", "")
+
+
+@pytest.mark.parametrize("back_by", ["/content/dam/doc/t/t.dita", "/content/dam/doc/t"])
+def test_a_key_whose_target_comes_back_resolves_again_without_its_map(write_tree, back_by):
+    # The map is processed while t.dita is gone: its key "k" is recorded with a missing target.
+    # t.dita coming back, processed alone or with its folder, mends the key references too,
+    # though the map is not processed again.
+    root = write_tree(incremental_tree())
+    run()
+    text = (root / "doc/t/t.dita").read_text()
+    (root / "doc/t/t.dita").unlink()
+    run()
+    assert verdict("k") == (True, "KEY_TARGET_MISSING", "")
+    assert verdict("k/e1") == (True, "KEY_TARGET_MISSING", "")
+
+    (root / "doc/t/t.dita").write_text(text)
+    run(back_by)
+
+    assert [verdict(v) for v in ("../t/t.dita#t/e1", "k/e1", "k")] == [(False, "", "")] * 3
+    # And gone again, by its folder's run: the key's target is missing once more.
+    (root / "doc/t/t.dita").unlink()
+    run("/content/dam/doc/t")
+    assert verdict("k") == (True, "KEY_TARGET_MISSING", "")

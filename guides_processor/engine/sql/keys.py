@@ -305,25 +305,12 @@ def _judge_keys(
         f"AND a.{q('deleted_at')} IS NULL" + (f" AND {only.sql}" if only else "")
     )
     for rows in pages(sql, only.params if only else []):
-        verdicts = []
-        wanted_ids: set[str] = set()
-        fallback_targets: set[str] = set()
-        for row in rows:
-            relpath, key, element_id = row[1:4]
-            resolution = spaces.resolve(relpath, key or row[10])
-            verdicts.append((row, resolution))
-            definition = resolution.definition
-            if not key:
-                if row[9]:
-                    fallback_targets.add(row[9])
-            elif element_id and definition is not None and definition.target:
-                wanted_ids.add(definition.target)
-        ids = _ids_of(wanted_ids)
-        targets = _targets_of(fallback_targets)
+        verdicts = [(row, spaces.resolve(row[1], row[2] or row[10])) for row in rows]
+        ids, targets, back = _looked_up(verdicts)
         updates = []
         for row, resolution in verdicts:
             if row[2]:
-                new = _key_ref_verdict(row, resolution, deleted, ids)
+                new = _key_ref_verdict(row, resolution, deleted, ids, back)
             else:
                 new = _fallback_verdict(resolution.definition is not None, row, targets)
             if new != (bool(row[5]), row[6], row[7], row[8], row[9]):
@@ -331,16 +318,41 @@ def _judge_keys(
         yield updates
 
 
+def _looked_up(
+    verdicts: Sequence[tuple[tuple[Any, ...], Resolution]],
+) -> tuple[dict[str, tuple[str, set[str]] | None], dict[str, tuple[bool, str, str, str]], set[str]]:
+    """What a page of ``_judge_keys`` reads of the assets its references lead to: the ids of the
+    topics whose elements key references name, the assets of the fallbacks' targets and of the
+    key targets their maps found missing, and which of these are back (a live asset now)."""
+    wanted_ids: set[str] = set()
+    fallback_targets: set[str] = set()
+    missing_then: set[str] = set()
+    for row, resolution in verdicts:
+        definition = resolution.definition
+        if not row[2]:
+            if row[9]:
+                fallback_targets.add(row[9])
+        elif definition is not None and definition.target:
+            if row[3]:
+                wanted_ids.add(definition.target)
+            if definition.missing:
+                missing_then.add(definition.target)
+    targets = _targets_of(fallback_targets | missing_then)
+    back = {relpath for relpath in missing_then if targets.get(relpath, (False,))[0]}
+    return _ids_of(wanted_ids), targets, back
+
+
 def _key_ref_verdict(
     row: tuple[Any, ...],
     resolution: Resolution,
     deleted: set[str],
     ids: dict[str, tuple[str, set[str]] | None],
+    back: set[str],
 ) -> tuple[bool, str, str, str, str]:
     """(broken, reason, warning, note, target) of a key reference (a ``_judge_keys`` row)."""
     element_id, fallback = row[3:5]
     broken, reason, target = _key_verdict(
-        resolution.definition, element_id, bool(fallback), deleted, ids
+        resolution.definition, element_id, bool(fallback), deleted, ids, back
     )
     warning, note = "", ""
     if not broken and reason == "" and resolution.definition is None:
@@ -406,8 +418,17 @@ def _key_verdict(
     fallback: bool,
     deleted: set[str],
     ids: dict[str, tuple[str, set[str]] | None],
+    back: set[str],
 ) -> tuple[bool, str, str]:
     """(broken, reason, target) of one key reference.
+
+    The key's target file is judged as it is at this pass, not as it was when its map was
+    processed (``definition.missing``, read then from the disk): a target with a live asset
+    now (``back``: the file came back and was processed, or was revived, since) is there, and
+    one whose asset is deleted (``deleted``) is missing, as a file reference to it is judged
+    (DITA 1.3 part 3, 2.3.4.3 "Key definitions": the key's resource is the file its ``@href``
+    names; whether that file exists is a fact of the repository at build time). Without an asset
+    either way, the map's look at the disk stands.
 
     An undefined key with a fallback (``@href`` beside ``@keyref``, ``@conref`` beside
     ``@conkeyref``) is not broken: the fallback is used, and judged as a file reference of its
@@ -419,7 +440,7 @@ def _key_verdict(
     if definition is None:
         return (False, "", "") if fallback else (True, processing.KEY_UNDEFINED, "")
     target = definition.target or ""
-    if target and (definition.missing or target in deleted):
+    if target and ((definition.missing and target not in back) or target in deleted):
         return True, processing.KEY_TARGET_MISSING, target
     known = ids.get(target) if target and element_id else None
     if known is not None:
