@@ -31,7 +31,8 @@ def normalize_path(raw: object, *, field: str = "path") -> str:
     """Return the canonical virtual path for ``raw``, or raise ContentPathError.
 
     A missing leading ``/`` is added, repeated and trailing slashes are dropped; ``.`` and ``..``
-    segments, control characters and anything outside ``/content/dam`` are refused.
+    segments, hidden names (``.git``), control characters and anything outside ``/content/dam``
+    are refused.
     """
     if not isinstance(raw, str):
         raise ContentPathError(field, "must be a string such as /content/dam/my-folder.")
@@ -55,6 +56,15 @@ def normalize_path(raw: object, *, field: str = "path") -> str:
     path = "/" + "/".join(segments)
     if path != VIRTUAL_ROOT and not path.startswith(VIRTUAL_ROOT + "/"):
         raise ContentPathError(field, f"{text!r} is outside {VIRTUAL_ROOT}.")
+    # The walk passes over hidden names (as git and editors keep their own files there): a run
+    # of a hidden folder would make assets that the next run of its parent marks deleted.
+    hidden = next((segment for segment in segments if segment.startswith(".")), None)
+    if hidden is not None:
+        raise ContentPathError(
+            field,
+            f"{text!r} goes through {hidden!r}, a hidden name (it starts with '.'): hidden "
+            "files and folders are not part of the repository.",
+        )
     return path
 
 

@@ -27,6 +27,9 @@ def start_body(**fields):
         pytest.param(start_body(path="/etc/passwd"), "path", "outside /content/dam", id="outside"),
         pytest.param(start_body(path="/content/dam/docs/../other"), "path", "'..'", id="dot-dot"),
         pytest.param(
+            start_body(path="/content/dam/docs/.hidden"), "path", "hidden name", id="hidden"
+        ),
+        pytest.param(
             start_body(path="/content/dam/missing"), "path", "does not exist", id="missing"
         ),
         pytest.param(

@@ -26,6 +26,8 @@ def test_it_normalises_the_paths_clients_send(raw, expected):
     [
         ("/content/dam/a/../b", "'..'"),
         ("/content/dam/./a", "'.'"),
+        ("/content/dam/a/.git/b", "'.git', a hidden name"),
+        ("/content/dam/.hidden.dita", "'.hidden.dita', a hidden name"),
         ("/content", "outside"),
         ("/content/damx", "outside"),
         ("/var/www", "outside"),
