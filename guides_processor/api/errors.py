@@ -11,8 +11,9 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -288,3 +289,25 @@ def unknown(request: HttpRequest, rest: str) -> HttpResponse:
         "NOT_FOUND",
         f"There is no API endpoint at {request.path}; see /bin/guides/v1/docs.",
     )
+
+
+# --- outside the API's own views ------------------------------------------------------------------
+
+
+def bad_request(
+    request: HttpRequest, exception: Exception | None = None, *, api_prefix: str
+) -> HttpResponse:
+    """Django's ``handler400`` (a request refused before any view: a Host header that is not in
+    ``DJANGO_ALLOWED_HOSTS``, too many fields): the one error shape under the API's prefix,
+    where a pipeline reads JSON, and the console's page elsewhere."""
+    if not request.path.startswith(api_prefix):
+        return defaults.bad_request(request, exception or Exception())
+    if isinstance(exception, DisallowedHost):
+        message = (
+            "The Host header names a host this server does not answer for; use one of the "
+            "names in its DJANGO_ALLOWED_HOSTS setting."
+        )
+    else:
+        message = "The request was refused before it was read; check its headers and size."
+    # Not through ``error``: its renderer reads the request, whose host is the fault here.
+    return JsonResponse({"error": "INVALID_INPUT", "message": message}, status=400)

@@ -197,3 +197,15 @@ def test_a_history_limit_below_one_is_a_400(api):
 
     assert response.status_code == 400
     assert response.json()["field"] == "limit"
+
+
+def test_a_host_the_server_does_not_answer_for_is_a_json_400_under_the_api(api, client):
+    response = api.get("/bin/guides/v1/assets/process/history", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"] == "INVALID_INPUT"
+    assert "DJANGO_ALLOWED_HOSTS" in response.json()["message"]
+    # The console's pages keep their own page.
+    page = client.get("/tools/guides/", HTTP_HOST="evil.example")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
