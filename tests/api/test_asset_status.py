@@ -300,3 +300,42 @@ def test_a_name_that_is_not_utf8_is_left_out_as_processing_leaves_it_out(
 
     assert [item["path"] for item in body["assets"]] == ["/content/dam/odd/good.dita"]
     assert body["counts"] == {"SUCCESS": 1, "FAILURE": 0, "PROCESSING": 0, "PENDING": 0}
+
+
+def test_an_empty_file_is_recorded_so_that_neither_a_job_nor_the_catch_up_waits_on_it(
+    api, post_json, write_tree, content_root
+):
+    from guides_processor.executions.catchup import catchup_scan
+    from guides_processor.models import Asset, Reference
+
+    root = write_tree(
+        {
+            "e/good.dita": topic("good", "Good", '<xref href="full.dita"/>'),
+            "e/empty.dita": "",
+            "e/full.dita": topic("full", "Full", '<xref href="good.dita"/>'),
+        }
+    )
+    first = run("/content/dam/e")
+    assert (first.processed_count, first.skipped_count) == (2, 1)
+    assert Reference.objects.filter(asset__relpath="e/full.dita").count() == 1
+
+    # The file emptied since: its asset says so, its reference is gone.
+    (root / "e/full.dita").write_text("")
+    second = run("/content/dam/e")
+    assert (second.processed_count, second.skipped_count) == (1, 2)
+
+    empty = Asset.objects.get(relpath="e/empty.dita")
+    assert (empty.status, empty.size, empty.deleted_at) == ("SUCCESS", 0, None)
+    assert Asset.objects.get(relpath="e/full.dita").size == 0
+    assert not Reference.objects.filter(asset__relpath="e/full.dita").exists()
+    body = statuses(api, job(api, post_json, ["/content/dam/e"]), counts="true")
+    assert body["counts"] == {"SUCCESS": 3, "FAILURE": 0, "PROCESSING": 0, "PENDING": 0}
+    changes = catchup_scan(paths=["/content/dam/e"])
+    assert (changes.new, changes.changed, changes.deleted) == (0, 0, 0)
+    # Nor is it read again by a rerun that skips what is unchanged.
+    third = executions.execution_run_inline(
+        processing_id=executions.execution_create(
+            path="/content/dam/e", created_by="admin", filter_processed_assets=True
+        ).processing_id
+    )
+    assert (third.total_files, third.processed_count, third.skipped_count) == (3, 0, 3)

@@ -4,6 +4,7 @@ write transaction (``prepare_results``) and written in it (``write_results``), b
 ``engine/batch.py`` once it has checked that its task still owns the items.
 """
 
+import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Sequence
@@ -153,13 +154,19 @@ class Writes(Hooks):
         from its start, and the rows of 100,000 files took 2 s to build, while the other
         workers waited."""
         when = stamp(now)
-        keys = iter(self.new_uuids(sum(r.status != processing.SKIPPED for _, r in results)))
+        keys = iter(self.new_uuids(sum(_recorded(r) for _, r in results)))
         prepared = []
         for item_id, result in results:
-            if result.status == processing.SKIPPED:
+            if not _recorded(result):
                 prepared.append(PreparedResult(item_id, result, None, []))
                 continue
-            asset = self._asset_row(result, next(keys), when)
+            if result.error == processing.EMPTY:
+                # An empty file is an asset with nothing in it: recorded as a success (the file
+                # is there, at that size and time), though its item says it was skipped.
+                as_success = dataclasses.replace(result, status=processing.SUCCESS, error="")
+                asset = self._asset_row(as_success, next(keys), when)
+            else:
+                asset = self._asset_row(result, next(keys), when)
             prepared.append(PreparedResult(item_id, result, asset, _reference_rows(result)))
         return prepared
 
@@ -248,6 +255,13 @@ class Writes(Hooks):
             # SQL NULL, not a JSON null, for the assets without templates.
             json_value(result.key_texts) if success and result.key_texts else None,
         )
+
+
+def _recorded(result: processing.AssetResult) -> bool:
+    """Whether a result writes its asset: all but the skipped ones, except an empty file (a
+    skip that is not "unchanged": its asset must say it is empty now, or the catch-up would
+    find it new, or changed, at every look, and a status job would call it PENDING for ever)."""
+    return result.status != processing.SKIPPED or result.error == processing.EMPTY
 
 
 def _reference_rows(result: processing.AssetResult) -> list[tuple[Any, ...]]:
