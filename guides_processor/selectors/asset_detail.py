@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 
 from .. import content, processing
 from ..models import Asset, Execution, ExecutionItem, Reference, UsedIn
-from .assets import DELETED, STATUS_LABELS, OnDisk, broken_counts, disk_state, status_of, type_label
+from .assets import STATUS_LABELS, OnDisk, broken_counts, disk_state, status_of, type_label
 
 
 def verdict_label(code: str) -> str:
@@ -80,8 +80,8 @@ def asset_view(*, root: Path, relpath: str) -> AssetView | None:
     if asset is None and disk is None:
         return None
     status = status_of(asset, disk)
-    live = asset is not None and status != DELETED
-    broken = broken_counts([asset.pk]).get(asset.pk, 0) if live and asset else 0
+    # A deleted asset's too, as its page lists them (the reports leave them out: it says so).
+    broken = broken_counts([asset.pk]).get(asset.pk, 0) if asset else 0
     return AssetView(relpath, asset, disk, status, broken)
 
 

@@ -234,6 +234,14 @@ def test_a_deleted_asset_leaves_the_report_and_stays_on_the_assets_page(
         reverse("guides_processor:assets"), {"folder": "/content/dam/guide/topics"}
     ).content.decode()
     assert 'data-name="faq.dita" data-status="DELETED"' in listing
+    # Its own page counts the broken links it lists, and says why the report leaves them out.
+    page = runner_client.get(
+        reverse("guides_processor:asset_detail"), {"path": "/content/dam/guide/topics/faq.dita"}
+    ).content.decode()
+    listed = page.split('id="broken-title"')[1].split("</section>")[0]
+    rows = listed.count("<tr") - 1  # the header row
+    assert rows > 0 and f'<span class="count-pill">{rows}</span>' in listed
+    assert 'id="broken-deleted-note"' in listed
 
 
 def test_a_page_after_a_cursor_costs_its_rows_not_the_report(processed):
