@@ -145,6 +145,60 @@
     if (next) next.focus({ preventScroll: true });
   });
 
+  // A control whose request swaps nothing around it (hx-swap="none": the row actions, the
+  // detail page's actions, Reprocess) lost the focus to <body> when hx-disabled-elt disabled
+  // it. Once the answer is in, the focus goes back to it, or, where the refresh that follows
+  // replaced it, to the element that took its id; an action that is gone (Cancel, once
+  // cancelled) hands it to the first action its row, or the detail page, offers now. Given up
+  // after a few seconds, or as soon as the focus is anywhere else.
+  let lostControl = null;
+  // Kept until it is given back or expires: a poll that starts meanwhile (with the focus on
+  // <body>) must not forget it.
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    const active = document.activeElement;
+    const elt = event.detail.elt;
+    if (elt && active && active !== document.body && (elt === active || elt.contains(active))) {
+      lostControl = { element: active, id: active.id, group: groupOf(active), until: Date.now() + 5000 };
+    }
+  });
+  // Where the actions that replace a vanished one are: the detail page's bar, or the row's.
+  function groupOf(control) {
+    if (control.closest(".actions-bar")) return "#execution-detail";
+    const row = control.closest(".row-actions") && control.closest("tr[id]");
+    return row ? `#${CSS.escape(row.id)}` : null;
+  }
+  function giveBackFocus() {
+    const lost = lostControl;
+    if (!lost) return;
+    const active = document.activeElement;
+    if ((active && active !== document.body) || Date.now() > lost.until) {
+      lostControl = null;
+      return;
+    }
+    let next = lost.element.isConnected ? lost.element : lost.id && document.getElementById(lost.id);
+    if (!next && lost.group) {
+      const group = document.querySelector(lost.group);
+      next = group && group.querySelector(".actions-bar button:not([disabled]), .row-actions button:not([disabled])");
+    }
+    if (next && !next.disabled && next.isConnected) {
+      next.focus({ preventScroll: true });
+      if (document.activeElement === next) lostControl = null;
+    }
+  }
+  // A refresh that replaces the focused control (a row redrawn by the poll, Cancel gone once
+  // the run is cancelled) does the same.
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const active = document.activeElement;
+    const target = event.detail.target;
+    if (active && active !== document.body && target && target.contains(active) && groupOf(active)) {
+      lostControl = { element: active, id: active.id, group: groupOf(active), until: Date.now() + 5000 };
+    }
+  });
+  // After htmx has enabled the control again (it does so as the request ends), and after each
+  // swap that may bring its successor.
+  document.body.addEventListener("htmx:afterRequest", () => setTimeout(giveBackFocus, 0));
+  document.body.addEventListener("htmx:afterSettle", giveBackFocus);
+
   // --- dialogs --------------------------------------------------------------------------------
 
   document.addEventListener("click", (event) => {

@@ -103,6 +103,8 @@ def test_an_admin_does_the_whole_round_with_the_keyboard_only(
     tab_to(page, f"#cancel-{long.processing_id}")
     keys.press("Enter")
     expect_status(page, long, ExecutionStatus.CANCELLED, timeout=15_000)
+    # The focus stays in the row: on the first action it offers now that Cancel is gone.
+    expect(row(page, long).locator(".row-actions button").first).to_be_focused(timeout=5_000)
     tab_to(page, f"#resume-{long.processing_id}")
     keys.press("Enter")
     expect_status(page, long, ExecutionStatus.SUCCESS, timeout=90_000)
@@ -112,6 +114,8 @@ def test_an_admin_does_the_whole_round_with_the_keyboard_only(
     tab_to(page, f"#restart-{first.processing_id}")
     keys.press("Enter")
     expect(rows).to_have_count(3)
+    # The focus is back on Restart, not on the page: the next Tab goes on from the row.
+    expect(page.locator(f"#restart-{first.processing_id}")).to_be_focused(timeout=5_000)
     again = newest("/content/dam/guide", after=long.pk)
     expect_status(page, again, ExecutionStatus.SUCCESS, timeout=30_000)
     tab_to(page, f"#logs-{again.processing_id}")
