@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from .. import content
 from ..selectors import broken_links as selectors
-from .access import HtmxHttpRequest, bad_request, console_view
+from .access import HtmxHttpRequest, bad_request, console_view, with_toast
 from .forms import BrokenLinksQuery
 
 CSV_HEADER = selectors.CSV_HEADER
@@ -33,13 +33,19 @@ def _filter(data: dict[str, Any]) -> selectors.BrokenLinksFilter:
     )
 
 
-def _known_or_404(folder: str) -> None:
+def _unknown_folder(request: HtmxHttpRequest, folder: str) -> HttpResponse | None:
     """A folder neither on disk nor processed is a 404 in the Assets page's words ("... does not
-    exist."): its report would say "No broken links"."""
+    exist."): its report would say "No broken links". To htmx (the Folder field applied), the
+    sentence comes as an error toast, the report on the page left as it was: retrying cannot
+    help a typo. None for a folder that is known."""
     try:
         selectors.broken_links_folder_check(root=Path(settings.GUIDES_CONTENT_ROOT), folder=folder)
     except content.ContentPathError as exc:
+        if request.htmx:
+            response = HttpResponse(exc.message, status=404, content_type="text/plain")
+            return with_toast(response, exc.message, level="error", title="No such folder")
         raise Http404(exc.message) from None
+    return None
 
 
 def _url(name: str, flt: selectors.BrokenLinksFilter, **extra: Any) -> str:
@@ -71,7 +77,9 @@ def broken_links(request: HtmxHttpRequest) -> HttpResponse:
         return bad_request(request, query.error_message())
     data = query.cleaned_data
     flt = _filter(data)
-    _known_or_404(flt.folder)
+    unknown = _unknown_folder(request, flt.folder)
+    if unknown is not None:
+        return unknown
     after = (content.to_relpath(data["after_path"]), data["after"]) if data["after_path"] else None
     page = selectors.broken_links_page(flt=flt, after=after)
     name = "guides_processor:broken_links"
@@ -110,7 +118,9 @@ def broken_links_csv(request: HtmxHttpRequest) -> HttpResponse:
     if not query.is_valid():
         return bad_request(request, query.error_message())
     flt = _filter(query.cleaned_data)
-    _known_or_404(flt.folder)
+    unknown = _unknown_folder(request, flt.folder)
+    if unknown is not None:
+        return unknown
     # Header-safe: the folder's name in ASCII letters, digits, dots and dashes.
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", content.to_relpath(flt.folder)).strip("-") or "dam"
     response = StreamingHttpResponse(

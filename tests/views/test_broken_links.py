@@ -272,3 +272,22 @@ def test_a_later_console_page_leaves_the_counts_to_the_first(runner_client, proc
     ).content.decode()
     assert table_rows(html) and "broken-total" not in html and "count-pill" not in html
     assert "Broken links, continued" in html
+
+
+def test_a_folder_that_does_not_exist_is_a_404_in_words_a_toast_for_the_folder_field(
+    runner_client, processed
+):
+    import json
+
+    page = runner_client.get(reverse(REPORT), {"folder": "/content/dam/guid"})
+    assert page.status_code == 404
+    assert "/content/dam/guid does not exist." in page.content.decode()
+
+    applied = runner_client.get(reverse(REPORT), {"folder": "/content/dam/guid"}, **HTMX)
+    assert applied.status_code == 404
+    toast = json.loads(applied["HX-Trigger"])["toast"]
+    assert (toast["level"], toast["message"]) == ("error", "/content/dam/guid does not exist.")
+    csv_answer = runner_client.get(
+        reverse("guides_processor:broken_links_csv"), {"folder": "/content/dam/guid"}
+    )
+    assert csv_answer.status_code == 404
