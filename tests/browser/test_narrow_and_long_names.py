@@ -17,6 +17,7 @@ from .helpers import sign_in
 pytestmark = pytest.mark.browser
 
 LONG = "publishing-with-a-very-long-file-name-that-keeps-going-and-going-" + "x" * 150 + ".dita"
+LONG_FOLDER = "a-folder-of-a-very-long-name-" + "y" * 200
 WIDTHS = [400, 1280]
 
 # A token is a run of text between spaces, cut after each '/'. One no longer than the names the
@@ -84,11 +85,17 @@ def long_names(write_tree) -> Execution:
     )
     finished = run("/content/dam/guide")
     write_tree({"guide/topics/never-processed.dita": topic("never", "Never")})
+    # A folder of a very long name, processed by itself: its crumbs and its execution's link
+    # to the report carry the whole name.
+    write_tree({f"guide/{LONG_FOLDER}/t.dita": topic("t", "T", '<xref href="gone.dita"/>')})
+    run(f"/content/dam/guide/{LONG_FOLDER}")
     return finished
 
 
 def pages(base: str, execution: Execution) -> dict[str, str]:
     asset = base + "/tools/guides/assets/asset/?path=" + quote("/content/dam/guide/topics/")
+    folder = f"/content/dam/guide/{LONG_FOLDER}"
+    long_folder = Execution.objects.get(path=folder)
     return {
         "assets": base + "/tools/guides/assets/?folder=/content/dam/guide/topics",
         "asset-long": asset + quote(LONG),
@@ -97,6 +104,11 @@ def pages(base: str, execution: Execution) -> dict[str, str]:
         "asset-never-processed": asset + "never-processed.dita",
         "execution": f"{base}/tools/guides/asset-processor/{execution.processing_id}/",
         "broken-links": base + "/tools/guides/broken-links/?folder=/content/dam/guide",
+        "execution-long-folder": (
+            f"{base}/tools/guides/asset-processor/{long_folder.processing_id}/"
+        ),
+        "assets-long-folder": base + "/tools/guides/assets/?folder=" + quote(folder),
+        "asset-in-long-folder": asset.replace("topics/", "") + quote(f"{LONG_FOLDER}/t.dita"),
     }
 
 
