@@ -242,6 +242,8 @@ def test_a_deleted_asset_leaves_the_report_and_stays_on_the_assets_page(
     rows = listed.count("<tr") - 1  # the header row
     assert rows > 0 and f'<span class="count-pill">{rows}</span>' in listed
     assert 'id="broken-deleted-note"' in listed
+    # Its file is gone: only its folder can be reprocessed.
+    assert 'id="reprocess-asset"' not in page and 'id="reprocess-folder"' in page
 
 
 def test_a_page_after_a_cursor_costs_its_rows_not_the_report(processed):
