@@ -241,7 +241,7 @@ def _write_manifest(worker: "SlotWorker", chunk: Chunk) -> None:
         if done:
             counted = Execution.objects.only("total_files").get(pk=worker.execution_id)
             unread = counted.unchanged_count
-            lines.append((INFO, f"Calculation done: {counted.total_files} assets to process."))
+            lines.append((INFO, f"Calculation done: {counted.total_files:,} assets to process."))
             if unread:
                 lines.append(
                     (

@@ -87,8 +87,8 @@ def finish_if_complete(execution_id: int) -> bool:
         # what a caller waits for, and what the duration reports.
         ended = timezone.now()
         comments = (
-            f"{execution.processed_count} processed, {execution.failed_count} failed, "
-            f"{execution.skipped_count} skipped; {plural(broken, 'broken reference')}."
+            f"{execution.processed_count:,} processed, {execution.failed_count:,} failed, "
+            f"{execution.skipped_count:,} skipped; {plural(broken, 'broken reference')}."
         )
         Execution.objects.filter(pk=execution_id).update(
             broken_reference_count=broken,

@@ -233,17 +233,18 @@ def _cancelled_summary(execution_id: int, now: datetime) -> None:
         execution_id=execution_id, state=ItemState.PENDING
     ).count()
     walked = execution.calculation_status == CalculationStatus.SUCCESS
+    # Every file done, but not the link pass (which resume runs); or nothing listed yet.
     if walked and not remaining:
-        # Every file was done, but the link pass had not run: the references are not judged
-        # against the repository yet, and resume does only that.
         summary = (
             f"Cancelled after all {plural(execution.total_files, 'asset')}, before the link "
             "check of their references; resume runs it."
         )
+    elif not walked and not execution.total_files:
+        summary = "Cancelled while listing the folder, before any asset; resume lists on."
     else:
         summary = (
-            f"Cancelled after {execution.triggered_count} of {execution.total_files} "
-            f"assets; {remaining} remain"
+            f"Cancelled after {execution.triggered_count:,} of {execution.total_files:,} "
+            f"assets; {remaining:,} remain"
             + ("" if walked else " (the folder walk was not finished)")
             + ". Resume continues with them."
         )

@@ -30,6 +30,12 @@ def duration(seconds: float | int | None) -> str:
 
 
 @register.filter
+def count(value: object) -> str:
+    """A count with thousands separated ("24,223"), as the log's sentences write them."""
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@register.filter
 def short_id(value: object) -> str:
     """The first block of a processingId, as the table shows it."""
     return str(value)[:8]

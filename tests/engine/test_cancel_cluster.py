@@ -42,9 +42,11 @@ def test_cancelled_is_set_after_every_batch_is_written_and_its_summary_matches_t
     )
     assert outcomes.filter(line__gt=summary.line).count() == 0
     assert not outcomes.filter(time__gt=summary.time).exists()
-    match = re.match(r"Cancelled after (\d+) of (\d+) assets; (\d+) remain", summary.message)
+    match = re.match(
+        r"Cancelled after ([\d,]+) of ([\d,]+) assets; ([\d,]+) remain", summary.message
+    )
     assert match is not None, summary.message
-    done, total, remaining = (int(group) for group in match.groups())
+    done, total, remaining = (int(group.replace(",", "")) for group in match.groups())
     pending = ExecutionItem.objects.filter(execution=execution, state=ItemState.PENDING).count()
     assert done == execution.triggered_count
     assert done == execution.processed_count + execution.failed_count + execution.skipped_count

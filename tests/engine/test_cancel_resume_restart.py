@@ -284,3 +284,22 @@ def test_a_cancel_after_every_file_and_before_the_link_check_says_resume_runs_it
     resumed = executions.execution_resume(processing_id=execution.processing_id, by="admin")
     finished = executions.execution_run_inline(processing_id=resumed.processing_id)
     assert finished.status == ExecutionStatus.SUCCESS
+
+
+def test_a_cancel_before_the_walk_listed_anything_says_so_and_resume_lists_the_folder(
+    write_tree,
+):
+    write_tree(many(3, "a"))
+    execution = executions.execution_create(path="/content/dam/a", created_by="admin")
+
+    cancelled = executions.execution_cancel_abandoned(
+        processing_id=execution.processing_id, by="cli (Ctrl-C)"
+    )
+
+    assert cancelled.status == ExecutionStatus.CANCELLED
+    assert cancelled.comments == (
+        "Cancelled while listing the folder, before any asset; resume lists on."
+    )
+    resumed = executions.execution_resume(processing_id=execution.processing_id, by="admin")
+    finished = executions.execution_run_inline(processing_id=resumed.processing_id)
+    assert (finished.status, finished.processed_count) == (ExecutionStatus.SUCCESS, 3)
