@@ -240,7 +240,7 @@ def _cancelled_summary(execution_id: int, now: datetime) -> None:
             "check of their references; resume runs it."
         )
     elif not walked and not execution.total_files:
-        summary = "Cancelled while listing the folder, before any asset; resume lists on."
+        summary = "Cancelled while listing the folder, before any asset; resume goes on with it."
     else:
         summary = (
             f"Cancelled after {execution.triggered_count:,} of {execution.total_files:,} "

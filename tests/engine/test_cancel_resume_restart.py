@@ -298,7 +298,7 @@ def test_a_cancel_before_the_walk_listed_anything_says_so_and_resume_lists_the_f
 
     assert cancelled.status == ExecutionStatus.CANCELLED
     assert cancelled.comments == (
-        "Cancelled while listing the folder, before any asset; resume lists on."
+        "Cancelled while listing the folder, before any asset; resume goes on with it."
     )
     resumed = executions.execution_resume(processing_id=execution.processing_id, by="admin")
     finished = executions.execution_run_inline(processing_id=resumed.processing_id)
