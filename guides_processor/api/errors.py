@@ -130,14 +130,17 @@ def _service_error(request: HttpRequest, exc: services.ServiceError) -> HttpResp
 
 
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    """The 401, with the Basic challenge."""
-    response = error(
-        request,
-        401,
-        "UNAUTHORIZED",
-        "Authentication is required: use HTTP Basic with a user of this server, or sign in to "
-        "the console.",
+    """The 401, with the Basic challenge; saying so where credentials came and were refused
+    (a typo in a pipeline's secret reads otherwise as a request sent without any)."""
+    sent = request.headers.get("Authorization", "").lower().startswith("basic ")
+    message = (
+        "The user name or password is not accepted (wrong, or the user is inactive): use HTTP "
+        "Basic with a user of this server, or sign in to the console."
+        if sent
+        else "Authentication is required: use HTTP Basic with a user of this server, or sign "
+        "in to the console."
     )
+    response = error(request, 401, "UNAUTHORIZED", message)
     response["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
     return response
 

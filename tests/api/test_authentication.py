@@ -37,6 +37,7 @@ def test_without_credentials_it_is_a_json_401_with_a_basic_challenge(method, url
     assert response["WWW-Authenticate"] == CHALLENGE
     assert "Location" not in response
     assert response.json()["error"] == "UNAUTHORIZED"
+    assert response.json()["message"].startswith("Authentication is required")
 
 
 @pytest.mark.parametrize(
@@ -54,6 +55,11 @@ def test_bad_credentials_are_a_401(admin, authorization):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == CHALLENGE
+    # Credentials that came and were refused are told apart from none at all.
+    refused = authorization.startswith("Basic ")
+    assert response.json()["message"].startswith(
+        "The user name or password is not accepted" if refused else "Authentication is required"
+    )
 
 
 def test_an_inactive_user_is_a_401(admin):
