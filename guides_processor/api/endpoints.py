@@ -207,6 +207,13 @@ _ACTIONS = {
         "returns the new execution's status (its restartedFrom names the old one). 409 when it "
         "is not finished or its path overlaps an active execution.",
     ),
+    "retry": _Action(
+        services.execution_retry_failed,
+        "Retry the assets that failed in an execution",
+        "Starts a new execution over exactly the assets that failed in a finished one (its "
+        "restartedFrom names it) and returns its status. 409 when the execution is not "
+        "finished, failed nothing, or its path overlaps an active execution.",
+    ),
 }
 
 

@@ -14,12 +14,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from ninja import Query, Router
 
-from .. import content, selectors
+from .. import content
 from .. import executions as services
 from ..models import StatusJob
 from ..selectors import asset_detail, asset_status, broken_links
 from ..selectors.broken_links import broken_links_csv, broken_links_junit
-from .auth import RUN_AUTH, username
+from .auth import username
 from .errors import close_other_methods
 from .graph_schemas import (
     BrokenLinksOut,
@@ -31,7 +31,7 @@ from .graph_schemas import (
     StatusJobQuery,
     StatusJobStartOut,
 )
-from .schemas import ProcessingIdBody, StatusOut, responses
+from .schemas import responses
 
 router = Router()
 
@@ -295,29 +295,6 @@ def reports_broken_links(request: HttpRequest, query: Query[BrokenLinksQuery]) -
         else None
     )
     return body
-
-
-# --- retry failed only --------------------------------------------------------------------------
-
-
-@router.post(
-    "/assets/process/retry",
-    auth=RUN_AUTH,
-    response=responses(StatusOut, 400, 401, 403, 404, 409, 413, 415),
-    summary="Retry the assets that failed in an execution",
-    description="Starts a new execution over exactly the assets that failed in a finished one "
-    "(its restartedFrom names it) and returns its status. 409 when the execution is not "
-    "finished, failed nothing, or its path overlaps an active execution.",
-)
-def process_retry(request: HttpRequest, payload: ProcessingIdBody) -> dict[str, Any]:
-    if not payload.processingId:
-        raise services.InvalidInput(
-            'processingId is required in the JSON body ({"processingId": "..."}).',
-            field="processingId",
-        )
-    return selectors.execution_status(
-        services.execution_retry_failed(processing_id=payload.processingId, by=username(request))
-    )
 
 
 # The methods each URL answers; any other is answered in the one error shape.

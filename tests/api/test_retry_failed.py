@@ -118,3 +118,13 @@ def test_a_restart_of_a_list_whose_rows_retention_removed_is_a_conflict(
 
     assert response.status_code == 409
     assert "retention removed" in response.json()["message"]
+
+
+def test_retry_takes_the_processing_id_from_the_query_as_cancel_resume_and_restart_do(
+    api, post_json, failed_twice
+):
+    pid = str(failed_twice.processing_id)
+    response = post_json(api, f"{RETRY}?processingId={pid}")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["restartedFrom"] == pid
