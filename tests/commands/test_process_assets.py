@@ -337,3 +337,48 @@ def test_ctrl_c_that_struck_during_a_commit_cancels_the_execution_instead_of_fai
     assert execution.status == ExecutionStatus.CANCELLED, execution.comments
     assert "is now cancelled" in err.getvalue() and "resumable" in err.getvalue()
     assert ExecutionItem.objects.filter(execution=execution).count() in (0, 300)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        (["--file-types", ""], "--file-types names no type"),
+        (["--file-types", ",,"], "--file-types names no type"),
+        (["--cluster-wait", "-1"], "--cluster-wait must be a number of seconds, 0 or more"),
+        (["--cluster-wait", "nan"], "--cluster-wait must be a number of seconds, 0 or more"),
+    ],
+)
+def test_options_that_name_nothing_are_refused_with_status_2(write_tree, option, words):
+    write_tree(many(2, "a"))
+
+    with pytest.raises(CommandError, match=words) as refused:
+        call_command("process_assets", "/content/dam/a", *option)
+
+    assert refused.value.returncode == 2
+    assert not Execution.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_execution_in_the_way_is_status_3_not_bad_input(write_tree):
+    write_tree(many(2, "a"))
+    executions.execution_create(path="/content/dam/a", created_by="admin")
+
+    with pytest.raises(CommandError, match="/content/dam/a") as refused:
+        call_command("process_assets", "/content/dam/a", "--cluster-wait", "0")
+
+    assert refused.value.returncode == 3
+    assert Execution.objects.count() == 1
+
+
+def test_a_database_without_its_tables_is_named_in_one_line(tmp_path):
+    from tests.commands import manage, own_env
+
+    (tmp_path / "content" / "a").mkdir(parents=True)
+    (tmp_path / "content" / "a" / "t.dita").write_text("<topic id='t'><title>T</title></topic>")
+
+    done = manage("process_assets", "/content/dam/a", "--wait", env=own_env(tmp_path))
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "has no tables yet: run `.venv/bin/python manage.py migrate` first" in done.stderr

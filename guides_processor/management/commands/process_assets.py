@@ -23,6 +23,7 @@ from guides_processor.cluster import cluster_alive
 from guides_processor.engine.slot import raised_by_interrupt
 from guides_processor.executions.queue import enqueue_suppressed
 from guides_processor.executions.validation import validate
+from guides_processor.management.database import database_ready
 from guides_processor.models import (
     FINISHED_STATUSES,
     PROCESSING_TYPE,
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--file-types",
-            default="",
+            default=None,
             metavar="T,T",
             help="Only these asset types, such as DITATOPIC,DITAMAP.",
         )
@@ -91,12 +92,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        file_types = [name for name in options["file_types"].split(",") if name.strip()]
-        processes = options["processes"]
-        if processes is None:
-            processes = settings.GUIDES_INLINE_PROCESSES
-        if processes < 1:
-            raise CommandError("--processes must be at least 1.", returncode=2)
+        file_types, processes = _options_checked(options)
         request = {
             "paths": options["paths"],
             "excluded_paths": options["exclude"],
@@ -108,6 +104,7 @@ class Command(BaseCommand):
             validate(**request, start_time=None, end_time=None, processing_type=PROCESSING_TYPE)
         except executions.ServiceError as exc:
             raise CommandError(exc.message, returncode=2) from None
+        database_ready()
         cluster_wait = options["cluster_wait"]
         # Decided before the execution is created: when it is processed here, no task is sent
         # to the broker for it, where nothing would take it.
@@ -116,6 +113,9 @@ class Command(BaseCommand):
         try:
             with enqueue_suppressed() if inline else nullcontext():
                 execution = executions.execution_create(**request, created_by=options["user"])
+        except executions.Conflict as exc:
+            # Not the input's fault: the same command succeeds once the other execution ends.
+            raise CommandError(exc.message, returncode=3) from None
         except executions.ServiceError as exc:
             raise CommandError(exc.message, returncode=2) from None
         if not options["json"]:
@@ -241,3 +241,23 @@ def _console_url() -> str:
     default one."""
     url = os.environ.get("GUIDES_URL", "").strip().rstrip("/")
     return url if url.startswith(("http://", "https://")) else _LOCAL_CONSOLE
+
+
+def _options_checked(options: dict[str, Any]) -> tuple[list[str], int]:
+    """The asset types and the process count the options ask for; CommandError (status 2) for
+    options that name nothing (``--file-types ""``) or no sensible number."""
+    file_types = [name for name in (options["file_types"] or "").split(",") if name.strip()]
+    if options["file_types"] is not None and not file_types:
+        raise CommandError(
+            "--file-types names no type: give types such as DITATOPIC,DITAMAP, or leave it out "
+            "for every type.",
+            returncode=2,
+        )
+    if options["cluster_wait"] is not None and not options["cluster_wait"] >= 0:
+        raise CommandError("--cluster-wait must be a number of seconds, 0 or more.", returncode=2)
+    processes: int = options["processes"]
+    if processes is None:
+        processes = settings.GUIDES_INLINE_PROCESSES
+    if processes < 1:
+        raise CommandError("--processes must be at least 1.", returncode=2)
+    return file_types, processes

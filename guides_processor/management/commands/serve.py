@@ -20,9 +20,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import OperationalError, connection
 
 from guides_processor import executions
+from guides_processor.management.database import database_opened
 
 DEMO_FILES = 300
 
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         # port: either way the URL printed below would not be the one served.
         if not 1 <= options["port"] <= 65535:
             raise CommandError(f"--port {options['port']} is not a port: use 1 to 65535.")
-        _check_database()
+        database_opened()
         server = _listen(options["host"], options["port"])
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_admin()
@@ -158,18 +158,6 @@ def _listen(host: str, port: int) -> Any:
             f"Cannot listen on {host}:{port}: {host} is neither an address nor a name this "
             "machine resolves. Give --host an address of this machine (0.0.0.0 for all)."
         ) from None
-
-
-def _check_database() -> None:
-    """Connect to the database, or raise a CommandError in one line naming it and the reason
-    (a database that does not exist, a server that does not answer, a refused password)."""
-    try:
-        connection.ensure_connection()
-    except OperationalError as error:
-        db = connection.settings_dict
-        where = f" on {db['HOST']}:{db['PORT'] or 5432}" if db.get("HOST") else ""
-        reason = " ".join(str(error).split())  # the driver's message may span several lines
-        raise CommandError(f"Cannot open the database {db['NAME']}{where}: {reason}") from None
 
 
 def _this_python() -> str:

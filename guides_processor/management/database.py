@@ -1,0 +1,31 @@
+"""What the commands check of the database before they use it, so that a database they cannot
+use is named in one line rather than in a driver's traceback."""
+
+from django.core.management.base import CommandError
+from django.db import OperationalError, connection
+
+from ..models import Execution
+
+
+def database_opened() -> None:
+    """Connect to the database, or raise a CommandError in one line naming it and the reason
+    (a database that does not exist, a server that does not answer, a refused password)."""
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        db = connection.settings_dict
+        where = f" on {db['HOST']}:{db['PORT'] or 5432}" if db.get("HOST") else ""
+        reason = " ".join(str(error).split())  # the driver's message may span several lines
+        raise CommandError(f"Cannot open the database {db['NAME']}{where}: {reason}") from None
+
+
+def database_ready() -> None:
+    """``database_opened``, and its tables made (``migrate``, which ``serve`` runs when it
+    starts), or a CommandError saying so. One look at the table names."""
+    database_opened()
+    if Execution._meta.db_table not in connection.introspection.table_names():
+        raise CommandError(
+            f"The database {connection.settings_dict['NAME']} has no tables yet: run "
+            "`.venv/bin/python manage.py migrate` first (`manage.py serve` does so when it "
+            "starts)."
+        )
