@@ -74,9 +74,11 @@ def finish_if_complete(execution_id: int) -> bool:
         sql.plan_without_jit()
         deleted, revived = _mark_vanished(execution, now)
         scope = sql.LinkScope(execution_id, [*deleted, *revived])
+        before = None if scope.idle else sql.broken_elsewhere(execution_id)
         with key_helper(scope, committed=committed) as helper:
             sql.index_used_in(execution_id)
             undefined = sql.resolve_keys(scope, helper=helper.deliver if helper else None)
+        changed_elsewhere = 0 if before is None else sql.broken_elsewhere(execution_id) - before
         by_reason = sql.broken_references_by_reason(execution_id)
         broken = sum(by_reason.values())
         # Used in was filled just now: without statistics, PostgreSQL read every row naming a
@@ -96,21 +98,7 @@ def finish_if_complete(execution_id: int) -> bool:
             comments=comments,
             completed_at=ended,
         )
-        lines = []
-        if deleted:
-            lines.append(
-                (INFO, f"{plural(len(deleted), 'asset')} no longer on disk, marked deleted.")
-            )
-        lines += [
-            (
-                WARN,
-                f'Undefined key "{key}": {plural(count, "reference")}, '
-                f"first in {content.to_virtual(first)}.",
-            )
-            for key, count, first in undefined[:_KEY_LOG_LIMIT]
-        ]
-        if len(undefined) > _KEY_LOG_LIMIT:
-            lines.append((WARN, f"... and {len(undefined) - _KEY_LOG_LIMIT} more undefined keys."))
+        lines = _link_pass_lines(len(deleted), undefined, changed_elsewhere)
         # Its last run (since the start or the latest resume), as the status reports it.
         execution.completed_at = ended  # as written above, not the claim's time
         run = execution_timings(execution)
@@ -122,6 +110,40 @@ def finish_if_complete(execution_id: int) -> bool:
         deliveries_create(execution_id=execution_id, now=ended)
         start_waiting_locked(ended)
     return True
+
+
+def _link_pass_lines(
+    deleted: int, undefined: list[tuple[str, int, str]], changed_elsewhere: int
+) -> list[tuple[str, str]]:
+    """The log lines of the finish before its summary: the assets marked deleted, the undefined
+    keys, and what the link pass changed for other assets' links (those leading into what the
+    execution processed, deleted or brought back), which the summary's count leaves out."""
+    lines = []
+    if deleted:
+        lines.append((INFO, f"{plural(deleted, 'asset')} no longer on disk, marked deleted."))
+    lines += [
+        (
+            WARN,
+            f'Undefined key "{key}": {plural(count, "reference")}, '
+            f"first in {content.to_virtual(first)}.",
+        )
+        for key, count, first in undefined[:_KEY_LOG_LIMIT]
+    ]
+    if len(undefined) > _KEY_LOG_LIMIT:
+        lines.append((WARN, f"... and {len(undefined) - _KEY_LOG_LIMIT} more undefined keys."))
+    if changed_elsewhere > 0:
+        more = plural(changed_elsewhere, "more broken reference")
+        lines.append(
+            (
+                WARN,
+                f"Links of other assets judged again: {more} than before (they lead into what "
+                "this execution changed; see the broken-links report).",
+            )
+        )
+    elif changed_elsewhere < 0:
+        fewer = plural(-changed_elsewhere, "broken reference")
+        lines.append((INFO, f"Links of other assets judged again: {fewer} fewer than before."))
+    return lines
 
 
 def _mark_vanished(execution: Execution, now: datetime) -> tuple[list[str], list[str]]:

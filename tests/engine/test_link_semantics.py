@@ -625,3 +625,39 @@ def test_a_key_whose_target_comes_back_resolves_again_without_its_map(write_tree
     (root / "doc/t/t.dita").unlink()
     run("/content/dam/doc/t")
     assert verdict("k") == (True, "KEY_TARGET_MISSING", "")
+
+
+def test_the_log_says_what_an_execution_changed_for_the_links_of_other_assets(write_tree):
+    # Five links lead into t.dita: s.dita's three (a file, a key with an element, a key) and
+    # the map's two (the keydef's and the topicref's @href). An execution of t/ alone breaks
+    # them by deleting t.dita, and mends them by bringing it back. Its own count (of t/'s
+    # assets) says nothing of those: the log does.
+    root = write_tree(incremental_tree())
+    run()
+    text = (root / "doc/t/t.dita").read_text()
+
+    (root / "doc/t/t.dita").unlink()
+    gone = run("/content/dam/doc/t")
+    (root / "doc/t/t.dita").write_text(text)
+    back = run("/content/dam/doc/t")
+    again = run("/content/dam/doc/t")
+
+    def said(execution):
+        return list(
+            LogLine.objects.filter(
+                execution=execution, message__startswith="Links of other assets"
+            ).values_list("level", "message")
+        )
+
+    assert gone.broken_reference_count == 0
+    assert said(gone) == [
+        (
+            "WARN",
+            "Links of other assets judged again: 5 more broken references than before (they "
+            "lead into what this execution changed; see the broken-links report).",
+        )
+    ]
+    assert said(back) == [
+        ("INFO", "Links of other assets judged again: 5 broken references fewer than before.")
+    ]
+    assert said(again) == []

@@ -14,7 +14,7 @@ from .interface import Backend
 from .keys import LinkScope, resolve_keys
 from .unchanged import fingerprint_rows, live_count, live_rows, none_vanished
 from .vanished import mark_gone_meanwhile, mark_vanished
-from .verdicts import broken_references_by_reason, index_used_in
+from .verdicts import broken_elsewhere, broken_references_by_reason, index_used_in
 from .writes import PreparedResult
 
 lock_queue = BACKEND.lock_queue
@@ -40,6 +40,7 @@ __all__ = [
     "add_items",
     "append_log",
     "beat_slot",
+    "broken_elsewhere",
     "broken_references_by_reason",
     "claim_batch",
     "columns",
