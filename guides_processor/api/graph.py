@@ -160,8 +160,9 @@ def _shown(target: str) -> str:
     response=responses(ReferencesOut, 400, 401, 403, 404),
     summary="What an asset uses, or where it is used",
     description="`direction=outgoing`: the asset's own references (Uses). `direction=incoming`: "
-    "the references of live assets that name it, key references resolved to it included "
-    "(Used in). By reference id; `next` is passed back as `after`.",
+    "the references of other live assets that name it, key references resolved to it "
+    "included (Used in; its links into itself are left out). By reference id; `next` is "
+    "passed back as `after`.",
 )
 def assets_references(request: HttpRequest, query: Query[ReferencesQuery]) -> dict[str, Any]:
     path = _path(query.path, "path")

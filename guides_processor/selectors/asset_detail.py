@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from .. import content, processing
 from ..models import Asset, Execution, ExecutionItem, Reference, UsedIn
@@ -143,12 +143,14 @@ def _used_in(relpaths: Iterable[str]) -> QuerySet[Reference]:
     """References of live assets that name any of ``relpaths``, through UsedIn's target index.
 
     ``target`` is checked on the reference too: a row of UsedIn may be older than the key pass
-    that changed its reference's target.
+    that changed its reference's target. A file's links into itself (``#topic/element``, a
+    conref within the topic) are left out: "Used in" and "Used by" answer where else it is used,
+    and a file that nothing else names is used nowhere, however it links within itself.
     """
     wanted = list(relpaths)
     return Reference.objects.filter(
         used_in_row__target__in=wanted, target__in=wanted, asset__deleted_at__isnull=True
-    )
+    ).exclude(asset__relpath=F("target"))
 
 
 def asset_used_in(

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.db.models import F
 
 from guides_processor import executions
 from guides_processor.devtools.demo import generate_demo_content
@@ -30,7 +31,12 @@ def assert_the_graph_agrees(execution: Execution) -> None:
     report = broken_links_page(flt=BrokenLinksFilter(folder=execution.path), limit=1)
     assert report.total == execution.broken_reference_count > 0
 
-    live = Reference.objects.filter(asset__deleted_at__isnull=True).exclude(target="")
+    # Used in is where else a file is used: a file's links into itself are not listed.
+    live = (
+        Reference.objects.filter(asset__deleted_at__isnull=True)
+        .exclude(target="")
+        .exclude(asset__relpath=F("target"))
+    )
     expected = Counter(live.values_list("target", flat=True))
     # The most used files, and a few used once: Used in lists each referencing reference once.
     chosen = [target for target, _ in expected.most_common(5)]
@@ -56,3 +62,22 @@ def test_the_demo_repositorys_report_and_used_in_agree_with_its_execution(conten
 def test_the_corpus_report_and_used_in_agree_with_its_execution(corpus: Path, settings):
     settings.GUIDES_CONTENT_ROOT = corpus
     assert_the_graph_agrees(processed("/content/dam"))
+
+
+def test_a_file_that_links_only_into_itself_is_used_nowhere(write_tree):
+    from guides_processor.selectors.asset_detail import used_by_counts
+    from tests.engine.trees import topic
+
+    write_tree(
+        {
+            "s/self.dita": topic("self", "Self", '<p id="a">x</p> <xref href="#self/a"/>'),
+            "s/other.dita": topic("o", "Other", '<xref href="self.dita#self/a"/>'),
+            "s/alone.dita": topic("alone", "Alone", '<p id="b">y</p> <xref href="#alone/b"/>'),
+        }
+    )
+    processed("/content/dam/s")
+
+    assert used_by_counts(relpaths=["s/self.dita", "s/alone.dita"]) == {"s/self.dita": 1}
+    (only,) = asset_used_in(relpath="s/self.dita").references
+    assert only.asset.relpath == "s/other.dita"
+    assert asset_used_in(relpath="s/alone.dita").references == []
