@@ -120,7 +120,9 @@ def execution_detail(request: HtmxHttpRequest, processing_id: object) -> HttpRes
         "timings": _timings(execution),
         "failed_items": selectors.execution_failed_items(execution, limit=DETAIL_LIST_LIMIT),
         "broken": selectors.execution_broken_references(execution, limit=DETAIL_LIST_LIMIT),
-        "restarts": list(execution.restarts.order_by("-id")[:20]),
+        # Its restarts and its retries of failed assets, each named as what it is.
+        "restarts": list(execution.restarts.filter(retry_failed=False).order_by("-id")[:20]),
+        "retries": list(execution.restarts.filter(retry_failed=True).order_by("-id")[:20]),
         "deliveries": execution_deliveries(execution),
         "list_limit": DETAIL_LIST_LIMIT,
         "live": execution.status in ACTIVE_STATUSES,

@@ -75,6 +75,10 @@ def test_a_retry_says_it_is_over_a_list_and_a_walk_says_folder_listing(runner_cl
     assert "a restart redoes the same list" in listed
     assert "Folder listing" not in html
     assert "Folder listing" in walked and 'id="listed-assets"' not in walked
+    # Each names the other as what it is: a retry, not a restart.
+    assert "Retries the failed assets of" in html and "Restart of" not in html
+    retried_in = walked.split('id="retried-in">')[1].split("</dd>")[0]
+    assert str(retry.processing_id)[:8] in retried_in and "Restarted as" not in walked
 
 
 def test_the_fragment_stops_polling_when_finished(runner_client, finished):
