@@ -263,3 +263,27 @@ def test_a_row_read_as_running_keeps_the_table_polling_when_its_run_ends_meanwhi
     assert 'data-status="IN_PROGRESS"' in fragment.content.decode()
     assert fragment.status_code == 200
     assert "every 2s" in fragment.content.decode()
+
+
+def test_a_retry_and_a_catch_up_say_in_their_row_what_they_process(runner_client):
+    Execution.objects.create(path="/content/dam/a", paths=["/content/dam/a"], created_by="t")
+    Execution.objects.create(
+        path="/content/dam/b", paths=["/content/dam/b"], created_by="t", retry_failed=True
+    )
+    Execution.objects.create(
+        path="/content/dam/c", paths=["/content/dam/c"], created_by="system", listed_files=True
+    )
+
+    html = runner_client.get(EXECUTIONS).content.decode()
+    rows = dict(zip(ids_on(html), html.split('class="execution-row"')[1:], strict=True))
+    kinds = {
+        execution.path: re.findall(
+            r'class="muted row-kind">([^<]*)<', rows[str(execution.processing_id)]
+        )
+        for execution in Execution.objects.all()
+    }
+    assert kinds == {
+        "/content/dam/a": [],
+        "/content/dam/b": ["Retry of the failed assets"],
+        "/content/dam/c": ["A list of files (catch-up)"],
+    }
