@@ -100,7 +100,7 @@ def process(
         execution_fail(
             execution_id=worker.execution_id,
             reason=f"the folder {content.to_virtual(gone)} no longer exists under the content "
-            "root.",
+            "root. Put it back, then resume: the execution continues with the assets left.",
             folder_gone=True,
         )
         return None

@@ -179,7 +179,8 @@ def _begin(worker: "SlotWorker", execution: Execution) -> bool:
         except content.ContentPathError as exc:
             execution_fail(
                 execution_id=worker.execution_id,
-                reason=f"the folder cannot be processed: {exc.message}",
+                reason=f"the folder cannot be processed: {exc.message} Put it back, then "
+                "resume: the execution continues where it stopped.",
                 folder_gone=True,
             )
             return False

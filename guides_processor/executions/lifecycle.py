@@ -279,9 +279,10 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
                 content.resolve_target(content_root(), path)
             except content.ContentPathError as exc:
                 # Resuming would only fail again at once: say why now, and change nothing.
+                why = exc.message.rstrip(".")
                 raise Conflict(
                     f"Execution {execution.processing_id} cannot be resumed: its folder is "
-                    f"missing or unusable ({exc.message}). Put the folder back, then resume."
+                    f"missing or unusable ({why}). Put the folder back, then resume."
                 ) from None
         refuse_overlap(execution.all_paths, ignore=execution.pk)
         resumed = Execution.objects.filter(
@@ -385,14 +386,9 @@ def execution_fail(*, execution_id: int, reason: str, folder_gone: bool = False)
             lines = [(ERROR, f"Execution failed: {reason}")]
             if folder_gone:
                 unblamed = _retry_missing(execution_id, only_present=False)
+                again = f"{plural(unblamed, 'asset')} found missing while the folder was being"
                 if unblamed:
-                    lines.append(
-                        (
-                            INFO,
-                            f"{plural(unblamed, 'asset')} found missing while the folder was "
-                            "being removed are pending again; resume retries them.",
-                        )
-                    )
+                    lines.append((INFO, f"{again} removed are pending again; resume retries them."))
             sql.append_log(execution_id=execution_id, lines=lines, now=now)
             deliveries_create(execution_id=execution_id, now=now)
             logger.error("execution %s failed: %s", execution_id, reason)

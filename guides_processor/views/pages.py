@@ -67,6 +67,8 @@ def status_in_words(
             return f"Completed: {execution.comments}"
         case ExecutionStatus.SUCCESS:
             return f"Completed: {plural(total, 'asset')} matched."
+        case ExecutionStatus.FAILED if "resume" in execution.comments:
+            return f"Failed: {execution.comments}"  # it says what resume does already
         case ExecutionStatus.FAILED:
             return f"Failed: {execution.comments} Resume continues with the assets left."
         case ExecutionStatus.CANCELLED:

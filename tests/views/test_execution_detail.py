@@ -100,3 +100,22 @@ def test_a_reader_sees_the_detail_without_actions(reader_client, finished):
 
     assert "Completed:" in html
     assert 'id="detail-restart"' not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_folder_went_says_once_to_put_it_back_and_resume(runner_client, write_tree):
+    import shutil
+
+    from guides_processor.models import ExecutionStatus
+    from tests.engine.trees import many
+
+    root = write_tree(many(3, "gone"))
+    execution = executions.execution_create(path="/content/dam/gone", created_by="admin")
+    shutil.rmtree(root / "gone")
+    failed = executions.execution_run_inline(processing_id=execution.processing_id)
+    assert failed.status == ExecutionStatus.FAILED
+
+    words = detail(runner_client, failed).content.decode().split('class="words">')[1]
+    words = words.split("</p>")[0]
+    assert words.startswith("Failed: the folder cannot be processed: /content/dam/gone does not")
+    assert words.count("resume") == 1 and "Put it back, then resume" in words
