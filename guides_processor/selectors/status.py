@@ -165,7 +165,13 @@ class ExecutionStatusView(_JsonObject):
     failed_count: int = field(metadata=_json("failedCount", "Assets that could not be processed."))
     skipped_count: int = field(metadata=_json("skippedCount", "Assets skipped as unchanged."))
     broken_reference_count: int = field(
-        metadata=_json("brokenReferenceCount", "Broken references found in the assets.")
+        metadata=_json(
+            "brokenReferenceCount",
+            "Broken references of the assets it processed: while it runs (and when cancelled "
+            "or failed before its link check), those processing found alone (a file missing on "
+            "disk); once finished, as its link check judged them (keys, element ids), the sum "
+            "of brokenReferencesByReason.",
+        )
     )
     broken_references_by_reason: dict[str, int] = field(
         metadata=_json(
