@@ -87,6 +87,9 @@ def test_an_admin_does_the_whole_round_with_the_keyboard_only(
     tab_to(page, f"#logs-{first.processing_id}")
     expect(row(page, first).locator(".row-actions")).to_have_css("opacity", "1")
     expect(row(page, first).get_by_role("button", name="Restart")).to_be_visible()
+    # The focused icon names itself, as hovering it does with its tooltip.
+    shown = page.evaluate("getComputedStyle(document.activeElement, '::after').content")
+    assert shown == '"View logs"'
     shot(page, "11-keyboard-row-actions")
 
     # A long run, cancelled and resumed from the keyboard.
