@@ -1,5 +1,7 @@
 """Retry failed only: a new execution over exactly the assets that failed in a finished one."""
 
+import os
+
 from django.conf import settings
 
 from ..models import (
@@ -12,6 +14,7 @@ from ..text import plural
 from .errors import Conflict
 from .lifecycle import execution_get
 from .manifest import execution_create_again
+from .validation import content_root
 
 
 def execution_retry_failed(*, processing_id: object, by: str) -> Execution:
@@ -41,11 +44,21 @@ def execution_retry_failed(*, processing_id: object, by: str) -> Execution:
     )
     if not failed:
         raise Conflict(f"Execution {original.processing_id} has no failed assets to retry.")
+    # A file gone from disk would only fail again ("file not found"): left out, and said.
+    root = content_root()
+    present = [relpath for relpath in failed if os.path.lexists(root / relpath)]
+    gone = len(failed) - len(present)
+    if not present:
+        raise Conflict(
+            f"The {plural(gone, 'asset')} that failed in execution {original.processing_id} "
+            f"{'is' if gone == 1 else 'are'} no longer on disk: there is nothing to retry."
+        )
+    left_out = f" ({plural(gone, 'other')} no longer on disk, left out)" if gone else ""
     return execution_create_again(
         original,
-        relpaths=failed,
+        relpaths=present,
         created_by=by,
-        line=f"Execution created by {by}: retry of the {plural(len(failed), 'asset')} that "
-        f"failed in execution {original.processing_id}.",
+        line=f"Execution created by {by}: retry of the {plural(len(present), 'asset')} that "
+        f"failed in execution {original.processing_id}{left_out}.",
         retry_failed=True,
     )

@@ -128,3 +128,28 @@ def test_retry_takes_the_processing_id_from_the_query_as_cancel_resume_and_resta
 
     assert response.status_code == 200, response.content
     assert response.json()["restartedFrom"] == pid
+
+
+def test_failed_assets_gone_from_disk_are_left_out_and_all_gone_is_a_conflict(
+    api, post_json, failed_twice, settings
+):
+    pid = str(failed_twice.processing_id)
+    (settings.GUIDES_CONTENT_ROOT / "guide/topics/worse.dita").unlink()
+
+    body = post_json(api, RETRY, {"processingId": pid}).json()
+
+    retry = Execution.objects.get(processing_id=body["processingId"])
+    assert list(retry.items.values_list("relpath", flat=True)) == ["guide/topics/broken.dita"]
+    first = retry.log_lines.order_by("line").first()
+    assert first is not None and first.message.endswith(
+        f"retry of the 1 asset that failed in execution {pid} (1 other no longer on disk, "
+        "left out)."
+    )
+    executions.execution_run_inline(processing_id=retry.processing_id)
+    (settings.GUIDES_CONTENT_ROOT / "guide/topics/broken.dita").unlink()
+    refused = post_json(api, RETRY, {"processingId": pid})
+    assert refused.status_code == 409
+    assert refused.json()["message"] == (
+        f"The 2 assets that failed in execution {pid} are no longer on disk: there is nothing "
+        "to retry."
+    )
