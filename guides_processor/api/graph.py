@@ -72,7 +72,8 @@ def _cursor(raw: str | None, field: str = "after") -> int:
     "excludedPaths) and returns its jobId, to read with GET /assets/status. A path that is no "
     "longer on disk is accepted: the assets processed under it are listed with exists false. "
     "A path neither on disk nor with any asset ever processed at or under it (a typo) is a 400 "
-    "naming it (paths[i]): its job would count nothing, which reads as fully processed. "
+    "naming it (paths[i]): its job would count nothing, which reads as fully processed. So "
+    "is an excluded path that names nothing or lies inside none of the paths. "
     "Reading the job needs the same access as reading executions.",
 )
 def assets_status_start(request: HttpRequest, payload: StatusJobIn) -> dict[str, Any]:
@@ -89,13 +90,22 @@ def assets_status_start(request: HttpRequest, payload: StatusJobIn) -> dict[str,
     excluded = [
         _path(path, f"excludedPaths[{index}]") for index, path in enumerate(payload.excludedPaths)
     ]
-    unknown = asset_status.first_unknown_path(root=_root(), paths=paths)
-    if unknown is not None:
-        index, why = unknown
-        raise services.InvalidInput(
-            f"paths[{index}]: {why} {_NOTHING_PROCESSED}",
-            field=f"paths[{index}]",
-        )
+    for name, named in (("paths", paths), ("excludedPaths", excluded)):
+        unknown = asset_status.first_unknown_path(root=_root(), paths=named)
+        if unknown is not None:
+            index, why = unknown
+            raise services.InvalidInput(
+                f"{name}[{index}]: {why} {_NOTHING_PROCESSED}", field=f"{name}[{index}]"
+            )
+    # As a start request refuses them: an excluded path that leaves nothing out is a mistake.
+    inside = content.PathSet(paths)
+    for index, path in enumerate(excluded):
+        if inside.above(path) is None:
+            raise services.InvalidInput(
+                f"excludedPaths[{index}]: {path} is not inside any of the paths; an excluded "
+                "path must lie below one of them.",
+                field=f"excludedPaths[{index}]",
+            )
     job = StatusJob.objects.create(
         created_by=username(request), paths=paths, excluded_paths=excluded
     )

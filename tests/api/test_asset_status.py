@@ -339,3 +339,23 @@ def test_an_empty_file_is_recorded_so_that_neither_a_job_nor_the_catch_up_waits_
         ).processing_id
     )
     assert (third.total_files, third.processed_count, third.skipped_count) == (3, 0, 3)
+
+
+@pytest.mark.parametrize(
+    ("excluded", "words"),
+    [
+        (["/content/dam/guide/topcs"], "excludedPaths[0]: /content/dam/guide/topcs does not exist"),
+        (["/content/dam/guide/topics", "/content/dam/other"], "excludedPaths[1]: "),
+        (["/content/dam/guide"], "excludedPaths[0]: /content/dam/guide is not inside any"),
+    ],
+)
+def test_an_excluded_path_that_leaves_nothing_out_is_refused_as_a_start_would(
+    api, post_json, processed, write_tree, excluded, words
+):
+    write_tree({"other/x.dita": topic("x", "X")})
+
+    response = post_json(api, STATUS, {"paths": ["/content/dam/guide"], "excludedPaths": excluded})
+
+    assert response.status_code == 400, response.content
+    assert response.json()["message"].startswith(words)
+    assert response.json()["field"] == words.split(":")[0]
