@@ -205,7 +205,7 @@ _ACTIONS = {
         "Restart a finished execution",
         "Starts a new execution with the path, exclusions and filter of a finished one and "
         "returns the new execution's status (its restartedFrom names the old one). 409 when it "
-        "is not finished or its path overlaps an active execution.",
+        "is not finished, its path overlaps an active execution, or its folder is gone.",
     ),
     "retry": _Action(
         services.execution_retry_failed,

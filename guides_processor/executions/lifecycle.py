@@ -35,7 +35,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .manifest import execution_restart_list
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
 from .retention import past_retention
-from .validation import content_root, validate
+from .validation import content_root, epoch_ms, validate
 from .webhooks import carried_notify_url, deliveries_create, notify_url_checked
 
 logger = logging.getLogger(__name__)
@@ -338,9 +338,8 @@ def execution_restart(*, processing_id: object, by: str) -> Execution:
     One that was over a list of files (a retry of failed assets, a catch-up) is restarted over
     the same list, not over its whole folders.
 
-    Raises NotFound, Conflict when the execution is still active, the path overlaps another
-    active execution or the list was removed by retention, and InvalidInput when its folder no
-    longer exists.
+    Raises NotFound, and Conflict when the execution is still active, the path overlaps another
+    active execution, the list was removed by retention, or its folder no longer exists.
     """
     original = _get(processing_id)
     if original.status not in FINISHED_STATUSES:
@@ -350,21 +349,24 @@ def execution_restart(*, processing_id: object, by: str) -> Execution:
         )
     if original.listed_files or original.retry_failed:
         return execution_restart_list(original, by=by)
-    return execution_create(
-        paths=original.all_paths,
-        created_by=by,
-        excluded_paths=list(original.excluded.values_list("path", flat=True)),
-        file_types=original.file_types,
-        filter_processed_assets=original.filter_processed_assets,
-        start_time=_to_epoch_ms(original.modified_after),
-        end_time=_to_epoch_ms(original.modified_before),
-        restarted_from=original,
-        notify_url=carried_notify_url(original),
-    )
-
-
-def _to_epoch_ms(value: datetime | None) -> int | None:
-    return None if value is None else int(value.timestamp() * 1000)
+    try:
+        return execution_create(
+            paths=original.all_paths,
+            created_by=by,
+            excluded_paths=list(original.excluded.values_list("path", flat=True)),
+            file_types=original.file_types,
+            filter_processed_assets=original.filter_processed_assets,
+            start_time=epoch_ms(original.modified_after),
+            end_time=epoch_ms(original.modified_before),
+            restarted_from=original,
+            notify_url=carried_notify_url(original),
+        )
+    except InvalidInput as exc:  # not the request's fault: its folder is gone (as for resume)
+        why = exc.message.removeprefix(f"{exc.field}: ").rstrip(".")
+        raise Conflict(
+            f"Execution {original.processing_id} cannot be restarted: {why}. Put it back, then "
+            "restart."
+        ) from None
 
 
 def execution_fail(*, execution_id: int, reason: str, folder_gone: bool = False) -> None:

@@ -164,3 +164,9 @@ def validate(  # noqa: C901
         modified_after=after,
         modified_before=before,
     )
+
+
+def epoch_ms(value: datetime | None) -> int | None:
+    """A stored time as the milliseconds since the epoch a request gives it in (``start_time``
+    and ``end_time``): what a restart passes on."""
+    return None if value is None else int(value.timestamp() * 1000)

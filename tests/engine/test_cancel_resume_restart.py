@@ -148,14 +148,19 @@ def test_restart_of_an_active_execution_is_a_conflict(write_tree):
         executions.execution_restart(processing_id=execution.processing_id, by="admin")
 
 
-def test_restart_of_a_folder_that_is_gone_is_invalid_input(write_tree, content_root):
+def test_restart_of_a_folder_that_is_gone_is_a_conflict_saying_what_to_do(write_tree, content_root):
     import shutil
 
     write_tree(guide())
     execution = run(executions.execution_create(path="/content/dam/guide", created_by="admin"))
     shutil.rmtree(content_root / "guide")
-    with pytest.raises(executions.InvalidInput, match="does not exist"):
+    with pytest.raises(executions.Conflict) as refused:
         executions.execution_restart(processing_id=execution.processing_id, by="admin")
+    assert refused.value.message == (
+        f"Execution {execution.processing_id} cannot be restarted: /content/dam/guide does not "
+        "exist. Put it back, then restart."
+    )
+    assert refused.value.field is None
 
 
 def test_a_folder_removed_mid_run_fails_the_execution_and_resume_can_continue(
