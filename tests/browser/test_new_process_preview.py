@@ -112,3 +112,25 @@ def test_ctrl_enter_and_ctrl_click_add_folders_to_one_execution(
     expect(page.locator(".toast", has_text="Process triggered successfully")).to_be_visible()
     execution = newest("/content/dam/guide/drafts")
     assert execution.paths == ["/content/dam/guide/drafts", "/content/dam/guide/maps"]
+
+
+def test_at_400_px_the_preview_keeps_the_dialogs_title_and_close_in_view(
+    page, live_server, admin, repository, shot
+):
+    page.set_viewport_size({"width": 400, "height": 800})
+    sign_in(page, live_server.url, "admin")
+    page.goto(live_server.url + EXECUTIONS)
+    page.wait_for_load_state()
+    page.click("#new-process-button")
+    dialog = page.locator("#new-process")
+    dialog.locator('[data-path="/content/dam"]').focus()
+    arrow_to(page, "/content/dam/guide")
+    page.keyboard.press("Enter")
+    dialog.locator("#new-process-preview-button").click()
+    expect(dialog.locator("#preview-result")).to_be_visible()
+    shot(page, "12-new-process-preview-400")
+
+    for selector in ("#new-process-title", "[data-close-dialog]"):
+        box = dialog.locator(selector).first.bounding_box()
+        assert box is not None and box["y"] >= 0, f"{selector} is scrolled out of view: {box}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
