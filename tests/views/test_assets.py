@@ -304,3 +304,29 @@ def test_verdicts_are_said_in_words_in_uses_and_in_used_in(runner_client, write_
     assert "/content/dam/doc/b.ditamap" in uses  # the map that lacks it, not only in a tooltip
     used_in = table("/content/dam/doc/one.dita", "asset-used-in")
     assert "Broken" in used_in and "The target file has no such topic or element id" in used_in
+
+
+def test_a_status_filter_scans_in_chunks_and_pages_each_match_once(
+    write_tree, content_root, monkeypatch
+):
+    write_tree({f"many/t{index:02d}.dita": topic(f"t{index}", f"T{index}") for index in range(12)})
+    run("/content/dam/many")
+    gone = [f"many/t{index:02d}.dita" for index in (1, 2, 6, 10, 11)]
+    for relpath in gone:
+        os.remove(content_root / relpath)
+    monkeypatch.setattr(asset_selectors, "_SCAN_ROWS", 3)
+
+    listed, after = [], ""
+    while True:
+        page = asset_selectors.assets_listing(
+            root=content_root, folder="/content/dam/many", status="DELETED", after=after, limit=2
+        )
+        listed += [
+            (entry.relpath, entry.status, entry.asset and entry.asset.title)
+            for entry in page.entries
+        ]
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+
+    assert listed == [(relpath, "DELETED", f"T{int(relpath[6:8])}") for relpath in gone]
