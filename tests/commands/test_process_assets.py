@@ -330,7 +330,9 @@ def test_ctrl_c_that_struck_during_a_commit_cancels_the_execution_instead_of_fai
     interrupt_a_commit(commits_before)
 
     with pytest.raises(SystemExit) as exited:
-        ProcessAssets(stdout=StringIO(), stderr=err)._wait(execution, inline=True, processes=1)
+        ProcessAssets(stdout=StringIO(), stderr=err)._wait(
+            execution, inline=True, processes=1, as_json=False
+        )
 
     assert exited.value.code == 130, err.getvalue()
     execution.refresh_from_db()
@@ -382,3 +384,20 @@ def test_a_database_without_its_tables_is_named_in_one_line(tmp_path):
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "has no tables yet: run `.venv/bin/python manage.py migrate` first" in done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ctrl_c_with_json_prints_the_status_as_it_stands(cluster_env, write_tree):
+    write_tree(many(4000))
+    process = start_command(
+        cluster_env, "/content/dam/bulk", "--wait", "--json", "--cluster-wait", "0"
+    )
+    wait_for_progress(process, 200, 90)
+
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == 130, stderr
+    status = json.loads(stdout)
+    assert status["status"] == ExecutionStatus.CANCELLED
+    assert 0 < status["triggeredCount"] < 4000

@@ -123,7 +123,9 @@ class Command(BaseCommand):
                 f"Execution {execution.processing_id} queued for {', '.join(execution.all_paths)}."
             )
         if options["wait"]:
-            execution = self._wait(execution, inline=inline, processes=processes)
+            execution = self._wait(
+                execution, inline=inline, processes=processes, as_json=options["json"]
+            )
         elif cluster_wait != 0 and not alive:
             # The execution is queued in the broker and starts as soon as a cluster runs; until
             # then it shows IN_PROGRESS with nothing done, which deserves a word.
@@ -148,7 +150,9 @@ class Command(BaseCommand):
             if execution.status != ExecutionStatus.SUCCESS:
                 sys.exit(1)
 
-    def _wait(self, execution: Execution, *, inline: bool, processes: int) -> Execution:
+    def _wait(
+        self, execution: Execution, *, inline: bool, processes: int, as_json: bool
+    ) -> Execution:
         # Ctrl-C is this command's, explicitly: started in the background by a shell (a CI
         # script, say) it inherits SIGINT ignored, and a later SIGINT would be lost.
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -164,6 +168,10 @@ class Command(BaseCommand):
             if not raised_by_interrupt(error):
                 raise
             self._interrupted(execution, inline=inline)
+            if as_json:
+                # A script reading stdout gets the status as it stands, as after an end.
+                execution = Execution.objects.get(pk=execution.pk)
+                self.stdout.write(json.dumps(selectors.execution_status(execution), indent=2))
             sys.exit(130)
 
     def _interrupted(self, execution: Execution, *, inline: bool) -> None:
