@@ -6,6 +6,9 @@ Choices where the rules leave room:
 - ``@scope`` describes the ``@href`` target, so it applies to ``href``, ``mapref``, ``data`` and
   ``keyref``; a ``conref``/``conrefend``/``conkeyref`` is external only when it is a URL.
 - A key name is not a URI: only ``@scope`` can make a key reference external or peer.
+- ``scope="peer"``: the target belongs to the same information set but is not available at build
+  time (DITA 1.3 part 2, "The @scope attribute"), so, as an external one, it is neither resolved
+  nor checked, and a key or map reference through it leads nowhere in this repository.
 - A URL with neither ``@format`` nor an extension is a ``file`` link, not a ``topic`` (the
   "no format, no extension" topic default is for local references).
 - ``@format`` wins over the extension (DITA 1.3, "The @format attribute": it names the
@@ -372,8 +375,12 @@ def _walk(  # noqa: C901
     topics: dict[etree._Element, str] = {} if is_map else topic_elements(root)
     ids = result.ids
     tree = _MapTree(root) if is_map else None
+    # In a map, @scope and @format cascade from the nearest ancestor that sets them.
+    cascaded: dict[etree._Element, tuple[str | None, str | None]] = {}
+    inherited: tuple[str | None, str | None] = (None, None)
     for element in root.iter(etree.Element):
         if is_map:
+            inherited = _cascade(element, cascaded)
             tag = local_name(element)
             if tag == "mapref":
                 maprefs += 1
@@ -409,8 +416,7 @@ def _walk(  # noqa: C901
                 tree.define(element, attrs["keys"], None, False)
             continue
         line = cast("int | None", element.sourceline)
-        scope_attr = attrs.get("scope")
-        fmt = attrs.get("format")
+        scope_attr, fmt = inherited if is_map else (attrs.get("scope"), attrs.get("format"))
         conkey = attrs.get("conkeyref")
         href_ref: Ref | None = None
         for attribute, value in values:
@@ -588,7 +594,7 @@ def _file_ref(
     scope = scope_of(value, scope_attr)
     if link_type is None:
         link_type = _href_link_type(value, element, fmt, scope)
-    if scope == SCOPE_EXTERNAL:
+    if scope in (SCOPE_EXTERNAL, SCOPE_PEER):
         return Ref(attribute, value, link_type, scope, element, line)
     target, reason = resolver.resolve(value)
     topic_id = element_id = None
@@ -608,6 +614,24 @@ def _file_ref(
         topic_id,
         element_id,
     )
+
+
+def _cascade(
+    element: etree._Element, cascaded: dict[etree._Element, tuple[str | None, str | None]]
+) -> tuple[str | None, str | None]:
+    """The ``@scope`` and ``@format`` of a map's element: its own, else its nearest ancestor's
+    (DITA 1.3 part 3, 2.2.4.2 "Cascading of metadata attributes in a DITA map": both are among
+    the attributes that cascade, so a ``topicgroup scope="peer"`` makes its topicrefs peer ones,
+    and a ``format="html"`` group makes its children's targets HTML). Elements are met parents
+    first; only those with a value are kept."""
+    parent = cascaded.get(element.getparent(), _NO_CASCADE)  # type: ignore[arg-type]
+    values = (element.get("scope") or parent[0], element.get("format") or parent[1])
+    if values != _NO_CASCADE:
+        cascaded[element] = values
+    return values
+
+
+_NO_CASCADE: tuple[str | None, str | None] = (None, None)
 
 
 def split_fragment(value: str) -> tuple[str | None, str | None]:

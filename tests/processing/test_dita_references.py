@@ -98,7 +98,10 @@ def test_it_never_resolves_an_external_reference(refs_of, element: str) -> None:
     assert (ref.scope, ref.target, ref.broken) == (SCOPE_EXTERNAL, None, False)
 
 
-def test_it_resolves_and_checks_a_peer_reference(write: Write, refs_of) -> None:
+def test_a_peer_reference_is_neither_resolved_nor_checked(write: Write, refs_of) -> None:
+    """DITA 1.3 part 2, "The @scope attribute": a peer resource is part of the same set of
+    content but might not be accessible at build time, so, as an external one, it is not
+    checked: missing or there, it is not broken (DITA-OT does not resolve it either)."""
     write("api/index.html", "<html></html>")
     there, missing = refs_of(
         '<p><xref href="../api/index.html" scope="peer" format="html"/>'
@@ -106,11 +109,11 @@ def test_it_resolves_and_checks_a_peer_reference(write: Write, refs_of) -> None:
     )
     assert (there.scope, there.target, there.broken, there.link_type) == (
         SCOPE_PEER,
-        "api/index.html",
+        None,
         False,
         LINK_FILE,
     )
-    assert (missing.scope, missing.broken) == (SCOPE_PEER, True)
+    assert (missing.scope, missing.target, missing.broken) == (SCOPE_PEER, None, False)
 
 
 @pytest.mark.parametrize(
@@ -293,3 +296,30 @@ def test_a_coderef_is_a_file_link_whatever_its_extension(write: Write, refs_of) 
 def test_it_says_why_a_reference_is_broken(refs_of) -> None:
     outside, missing = refs_of('<p><xref href="../../x.dita"/><xref href="gone.dita"/></p>')
     assert (outside.reason, missing.reason) == ("OUTSIDE_ROOT", "FILE_MISSING")
+
+
+def test_scope_and_format_cascade_from_a_maps_ancestors(write: Write, run: Process) -> None:
+    """DITA 1.3 part 3, 2.2.4.2 "Cascading of metadata attributes in a DITA map": @scope and
+    @format set on a group hold for its topicrefs unless one sets its own. Five topicrefs, none
+    of whose files exist: the peer and external ones are not checked, the local one under a peer
+    group is, and an html group makes a local target a file link."""
+    write(
+        "maps/m.ditamap",
+        "<map><title>M</title>"
+        '<topicgroup scope="peer"><topicref href="../other/peer.dita"/>'
+        '<topicref href="mine.dita" scope="local"/></topicgroup>'
+        '<topicgroup scope="external" format="html"><topicref href="remote/page"/></topicgroup>'
+        '<topicgroup format="html"><topicref href="local.html"/>'
+        '<topicref href="t.dita" format="dita"/></topicgroup>'
+        "</map>",
+    )
+    result = run("maps/m.ditamap")
+
+    found = {ref.value: (ref.scope, ref.link_type, ref.broken) for ref in result.references}
+    assert found == {
+        "../other/peer.dita": (SCOPE_PEER, LINK_TOPIC, False),
+        "mine.dita": ("local", LINK_TOPIC, True),
+        "remote/page": ("external", LINK_FILE, False),
+        "local.html": ("local", LINK_FILE, True),
+        "t.dita": ("local", LINK_TOPIC, True),
+    }
