@@ -497,11 +497,20 @@ class _MapTree:
             element = element.getparent()
         return 0
 
-    def define(self, element: etree._Element, keys: str, target: str | None, missing: bool) -> None:
+    def define(
+        self,
+        element: etree._Element,
+        keys: str,
+        target: str | None,
+        missing: bool,
+        topic: str | None = None,
+    ) -> None:
         scope = self.scope(element)
         text = _key_text(element)
         for key in keys.split():
-            self.items.append(["k", scope, key, target, text, missing])
+            # The fragment's topic only when there is one: most definitions name a whole file.
+            item = ["k", scope, key, target, text, missing, *([topic] if topic else [])]
+            self.items.append(item)
 
     def add(
         self,
@@ -515,7 +524,13 @@ class _MapTree:
         keys = attrs.get("keys")
         if keys:
             target = href_ref.target if local and href_ref is not None else None
-            self.define(element, keys, target, bool(local and href_ref and href_ref.broken))
+            self.define(
+                element,
+                keys,
+                target,
+                bool(local and href_ref and href_ref.broken),
+                href_ref.topic_id if target and href_ref is not None else None,
+            )
         for ref in refs:
             if ref.link_type == LINK_MAP and ref.scope == SCOPE_LOCAL and ref.target:
                 # Whether the reference itself defines the scope: the submap's root then joins

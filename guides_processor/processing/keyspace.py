@@ -37,6 +37,9 @@ class KeyTarget:
     target: str | None
     text: str
     missing: bool
+    # The topic its @href's fragment names (``file.dita#topicid``), None for the file's first:
+    # the topic whose elements ``key/elementid`` addresses.
+    topic: str | None = None
 
 
 class _Relpaths:
@@ -83,10 +86,12 @@ def _definition(item: Sequence[Any], relpaths: _Relpaths) -> _Kept:
     shrinks, took 37 MB for them (``KeySpaces._expand`` shares a target with the topic
     reference that follows its definition instead)."""
     target, text, missing = item[3], item[4], bool(item[5])
+    # The fragment's topic, in map trees written since it was recorded (a seventh item).
+    topic = item[6] if len(item) > 6 else None
     short = relpaths.short(target) if target else target
-    if short and not text and not missing:
+    if short and not text and not missing and not topic:
         return cast(str, short)
-    return KeyTarget(short, intern(text), missing)
+    return KeyTarget(short, intern(text), missing, topic)
 
 
 def _short_target(kept: _Kept | None) -> str | None:
@@ -312,7 +317,7 @@ class KeySpaces:
         if isinstance(kept, str):
             return KeyTarget(self._relpaths.full(kept), "", False)
         if kept is not None and kept.target:
-            return KeyTarget(self._relpaths.full(kept.target), kept.text, kept.missing)
+            return KeyTarget(self._relpaths.full(kept.target), kept.text, kept.missing, kept.topic)
         return kept
 
     def roots_of(self, relpath: str) -> list[str]:

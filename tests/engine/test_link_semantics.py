@@ -661,3 +661,35 @@ def test_the_log_says_what_an_execution_changed_for_the_links_of_other_assets(wr
         ("INFO", "Links of other assets judged again: 5 broken references fewer than before.")
     ]
     assert said(again) == []
+
+
+def test_key_and_element_look_in_the_topic_the_definition_names(write_tree):
+    """DITA 1.3 part 3, "The @keyref attribute": ``key/elementid`` addresses an element of the
+    topic the key is bound to: the one its definition's @href names (``n.dita#inner``), else the
+    file's first. n.dita holds "outer" (with po) and, nested, "inner" (with pi)."""
+    nested = (
+        '<topic id="outer"><title>O</title><body><p id="po">o</p></body>'
+        '<topic id="inner"><title>I</title><body><p id="pi">i</p></body></topic></topic>'
+    )
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(
+                '<keydef keys="kin" href="n.dita#inner"/>',
+                '<keydef keys="kfile" href="n.dita"/>',
+                '<topicref href="t.dita"/>',
+            ),
+            "doc/n.dita": nested,
+            "doc/t.dita": topic(
+                "t",
+                "T",
+                '<xref keyref="kin/pi"/> <xref keyref="kin/po"/> '
+                '<xref keyref="kfile/po"/> <xref keyref="kfile/pi"/>',
+            ),
+        }
+    )
+    run()
+
+    assert verdict("kin/pi") == (False, "", "")
+    assert verdict("kin/po") == (True, "ELEMENT_MISSING", "")
+    assert verdict("kfile/po") == (False, "", "")
+    assert verdict("kfile/pi") == (True, "ELEMENT_MISSING", "")

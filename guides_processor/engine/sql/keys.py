@@ -444,8 +444,11 @@ def _key_verdict(
         return True, processing.KEY_TARGET_MISSING, target
     known = ids.get(target) if target and element_id else None
     if known is not None:
-        topic_id, present = known
-        if f"{topic_id}/{element_id}" not in present:
+        # The topic the definition's @href names (``file.dita#topicid``), else the file's first
+        # (DITA 1.3 part 3, "The @keyref attribute": the key is bound to the topic that holds
+        # the element).
+        topic_id = definition.topic or known[0]
+        if f"{topic_id}/{element_id}" not in known[1]:
             return True, processing.ELEMENT_MISSING, target
     return False, "", target
 
