@@ -554,9 +554,15 @@ class _MapTree:
 
 
 def _key_text(element: etree._Element) -> str:
+    """The text a key's definition gives an empty key reference: DITA 2.0's ``<keytext>`` (made
+    for it), else the first ``keyword`` of its ``keywords``, else its ``linktext`` (DITA 1.3 part
+    3, 2.3.4.9)."""
     topicmeta = _child(element, "topicmeta")
     if topicmeta is None:
         return ""
+    keytext = _child(topicmeta, "keytext")
+    if keytext is not None:
+        return text_of(keytext)
     keywords = _child(topicmeta, "keywords")
     if keywords is not None:
         keyword = _child(keywords, "keyword")

@@ -693,3 +693,23 @@ def test_key_and_element_look_in_the_topic_the_definition_names(write_tree):
     assert verdict("kin/po") == (True, "ELEMENT_MISSING", "")
     assert verdict("kfile/po") == (False, "", "")
     assert verdict("kfile/pi") == (True, "ELEMENT_MISSING", "")
+
+
+def test_a_dita_2_keytext_wins_over_keyword_and_linktext(write_tree):
+    # DITA 2.0's <keytext> is the text made for key references: "v20" wins over the keyword
+    # and the linktext beside it; a definition without it still gives its keyword.
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(
+                '<keydef keys="kt"><topicmeta><keytext>Key <b>text</b> 2.0</keytext>'
+                "<keywords><keyword>kw</keyword></keywords><linktext>lt</linktext>"
+                "</topicmeta></keydef>",
+                keydef("old", "Old"),
+                '<topicref href="t.dita"/>',
+            ),
+            "doc/t.dita": topic("t", 'A <ph keyref="kt"/> and <ph keyref="old"/>'),
+        }
+    )
+    run()
+
+    assert Asset.objects.get(relpath="doc/t.dita").title == "A Key text 2.0 and Old"
