@@ -408,7 +408,8 @@ def _walk(  # noqa: C901
                     topic_id = _enclosing_topic(element, topics)
                     if topic_id:
                         ids.append(f"{topic_id}/{element_id}")
-        if tree is not None and attrs.get("keyscope") and element is not root:
+        # A @keyscope of spaces alone names no scope (its value is a list of names).
+        if tree is not None and attrs.get("keyscope", "").strip() and element is not root:
             tree.open_scope(element, attrs["keyscope"])
         values = reference_values(tag, attrs)
         if not values:

@@ -713,3 +713,21 @@ def test_a_dita_2_keytext_wins_over_keyword_and_linktext(write_tree):
     run()
 
     assert Asset.objects.get(relpath="doc/t.dita").title == "A Key text 2.0 and Old"
+
+
+def test_a_keyscope_of_spaces_alone_makes_no_scope(write_tree):
+    # DITA 1.3 part 3, 2.4.1: @keyscope is a list of names; one of none bounds nothing, so "sp"
+    # is defined where the topic is.
+    write_tree(
+        {
+            "doc/m.ditamap": map_of(
+                '<topicgroup keyscope="   "><keydef keys="sp" href="x.dita"/></topicgroup>',
+                '<topicref href="t.dita"/>',
+            ),
+            "doc/x.dita": topic("x", "X"),
+            "doc/t.dita": topic("t", "T", '<xref keyref="sp"/>'),
+        }
+    )
+    run()
+
+    assert verdict("sp") == (False, "", "")
