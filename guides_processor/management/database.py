@@ -1,6 +1,10 @@
 """What the commands check of the database before they use it, so that a database they cannot
 use is named in one line rather than in a driver's traceback."""
 
+from urllib.parse import urlsplit
+
+import redis
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import OperationalError, connection
 
@@ -29,3 +33,28 @@ def database_ready() -> None:
             "`.venv/bin/python manage.py migrate` first (`manage.py serve` does so when it "
             "starts)."
         )
+
+
+def broker_reachable() -> None:
+    """With the Redis broker (``GUIDES_BROKER_URL``): that it answers a ping, or a CommandError
+    in one line naming it and the reason (nothing listening, a database number the server does
+    not have, a refused password). A cluster started without it stops at once, in a traceback,
+    while the console would run on and accept executions nothing processes."""
+    url = settings.GUIDES_BROKER_URL
+    if not url:
+        return  # the ORM broker: the database, opened already
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        client.ping()
+    except redis.RedisError as error:
+        reason = " ".join(str(error).split())
+        raise CommandError(f"Cannot reach the broker {_shown(url)}: {reason}") from None
+
+
+def _shown(url: str) -> str:
+    """``url`` without its password (``***``)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}").geturl()

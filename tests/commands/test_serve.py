@@ -134,3 +134,39 @@ def test_a_port_another_server_holds_is_one_line_and_nothing_starts(env, tmp_pat
     # Nothing was set up: no account, no demo content, no cluster.
     assert "password" not in done.stdout
     assert not (tmp_path / "content").exists()
+
+
+@pytest.mark.parametrize("broker", ["redis://127.0.0.1:1/9", "redis://127.0.0.1:6379/99"])
+def test_a_broker_that_does_not_answer_is_one_line_and_nothing_starts(env, tmp_path, broker):
+    if broker.endswith("/99"):
+        # A database number the server does not have: a server must answer to say so.
+        try:
+            socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        except OSError:
+            pytest.skip("no Redis server on 127.0.0.1:6379 to refuse the database number")
+    done = manage("serve", "--port", str(free_port()), env={**env, "GUIDES_BROKER_URL": broker})
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"Cannot reach the broker {broker}: " in done.stderr
+    assert "Guides Asset Processor: http" not in done.stdout
+
+
+def test_a_cluster_that_dies_takes_the_console_with_it(env, tmp_path):
+    port = free_port()
+    log = tmp_path / "serve.log"
+    server = start(env, port, log)
+    try:
+        assert wait_http(f"http://127.0.0.1:{port}/login/") == 200
+        started = re.search(r"cluster pid (\d+)", log.read_text())
+        assert started, log.read_text()
+        os.killpg(int(started.group(1)), signal.SIGKILL)
+
+        code = server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            stop(server)
+    output = log.read_text()
+    assert code == 1, output
+    assert "The task cluster stopped (exit status -9" in output
+    assert "Stopped." in output

@@ -13,6 +13,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from guides_processor import executions
-from guides_processor.management.database import database_opened
+from guides_processor.management.database import broker_reachable, database_opened
 
 DEMO_FILES = 300
 
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         if not 1 <= options["port"] <= 65535:
             raise CommandError(f"--port {options['port']} is not a port: use 1 to 65535.")
         database_opened()
+        broker_reachable()
         server = _listen(options["host"], options["port"])
         call_command("migrate", interactive=False, verbosity=0)
         self._ensure_admin()
@@ -95,17 +97,35 @@ class Command(BaseCommand):
             )
         )
 
+        self._serve_until_stopped(server, cluster)
+
+    def _serve_until_stopped(self, server: Any, cluster: "subprocess.Popen[bytes]") -> None:
+        """Serve until Ctrl-C (or SIGTERM), then stop the cluster; a cluster that dies (killed,
+        or stopped by an error of its own) takes the console with it, with a CommandError: a
+        console without workers would accept executions that nothing processes."""
+
         def stop(signum: int, frame: object) -> None:
             raise KeyboardInterrupt
+
+        stopping = threading.Event()
+        died: list[int] = []
+
+        def watch() -> None:
+            code = cluster.wait()
+            if not stopping.is_set():
+                died.append(code)
+                os.kill(os.getpid(), signal.SIGTERM)
 
         # Both, explicitly: a process started in the background by a shell inherits SIGINT ignored.
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        threading.Thread(target=watch, name="guides-cluster-watch", daemon=True).start()
         try:
             server.run()
         except KeyboardInterrupt:
             pass
         finally:
+            stopping.set()
             self.stdout.write("Stopping the workers...")
             if cluster.poll() is None:
                 cluster.send_signal(signal.SIGTERM)
@@ -115,6 +135,11 @@ class Command(BaseCommand):
                 cluster.kill()
                 cluster.wait()
             self.stdout.write("Stopped.")
+        if died:
+            raise CommandError(
+                f"The task cluster stopped (exit status {died[0]}; its log is above), so the "
+                "console stopped too: nothing would have processed its executions."
+            )
 
     def _ensure_admin(self) -> None:
         User = get_user_model()
