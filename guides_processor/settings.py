@@ -368,6 +368,13 @@ LOGGING = {
 # --- Guides Asset Processor -------------------------------------------------------------------
 
 GUIDES_CONTENT_ROOT = Path(env_str("GUIDES_CONTENT_ROOT", "content")).absolute()
+# A folder, or nothing yet (serve creates it, with demo content): a file there would be found out
+# only by the first walk, or by serve after it had made the account.
+if GUIDES_CONTENT_ROOT.exists() and not GUIDES_CONTENT_ROOT.is_dir():
+    raise ImproperlyConfigured(
+        f"GUIDES_CONTENT_ROOT={str(GUIDES_CONTENT_ROOT)!r} is not a folder; name the folder "
+        "shown as /content/dam."
+    )
 # How many executions process at once; the rest wait in the queue.
 GUIDES_MAX_RUNNING = env_int("GUIDES_MAX_RUNNING", 1, maximum=1000)
 # Worker processes of a cluster started here, and tasks run side by side for one execution.

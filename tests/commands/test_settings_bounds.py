@@ -361,3 +361,13 @@ def test_catch_up_paths_not_on_disk_yet_are_taken(read_settings):
     """A folder may come later: the catch-up looks each time."""
     taken = read_settings(GUIDES_CATCHUP_PATHS="/content/dam/later,content/dam/b")
     assert taken["GUIDES_CATCHUP_PATHS"] == ["/content/dam/later", "content/dam/b"]
+
+
+def test_a_content_root_that_is_a_file_is_refused_naming_it(read_settings, tmp_path):
+    afile = tmp_path / "hostname"
+    afile.write_text("x")
+
+    with pytest.raises(ImproperlyConfigured, match=r"GUIDES_CONTENT_ROOT=.* is not a folder"):
+        read_settings(GUIDES_CONTENT_ROOT=str(afile))
+    # One that does not exist yet is fine: serve makes it.
+    assert read_settings(GUIDES_CONTENT_ROOT=str(tmp_path / "later"))["GUIDES_CONTENT_ROOT"]
