@@ -27,3 +27,11 @@ def test_the_console_and_the_workers_share_the_settings_that_must_agree():
     }
     assert shared["web"] == shared["worker"]
     assert None not in shared["web"].values()
+
+
+def test_no_worker_starts_before_the_console_has_migrated_the_database():
+    compose = yaml.safe_load((PROJECT / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert "migrate" in " ".join((PROJECT / "Dockerfile").read_text().splitlines()[-1:])
+    assert services["web"]["healthcheck"]["test"][0] == "CMD"
+    assert services["worker"]["depends_on"]["web"]["condition"] == "service_healthy"
