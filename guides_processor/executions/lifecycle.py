@@ -34,7 +34,7 @@ from ..text import plural
 from .errors import Conflict, InvalidInput, NotFound
 from .manifest import execution_restart_list
 from .queue import queue_lock, refuse_overlap, start_waiting_locked
-from .retention import past_retention
+from .retention import past_retention, removed_words
 from .validation import content_root, epoch_ms, validate
 from .webhooks import carried_notify_url, deliveries_create, notify_url_checked
 
@@ -270,9 +270,8 @@ def execution_resume(*, processing_id: object, by: str) -> Execution:
         if execution.pruned_at or past_retention(execution, now):
             # Its manifest is (or is about to be) deleted: resuming would process nothing.
             raise Conflict(
-                f"Execution {execution.processing_id} finished more than "
-                f"{settings.GUIDES_LOG_RETENTION_DAYS} days ago and its manifest is removed; "
-                "restart it instead."
+                f"Execution {execution.processing_id} cannot be resumed: "
+                f"{removed_words(execution)}; restart it instead."
             )
         for path in execution.all_paths:
             try:

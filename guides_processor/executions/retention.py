@@ -38,6 +38,18 @@ def past_retention(execution: Execution, now: datetime) -> bool:
     return bool(cutoff and execution.completed_at and execution.completed_at < cutoff)
 
 
+def removed_words(execution: Execution) -> str:
+    """Why an execution's manifest is gone (or going), as the end of a sentence: the day it was
+    removed, which the console shows too, else the setting that removes it. Not the answering
+    process's setting for a removed one: it may differ from the one that removed it."""
+    if execution.pruned_at:
+        return f"its log and manifest were removed on {execution.pruned_at:%Y-%m-%d} (retention)"
+    return (
+        f"it finished more than {settings.GUIDES_LOG_RETENTION_DAYS} days ago, so retention "
+        "removes its log and manifest"
+    )
+
+
 def executions_prune(*, now: datetime | None = None, batch: int = BATCH_ROWS) -> int:
     """Delete the log lines and manifest rows of executions finished before the cutoff; returns
     how many executions were pruned."""

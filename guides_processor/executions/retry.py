@@ -2,8 +2,6 @@
 
 import os
 
-from django.conf import settings
-
 from ..models import (
     FINISHED_STATUSES,
     Execution,
@@ -14,6 +12,7 @@ from ..text import plural
 from .errors import Conflict
 from .lifecycle import execution_get
 from .manifest import execution_create_again
+from .retention import removed_words
 from .validation import content_root
 
 
@@ -33,9 +32,8 @@ def execution_retry_failed(*, processing_id: object, by: str) -> Execution:
         )
     if original.pruned_at:
         raise Conflict(
-            f"Execution {original.processing_id} finished more than "
-            f"{settings.GUIDES_LOG_RETENTION_DAYS} days ago and its manifest is removed; "
-            "restart it instead."
+            f"The failed assets of execution {original.processing_id} cannot be retried: "
+            f"{removed_words(original)}; restart it instead."
         )
     failed = list(
         ExecutionItem.objects.filter(execution=original, state=ItemState.FAILED)

@@ -145,6 +145,18 @@ def test_a_pruned_execution_cannot_be_resumed(admin, two_finished, settings):
     assert status_of(api, old)["resumable"] is False
     assert response.status_code == 409, response.content
     assert "restart it instead" in response.json()["message"]
+    # The day it was removed, not this process's setting, which may not be the one that did.
+    settings.GUIDES_LOG_RETENTION_DAYS = 7
+    pruned_at = Execution.objects.get(pk=old.pk).pruned_at
+    assert pruned_at is not None
+    retry = api.post(
+        f"{BASE}/retry?processingId={old.processing_id}", content_type="application/json"
+    )
+    assert retry.status_code == 409, retry.content
+    assert retry.json()["message"] == (
+        f"The failed assets of execution {old.processing_id} cannot be retried: its log and "
+        f"manifest were removed on {pruned_at:%Y-%m-%d} (retention); restart it instead."
+    )
 
 
 def test_zero_keeps_everything(two_finished, settings):
