@@ -5,7 +5,6 @@ A malformed value stops start-up with ``ImproperlyConfigured`` naming the variab
 not the value is used: here, not as a traceback from deep inside Django or a worker later on.
 """
 
-import logging
 import os
 import re
 import secrets
@@ -56,10 +55,10 @@ def env_int(name: str, default: int, *, minimum: int = 1, maximum: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    # Digits alone: int() would also take "1_0" and " 3 ", which the table does not offer.
+    if not re.fullmatch(r"-?[0-9]+", raw):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.")
+    value = int(raw)
     if not minimum <= value <= maximum:
         raise ImproperlyConfigured(f"{name}={raw!r} must be from {minimum} to {maximum}.")
     return value
@@ -72,13 +71,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# The levels the settings table names (logging also knows NOTSET, WARN and FATAL, aliases and a
+# non-level that the table does not offer).
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def env_log_level(name: str, default: str) -> str:
     """A level name of ``logging``, in capitals (django-q2 looks it up as ``logging.<name>``)."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     level = raw.strip().upper()
-    if level not in logging.getLevelNamesMapping():
+    if level not in _LOG_LEVELS:
         raise ImproperlyConfigured(
             f"{name}={raw!r} is not a log level (use DEBUG, INFO, WARNING, ERROR or CRITICAL)."
         )
@@ -143,6 +147,13 @@ if not ALLOWED_HOSTS:
         "(comma-separated, '*' for any), or unset it for 127.0.0.1,localhost,[::1]."
     )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    # Django checks this only in its system checks, which a bare WSGI server never runs.
+    if not re.match(r"https?://[^/]+$", _origin) and not re.match(r"https?://\*\.[^/]+$", _origin):
+        raise ImproperlyConfigured(
+            f"DJANGO_CSRF_TRUSTED_ORIGINS: {_origin!r} is not an origin; give the scheme and the "
+            "host, such as https://console.example.org."
+        )
 
 
 def _secret_key() -> str:
@@ -446,7 +457,13 @@ if 0 < GUIDES_CATCHUP_SECONDS < 5:
     raise ImproperlyConfigured(
         f"GUIDES_CATCHUP_SECONDS={GUIDES_CATCHUP_SECONDS} must be 0 (off) or at least 5."
     )
-GUIDES_CATCHUP_PATHS = env_list("GUIDES_CATCHUP_PATHS", ["/content/dam"]) or ["/content/dam"]
+GUIDES_CATCHUP_PATHS = env_list("GUIDES_CATCHUP_PATHS", ["/content/dam"])
+if not GUIDES_CATCHUP_PATHS:
+    # Set but empty: most likely a value lost on its way; leaving it out means the whole root.
+    raise ImproperlyConfigured(
+        "GUIDES_CATCHUP_PATHS is set but names no folder; name folders of /content/dam, or leave "
+        "it out for all of it."
+    )
 # Their form is checked here (a path outside /content/dam, or with '..', can never be scanned);
 # whether each is a folder on disk is the catch-up's to find each time: one may come later.
 for _path in GUIDES_CATCHUP_PATHS:

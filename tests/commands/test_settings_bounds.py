@@ -87,6 +87,16 @@ def one_line(stderr: str) -> str:
         ("DJANGO_TIME_ZONE", "Mars/Olympus", "DJANGO_TIME_ZONE='Mars/Olympus' is not a time zone"),
         ("DJANGO_TIME_ZONE", "utc", "did you mean 'UTC'?"),
         ("GUIDES_LOG_LEVEL", "LOUD", "GUIDES_LOG_LEVEL='LOUD' is not a log level"),
+        ("GUIDES_LOG_LEVEL", "warn", "GUIDES_LOG_LEVEL='warn' is not a log level"),
+        ("GUIDES_LOG_LEVEL", "NOTSET", "GUIDES_LOG_LEVEL='NOTSET' is not a log level"),
+        ("GUIDES_WORKERS", "1_0", "GUIDES_WORKERS='1_0' is not a whole number"),
+        ("GUIDES_WORKERS", " 3 ", "GUIDES_WORKERS=' 3 ' is not a whole number"),
+        ("GUIDES_CATCHUP_PATHS", "", "GUIDES_CATCHUP_PATHS is set but names no folder"),
+        (
+            "DJANGO_CSRF_TRUSTED_ORIGINS",
+            "console.example.org",
+            "'console.example.org' is not an origin; give the scheme and the host",
+        ),
         ("GUIDES_QUEUE_LOG_LEVEL", "LOUD", "GUIDES_QUEUE_LOG_LEVEL='LOUD' is not a log level"),
         (
             "GUIDES_SIGNIN_COOLOFF_SECONDS",
@@ -371,3 +381,13 @@ def test_a_content_root_that_is_a_file_is_refused_naming_it(read_settings, tmp_p
         read_settings(GUIDES_CONTENT_ROOT=str(afile))
     # One that does not exist yet is fine: serve makes it.
     assert read_settings(GUIDES_CONTENT_ROOT=str(tmp_path / "later"))["GUIDES_CONTENT_ROOT"]
+
+
+def test_origins_with_a_port_or_a_subdomain_wildcard_are_taken(read_settings):
+    found = read_settings(
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://*.example.org,http://console.example.org:8443"
+    )
+    assert found["CSRF_TRUSTED_ORIGINS"] == [
+        "https://*.example.org",
+        "http://console.example.org:8443",
+    ]
