@@ -391,3 +391,25 @@ def test_origins_with_a_port_or_a_subdomain_wildcard_are_taken(read_settings):
         "https://*.example.org",
         "http://console.example.org:8443",
     ]
+
+
+def test_a_bare_wsgi_server_says_a_configuration_error_in_one_line(tmp_path):
+    """The README's split runs the console under waitress-serve, which imports the WSGI module
+    without manage.py: a bad variable is one line and exit status 2 there too."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    waitress = Path(sys.executable).parent / "waitress-serve"
+    done = subprocess.run(
+        [str(waitress), "--listen=127.0.0.1:1", "guides_processor.wsgi:application"],
+        env={**own_env(tmp_path), "DJANGO_DEBUG": "maybe"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert one_line(done.stderr) == (
+        "Configuration error: DJANGO_DEBUG='maybe' is not a boolean (use true or false)."
+    )
