@@ -48,7 +48,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
         path = self._lock_path()
         if path is not None and self._writer_lock is None:
-            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            # Readable by its user only, as the database beside it (settings.DATA_DIR).
+            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX)
             except BaseException:

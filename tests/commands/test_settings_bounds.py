@@ -413,3 +413,10 @@ def test_a_bare_wsgi_server_says_a_configuration_error_in_one_line(tmp_path):
     assert one_line(done.stderr) == (
         "Configuration error: DJANGO_DEBUG='maybe' is not a boolean (use true or false)."
     )
+
+
+def test_the_writers_lock_file_beside_the_database_is_private_too(tmp_path, umask_022):
+    done = manage("migrate", "-v", "0", env=own_env(tmp_path))
+
+    assert done.returncode == 0, done.stderr
+    assert mode(tmp_path / "data" / "db.sqlite3-writer.lock") == 0o600
