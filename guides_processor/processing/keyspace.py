@@ -7,7 +7,11 @@ The rules, and where they come from:
   build starts from one root map and sees only the keys of the maps it pulls in.
 - Within one scope the first definition in document order wins, a referenced map's definitions
   counting where its ``mapref`` stands (DITA 1.3 part 3, 2.3.4.3 "Key definitions" and the key
-  precedence rules of 2.3.4).
+  precedence rules of 2.3.4). This is DITA-OT's order (a depth-first walk of the maps). The 1.3
+  text puts the shallowest map first (a breadth-first walk: a root map's own definition wins
+  over a submap's even when the submap's mapref comes before it); DITA-OT does not (its issue
+  4236), and the verdicts here are meant to be those a DITA-OT build gives, so its order is
+  kept. The two differ only for a key defined at two depths.
 - Key scopes (2.4.1 "Key scopes", "Addressing keys across scopes"): an element with
   ``@keyscope`` bounds a scope; a scope sees its parent's keys, and the parent's definition wins
   over its own; the parent also sees the child's keys qualified as ``scope.key`` (one name per
