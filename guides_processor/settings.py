@@ -21,7 +21,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from guides_processor.content import ContentPathError, normalize_path
-from guides_processor.webhook_urls import url_problem
+from guides_processor.webhook_urls import password_hidden, url_problem
 
 # Lets the admin classes name their model (``ModelAdmin[Asset]``) for the type checker; Django's
 # own classes cannot be subscripted at run time without it.
@@ -124,15 +124,6 @@ def _create_private_file(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as file:
         file.write(text)
-
-
-def _shown_url(url: str) -> str:
-    """``url`` as a message may show it: with its password, if it has one, as ``***``."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    return parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}").geturl()
 
 
 # Where the embedded database and the generated secret key live.
@@ -248,7 +239,7 @@ def _databases() -> dict[str, dj_database_url.DBConfig]:
     # dj-database-url knows MySQL, Oracle and more, but the engine's SQL is written for these two.
     if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(
-            f"DATABASE_URL={_shown_url(url)!r}: only SQLite (sqlite:///path) and PostgreSQL "
+            f"DATABASE_URL={password_hidden(url)!r}: only SQLite (sqlite:///path) and PostgreSQL "
             "(postgres://user:password@host:5432/name) are supported."
         )
     try:
@@ -434,7 +425,7 @@ GUIDES_WEBHOOK_TIMEOUT_SECONDS = env_int("GUIDES_WEBHOOK_TIMEOUT_SECONDS", 10, m
 for _url in GUIDES_WEBHOOK_URLS:
     _problem = url_problem(_url)
     if _problem:
-        raise ImproperlyConfigured(f"GUIDES_WEBHOOK_URLS: {_shown_url(_url)!r} {_problem}.")
+        raise ImproperlyConfigured(f"GUIDES_WEBHOOK_URLS: {password_hidden(_url)!r} {_problem}.")
 # Unsigned notifications could be forged by anyone who can reach a receiver, and signing with the
 # secret key would hand that key to every receiver: without a secret there are none.
 if GUIDES_WEBHOOK_URLS and not GUIDES_WEBHOOK_SECRET:
@@ -531,7 +522,7 @@ if GUIDES_BROKER_URL:
     _broker = _broker_problem(GUIDES_BROKER_URL)
     if _broker:
         raise ImproperlyConfigured(
-            f"GUIDES_BROKER_URL={_shown_url(GUIDES_BROKER_URL)!r} {_broker}."
+            f"GUIDES_BROKER_URL={password_hidden(GUIDES_BROKER_URL)!r} {_broker}."
         )
     Q_CLUSTER["redis"] = GUIDES_BROKER_URL
 else:

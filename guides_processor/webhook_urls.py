@@ -44,3 +44,13 @@ def redacted(url: str) -> str:
         host = f"[{host}]"
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def password_hidden(url: str) -> str:
+    """``url`` as a message may show it: with its password, if it has one, as ``***`` (a
+    database's or a broker's address, in a configuration error)."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    return parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}").geturl()

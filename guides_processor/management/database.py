@@ -1,14 +1,13 @@
 """What the commands check of the database before they use it, so that a database they cannot
 use is named in one line rather than in a driver's traceback."""
 
-from urllib.parse import urlsplit
-
 import redis
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import OperationalError, connection
 
 from ..models import Execution
+from ..webhook_urls import password_hidden
 
 
 def database_opened() -> None:
@@ -48,13 +47,4 @@ def broker_reachable() -> None:
         client.ping()
     except redis.RedisError as error:
         reason = " ".join(str(error).split())
-        raise CommandError(f"Cannot reach the broker {_shown(url)}: {reason}") from None
-
-
-def _shown(url: str) -> str:
-    """``url`` without its password (``***``)."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    return parts._replace(netloc=f"{userinfo.partition(':')[0]}:***@{host}").geturl()
+        raise CommandError(f"Cannot reach the broker {password_hidden(url)}: {reason}") from None
