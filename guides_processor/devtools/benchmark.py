@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -699,10 +699,15 @@ def _scratch_database() -> Iterator[str]:
     """A fresh, migrated database for one measurement; yields a DATABASE_URL for clusters."""
     original = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    scratch = str(connection.settings_dict["NAME"])
     try:
         yield _database_url()
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
+        if sql.VENDOR == "sqlite":
+            # The writers' lock file beside it (guides_processor/sqlite) goes with it.
+            with suppress(OSError):
+                os.remove(f"{scratch}-writer.lock")
 
 
 def _database_url() -> str:
