@@ -140,7 +140,8 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 for _origin in CSRF_TRUSTED_ORIGINS:
     # Django checks this only in its system checks, which a bare WSGI server never runs.
-    if not re.match(r"https?://[^/]+$", _origin) and not re.match(r"https?://\*\.[^/]+$", _origin):
+    # A scheme and a host (with a port, or a "*." subdomain wildcard), and no path.
+    if not re.match(r"https?://[^/]+$", _origin):
         raise ImproperlyConfigured(
             f"DJANGO_CSRF_TRUSTED_ORIGINS: {_origin!r} is not an origin; give the scheme and the "
             "host, such as https://console.example.org."
